@@ -1,0 +1,126 @@
+/**
+ * One service's database: embedded PGlite by default, PostgreSQL when a URL is given.
+ *
+ * Both speak the same dialect, so one Prisma schema and one set of migrations serve both. Migrations are
+ * applied on open, before the Prisma client is handed out, so a service never runs against an old schema.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import { applyMigrations, readMigrations } from '@care-graph/migrate';
+import { repoRoot } from './paths';
+
+export interface DatabaseOptions {
+  /** Service name: selects `prisma/<service>/` and the embedded folder `.data/<service>/`. */
+  service: string;
+  /**
+   * `postgres://…` for PostgreSQL; `memory://` for a throw-away embedded database; unset for the embedded
+   * database under `<dataDir>/<service>/pgdata`.
+   */
+  url?: string;
+  dataDir: string;
+}
+
+export interface Database<Client> {
+  client: Client;
+  kind: 'pglite' | 'postgresql';
+  /** True when this open created the database (so demo data may be seeded). */
+  created: boolean;
+  /** Migrations applied by this open. */
+  appliedMigrations: string[];
+  /** SQL statements sent so far (the DataLoader tests count them). */
+  queryCount(): number;
+  close(): Promise<void>;
+}
+
+/** Where a service's Prisma schema and migrations live. */
+export function migrationTarget(service: string) {
+  const dir = path.join(repoRoot, 'prisma', service);
+  return { schemaPath: path.join(dir, 'schema.prisma'), migrationsDir: path.join(dir, 'migrations') };
+}
+
+/**
+ * Opens the database, applies pending migrations, then builds the Prisma client with `makeClient`.
+ * `makeClient` receives the driver adapter factory (the generated PrismaClient differs per service).
+ */
+export async function openDatabase<Client extends { $disconnect(): Promise<void> }>(
+  options: DatabaseOptions,
+  makeClient: (adapter: SqlMigrationAwareDriverAdapterFactory) => Client,
+): Promise<Database<Client>> {
+  const counter = { queries: 0 };
+  let factory: SqlMigrationAwareDriverAdapterFactory;
+  let pglite: PGlite | undefined;
+  let kind: Database<Client>['kind'];
+
+  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
+    kind = 'postgresql';
+    factory = new PrismaPg({ connectionString: options.url, max: 10 });
+  } else {
+    kind = 'pglite';
+    if (options.url === 'memory://') {
+      pglite = new PGlite('memory://');
+    } else if (options.url) {
+      throw new Error(
+        `Database URL for ${options.service} must start with postgres:// or postgresql:// (or be memory://); got "${options.url.split('@').pop()}".`,
+      );
+    } else {
+      const dir = path.join(options.dataDir, options.service, 'pgdata');
+      await mkdir(dir, { recursive: true });
+      pglite = new PGlite(dir);
+    }
+    await pglite.waitReady;
+    factory = new PrismaPGlite(pglite);
+  }
+
+  const target = migrationTarget(options.service);
+  const [firstMigration] = (await readMigrations(target.migrationsDir)).migrationDirectories;
+  const appliedMigrations = await applyMigrations(target, factory);
+  // The first migration creates the schema: if this open ran it, the database is new.
+  const created = firstMigration !== undefined && appliedMigrations.includes(firstMigration.path);
+  const client = makeClient(countingFactory(factory, counter));
+  return {
+    client,
+    kind,
+    created,
+    appliedMigrations,
+    queryCount: () => counter.queries,
+    async close() {
+      await client.$disconnect();
+      // PGlite keeps the process alive until it is closed (shared STACK.md).
+      await pglite?.close();
+    },
+  };
+}
+
+/** Wraps a driver adapter factory so that every statement sent to the database is counted. */
+function countingFactory(
+  inner: SqlMigrationAwareDriverAdapterFactory,
+  counter: { queries: number },
+): SqlMigrationAwareDriverAdapterFactory {
+  const count = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop === 'queryRaw' || prop === 'executeRaw') {
+          return (query: SqlQuery) => {
+            counter.queries += 1;
+            return value.call(obj, query);
+          };
+        }
+        if (prop === 'startTransaction') {
+          return async (...args: unknown[]) => count(await value.apply(obj, args));
+        }
+        return value.bind(obj);
+      },
+    });
+  return {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    connect: async () => count<SqlDriverAdapter>(await inner.connect()),
+    connectToShadowDb: async () => count<SqlDriverAdapter>(await inner.connectToShadowDb()),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './paths';
+export * from './config';
+export * from './database';
