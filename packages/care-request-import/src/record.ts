@@ -1,0 +1,178 @@
+/**
+ * One care-request import record (a line of an NDJSON file, or one `CareRequestImportInput`).
+ *
+ * `parseImportRecord` takes the raw JSON value and returns the record or the reasons it is rejected; the
+ * import CLI uses it to report bad lines by number, and the service runs `checkImportRecord` on what
+ * GraphQL already coerced, so both apply the same rules.
+ */
+import { parseCalendarDate, parseInstant } from '@care-graph/time';
+
+export const CARE_REQUEST_STATUSES = ['REQUESTED', 'ACCEPTED', 'SCHEDULED', 'ON_ROUTE', 'ON_SCENE', 'COMPLETED', 'CANCELLED', 'ARCHIVED'] as const;
+export type CareRequestStatus = (typeof CARE_REQUEST_STATUSES)[number];
+export const SEX_CODES = ['F', 'M', 'O', 'U'] as const;
+export type SexCode = (typeof SEX_CODES)[number];
+
+export interface ImportAddress {
+  line1?: string | null;
+  city?: string | null;
+  state?: string | null;
+  postalCode?: string | null;
+}
+
+export interface ImportPatient {
+  id: string;
+  givenName: string;
+  middleName?: string | null;
+  familyName: string;
+  dateOfBirth: Date;
+  sex: SexCode;
+  ssn?: string | null;
+  memberId?: string | null;
+  address?: ImportAddress | null;
+}
+
+export interface ImportRecord {
+  id: string;
+  createdAt: Date;
+  status: CareRequestStatus;
+  /**
+   * Present → kept (a historical load); `null` → the record has none (legacy); `undefined` (key absent)
+   * → stamped with the time of the load.
+   */
+  lastUpdated?: Date | null;
+  patient: ImportPatient;
+}
+
+export type ParseResult = { ok: true; record: ImportRecord } | { ok: false; reasons: string[] };
+
+const MAX_ID_LENGTH = 128;
+const RECORD_KEYS = new Set(['id', 'createdAt', 'status', 'lastUpdated', 'patient']);
+const PATIENT_KEYS = new Set(['id', 'givenName', 'middleName', 'familyName', 'dateOfBirth', 'sex', 'ssn', 'memberId', 'address']);
+const ADDRESS_KEYS = new Set(['line1', 'city', 'state', 'postalCode']);
+
+/** Semantic rules on an already-typed record; returns the reasons it is rejected (empty when valid). */
+export function checkImportRecord(record: ImportRecord, now: Date = new Date()): string[] {
+  const reasons: string[] = [];
+  const checkId = (value: string, field: string) => {
+    if (value.trim() === '') reasons.push(`${field} must not be empty`);
+    else if (value.length > MAX_ID_LENGTH) reasons.push(`${field} is longer than ${MAX_ID_LENGTH} characters`);
+  };
+  checkId(record.id, 'id');
+  checkId(record.patient.id, 'patient.id');
+  if (record.patient.givenName.trim() === '') reasons.push('patient.givenName must not be empty');
+  if (record.patient.familyName.trim() === '') reasons.push('patient.familyName must not be empty');
+  if (record.patient.dateOfBirth.getTime() > now.getTime()) reasons.push('patient.dateOfBirth is in the future');
+  if (record.patient.dateOfBirth.getUTCFullYear() < 1850) reasons.push('patient.dateOfBirth is before 1850');
+  const ssn = record.patient.ssn;
+  if (ssn !== undefined && ssn !== null && !/^\d{9}$/.test(ssn)) reasons.push('patient.ssn must be 9 digits (dashes are removed first)');
+  if (record.createdAt.getTime() > now.getTime() + 5 * 60_000) reasons.push('createdAt is in the future');
+  if (record.lastUpdated && record.lastUpdated.getTime() > now.getTime() + 5 * 60_000) reasons.push('lastUpdated is in the future');
+  return reasons;
+}
+
+/** Removes the dashes and spaces people put in SSNs; an empty value is no SSN. */
+export function normaliseSsn(ssn: string | null | undefined): string | null | undefined {
+  if (ssn === undefined || ssn === null) return ssn;
+  const digits = ssn.replace(/[\s-]/g, '');
+  return digits === '' ? null : digits;
+}
+
+type Raw = Record<string, unknown>;
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Parses one raw JSON record (the NDJSON shape of the contract). */
+export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseResult {
+  const reasons: string[] = [];
+  if (!isObject(raw)) return { ok: false, reasons: ['the line is not a JSON object'] };
+
+  const unknownKeys = (value: Raw, allowed: Set<string>, prefix: string) => {
+    for (const key of Object.keys(value)) if (!allowed.has(key)) reasons.push(`unknown field ${prefix}${key}`);
+  };
+  const str = (value: Raw, key: string, prefix: string, required: boolean): string | null | undefined => {
+    const v = value[key];
+    if (v === undefined || v === null) {
+      if (required) reasons.push(`${prefix}${key} is required`);
+      return v as null | undefined;
+    }
+    if (typeof v !== 'string') {
+      reasons.push(`${prefix}${key} must be a string`);
+      return undefined;
+    }
+    return v;
+  };
+
+  unknownKeys(raw, RECORD_KEYS, '');
+  const id = str(raw, 'id', '', true);
+  const createdAtText = str(raw, 'createdAt', '', true);
+  const createdAt = typeof createdAtText === 'string' ? parseInstant(createdAtText) : null;
+  if (typeof createdAtText === 'string' && !createdAt) reasons.push(`createdAt "${createdAtText}" is not an ISO-8601 instant with a zone`);
+  const status = str(raw, 'status', '', true);
+  if (typeof status === 'string' && !(CARE_REQUEST_STATUSES as readonly string[]).includes(status)) {
+    reasons.push(`status "${status}" is not one of ${CARE_REQUEST_STATUSES.join(', ')}`);
+  }
+  let lastUpdated: Date | null | undefined;
+  if ('lastUpdated' in raw) {
+    const text = str(raw, 'lastUpdated', '', false);
+    if (text === null) lastUpdated = null;
+    else if (typeof text === 'string') {
+      lastUpdated = parseInstant(text);
+      if (!lastUpdated) reasons.push(`lastUpdated "${text}" is not an ISO-8601 instant with a zone`);
+    }
+  }
+
+  let patient: ImportPatient | undefined;
+  if (!isObject(raw.patient)) reasons.push('patient is required and must be an object');
+  else {
+    const p = raw.patient;
+    unknownKeys(p, PATIENT_KEYS, 'patient.');
+    const dobText = str(p, 'dateOfBirth', 'patient.', true);
+    const dateOfBirth = typeof dobText === 'string' ? parseCalendarDate(dobText) : null;
+    if (typeof dobText === 'string' && !dateOfBirth) reasons.push(`patient.dateOfBirth "${dobText}" is not a calendar date YYYY-MM-DD`);
+    const sex = str(p, 'sex', 'patient.', true);
+    if (typeof sex === 'string' && !(SEX_CODES as readonly string[]).includes(sex)) reasons.push(`patient.sex "${sex}" is not one of ${SEX_CODES.join(', ')}`);
+    let address: ImportAddress | null | undefined;
+    if (p.address !== undefined && p.address !== null) {
+      if (!isObject(p.address)) reasons.push('patient.address must be an object');
+      else {
+        unknownKeys(p.address, ADDRESS_KEYS, 'patient.address.');
+        address = {
+          line1: str(p.address, 'line1', 'patient.address.', false),
+          city: str(p.address, 'city', 'patient.address.', false),
+          state: str(p.address, 'state', 'patient.address.', false),
+          postalCode: str(p.address, 'postalCode', 'patient.address.', false),
+        };
+      }
+    } else address = p.address as null | undefined;
+    const fields = {
+      id: str(p, 'id', 'patient.', true),
+      givenName: str(p, 'givenName', 'patient.', true),
+      middleName: str(p, 'middleName', 'patient.', false),
+      familyName: str(p, 'familyName', 'patient.', true),
+      ssn: str(p, 'ssn', 'patient.', false),
+      memberId: str(p, 'memberId', 'patient.', false),
+    };
+    if (typeof fields.id === 'string' && typeof fields.givenName === 'string' && typeof fields.familyName === 'string' && dateOfBirth && typeof sex === 'string') {
+      patient = {
+        ...fields,
+        id: fields.id,
+        givenName: fields.givenName,
+        familyName: fields.familyName,
+        ssn: normaliseSsn(fields.ssn),
+        dateOfBirth,
+        sex: sex as SexCode,
+        address,
+      };
+    }
+  }
+
+  if (reasons.length > 0 || !patient || typeof id !== 'string' || !createdAt || typeof status !== 'string') {
+    return { ok: false, reasons: reasons.length ? reasons : ['the record is incomplete'] };
+  }
+  const record: ImportRecord = { id, createdAt, status: status as CareRequestStatus, patient };
+  if ('lastUpdated' in raw) record.lastUpdated = lastUpdated;
+  const semantic = checkImportRecord(record, now);
+  return semantic.length ? { ok: false, reasons: semantic } : { ok: true, record };
+}

@@ -1,0 +1,60 @@
+/**
+ * One HTTP port per service: GraphQL at `/graphql`, `GET /healthz` (the process is up) and
+ * `GET /readyz` (it can do its work: database reachable, and for the gateway every subgraph ready).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export function healthRoutes(app: Express, service: string, checks: () => ReadinessCheck[]): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      checks().map(async ({ name, check }) => {
+        try {
+          await check();
+          return { name, ok: true };
+        } catch (error) {
+          return { name, ok: false, error: (error as Error).message };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service, checks: results });
+  });
+}
+
+export interface Listening {
+  server: http.Server;
+  port: number;
+  /** The GraphQL URL, e.g. http://127.0.0.1:4001/graphql. */
+  url: string;
+}
+
+export async function listen(app: Express, port: number, host: string): Promise<Listening> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is in use; set PORT to a free one.`) : error),
+    );
+    server.listen(port, host, resolve);
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return { server, port: actual, url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}/graphql` };
+}
+
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export { express };

@@ -1,0 +1,39 @@
+/**
+ * Builds a Federation v2 subgraph schema from type-graphql resolvers: type-graphql prints the SDL with its
+ * directives, @apollo/subgraph turns it into a subgraph (`_service`, `_entities`), and the resolvers come
+ * back through type-graphql's resolvers map, with each entity's `__resolveReference` added.
+ */
+import 'reflect-metadata';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import gql from 'graphql-tag';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
+import { roleAuthChecker, type RequestContext } from './context';
+import { DateTimeScalar } from './scalars';
+
+const FEDERATION_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
+
+export type ReferenceResolvers = Record<string, (reference: { id: string }, context: RequestContext) => unknown>;
+
+export async function buildFederatedSchema(
+  options: Omit<BuildSchemaOptions, 'skipCheck'>,
+  referenceResolvers: ReferenceResolvers = {},
+): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
+    authChecker: roleAuthChecker,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    ...options,
+    skipCheck: true,
+  });
+  const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  for (const [typeName, resolveReference] of Object.entries(referenceResolvers)) {
+    resolvers[typeName] = { ...resolvers[typeName], __resolveReference: resolveReference };
+  }
+  return buildSubgraphSchema({
+    typeDefs: gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`),
+    resolvers: resolvers as never,
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Serves a subgraph: Apollo Server on Express, behind the internal identity check. A request that does
+ * not carry an identity signed by a Care Graph service is refused before any resolver runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { GraphQLSchema } from 'graphql';
+import { IDENTITY_HEADER, type InternalAuth } from './auth';
+import type { RequestContext } from './context';
+import { closeServer, express, healthRoutes, listen, type ReadinessCheck } from './http-server';
+import type { Logger } from './logger';
+
+export interface SubgraphServerOptions<Context extends RequestContext> {
+  name: string;
+  schema: GraphQLSchema;
+  internalAuth: InternalAuth;
+  /** Adds the service's per-request state (its DataLoaders) to the verified identity. */
+  createContext(base: RequestContext): Context;
+  readiness: ReadinessCheck[];
+  port: number;
+  host: string;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startSubgraphServer<Context extends RequestContext>(
+  options: SubgraphServerOptions<Context>,
+): Promise<RunningServer> {
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    // Subgraphs sit behind the gateway: no landing page, no stack traces to callers.
+    plugins: [ApolloServerPluginLandingPageDisabled(), errorLogging(options.logger)],
+    includeStacktraceInErrorResponses: false,
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  healthRoutes(app, options.name, () => options.readiness);
+  app.use(
+    '/graphql',
+    express.json({ limit: '32mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const header = req.headers[IDENTITY_HEADER];
+        const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
+        return options.createContext({ identity, requestId: requestId ?? randomUUID() });
+      },
+    }),
+  );
+  const { server, port, url } = await listen(app, options.port, options.host);
+  options.logger.info('listening', { url });
+  return {
+    url,
+    port,
+    async close() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}
+
+/** Logs unexpected resolver errors with the request's correlation id (never its variables). */
+function errorLogging(logger: Logger) {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors(ctx: { errors: readonly { message: string; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[]; contextValue: unknown }) {
+          const requestId = (ctx.contextValue as RequestContext | undefined)?.requestId;
+          for (const error of ctx.errors) {
+            if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
+              logger.error('resolver error', { requestId, message: error.message, path: error.path?.join('.') });
+            }
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The life of one subgraph service: open (and migrate) its database, seed demo data on a new embedded
+ * database, build its schema, serve it, and close it all again in reverse order.
+ * Each subgraph's `index.ts` describes itself as a `SubgraphDefinition`; this file does the rest.
+ */
+import type { GraphQLSchema } from 'graphql';
+import { InternalAuth } from './auth';
+import { serviceConfig, type ServiceConfig } from './config';
+import type { RequestContext } from './context';
+import type { Database, DatabaseOptions } from './database';
+import { createLogger, type Logger } from './logger';
+import { startSubgraphServer } from './subgraph-server';
+
+type Client = { $disconnect(): Promise<void>; $queryRawUnsafe(query: string): Promise<unknown> };
+
+export interface SubgraphDefinition<C extends Client, Context extends RequestContext> {
+  name: string;
+  buildSchema(): Promise<GraphQLSchema>;
+  openDatabase(options: Omit<DatabaseOptions, 'service'>): Promise<Database<C>>;
+  createContext(client: C, base: RequestContext): Context;
+  /** Writes the demo data into a database this start created (embedded mode). */
+  seed?(client: C, logger: Logger): Promise<void>;
+}
+
+export interface RunningSubgraph<C> {
+  name: string;
+  url: string;
+  port: number;
+  database: Database<C>;
+  close(): Promise<void>;
+}
+
+export async function startSubgraph<C extends Client, Context extends RequestContext>(
+  definition: SubgraphDefinition<C, Context>,
+  config: ServiceConfig = serviceConfig(definition.name),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningSubgraph<C>> {
+  const logger = createLogger(definition.name, env);
+  const database = await definition.openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    if (database.appliedMigrations.length) logger.info('applied migrations', { migrations: database.appliedMigrations });
+    if (database.created && config.seedDemoData && definition.seed) {
+      const started = Date.now();
+      await definition.seed(database.client, logger);
+      logger.info('seeded demo data', { ms: Date.now() - started });
+    }
+    const server = await startSubgraphServer({
+      name: definition.name,
+      schema: await definition.buildSchema(),
+      internalAuth: await InternalAuth.fromEnv(env, config.dataDir),
+      createContext: (base) => definition.createContext(database.client, base),
+      readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
+      port: config.port,
+      host: config.host,
+      logger,
+    });
+    return {
+      name: definition.name,
+      url: server.url,
+      port: server.port,
+      database,
+      async close() {
+        await server.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Entry point of a subgraph process: start from the environment, stop cleanly on SIGINT/SIGTERM. */
+export function runSubgraphProcess<C extends Client, Context extends RequestContext>(definition: SubgraphDefinition<C, Context>): void {
+  const logger = createLogger(definition.name);
+  startSubgraph(definition).then(
+    (running) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info('stopping', { signal });
+        running.close().then(
+          () => process.exit(0),
+          (error: Error) => {
+            logger.error('stop failed', { message: error.message });
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    (error: Error) => {
+      logger.error('failed to start', { message: error.message });
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * `importCareRequests`: loads care requests with their patients, re-importing an id updates it.
+ *
+ * Each record is checked on its own; the valid ones are written together in one transaction, so a batch
+ * is either written whole or not at all, and a rejected record never blocks the others.
+ */
+import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
+import { DateScalar, DateTimeScalar, Sex, badUserInput } from '@care-graph/service-kit';
+import { checkImportRecord, normaliseSsn, type ImportRecord } from '@care-graph/care-request-import';
+import { CareRequestStatus } from './generated/prisma/enums';
+import { Prisma } from './generated/prisma/client';
+import type { PrismaClient } from './db';
+import type { CareRequestsContext } from './context';
+
+/** Largest batch one call accepts; the CLI sends 500 at a time. */
+export const MAX_IMPORT_BATCH = 5000;
+
+@InputType()
+export class AddressInput {
+  @Field(() => String, { nullable: true }) line1?: string | null;
+  @Field(() => String, { nullable: true }) city?: string | null;
+  @Field(() => String, { nullable: true }) state?: string | null;
+  @Field(() => String, { nullable: true }) postalCode?: string | null;
+}
+
+@InputType()
+export class PatientImportInput {
+  @Field(() => ID) id!: string;
+  @Field() givenName!: string;
+  @Field(() => String, { nullable: true }) middleName?: string | null;
+  @Field() familyName!: string;
+  @Field(() => DateScalar) dateOfBirth!: Date;
+  @Field(() => Sex) sex!: Sex;
+  @Field(() => String, { nullable: true, description: '9 digits; dashes are removed. Stored, never returned in full.' }) ssn?: string | null;
+  @Field(() => String, { nullable: true }) memberId?: string | null;
+  @Field(() => AddressInput, { nullable: true }) address?: AddressInput | null;
+}
+
+@InputType({ description: 'One care request with its patient; the shape of a line of an import NDJSON file.' })
+export class CareRequestImportInput {
+  @Field(() => ID) id!: string;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+  @Field(() => CareRequestStatus) status!: CareRequestStatus;
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Given: kept (historical load). null: the record has none (legacy). Omitted: the time of the load.',
+  })
+  lastUpdated?: Date | null;
+  @Field(() => PatientImportInput) patient!: PatientImportInput;
+}
+
+@ObjectType()
+export class ImportRejection {
+  @Field(() => Int, { description: 'Position of the record in `records`, from 0.' }) index!: number;
+  @Field(() => ID, { nullable: true }) id!: string | null;
+  @Field(() => [String]) reasons!: string[];
+}
+
+@ObjectType()
+export class ImportResult {
+  @Field(() => Int) received!: number;
+  @Field(() => Int) created!: number;
+  @Field(() => Int) updated!: number;
+  @Field(() => [ImportRejection]) rejected!: ImportRejection[];
+}
+
+@Resolver()
+export class ImportResolver {
+  @Authorized('admin')
+  @Mutation(() => ImportResult, { description: 'Admin: create or update care requests and their patients.' })
+  async importCareRequests(
+    @Arg('records', () => [CareRequestImportInput]) records: CareRequestImportInput[],
+    @Ctx() ctx: CareRequestsContext,
+  ): Promise<ImportResult> {
+    if (records.length > MAX_IMPORT_BATCH) {
+      throw badUserInput(`At most ${MAX_IMPORT_BATCH} records per call; got ${records.length}. Split the batch (npm run import does).`);
+    }
+    const rejected: ImportRejection[] = [];
+    const valid: ImportRecord[] = [];
+    const now = new Date();
+    records.forEach((input, index) => {
+      // `lastUpdated` absent and `lastUpdated: null` mean different things: keep the key only if it was sent.
+      const record: ImportRecord = {
+        id: input.id,
+        createdAt: input.createdAt,
+        status: input.status,
+        patient: { ...input.patient, ssn: normaliseSsn(input.patient.ssn) },
+      };
+      if (input.lastUpdated !== undefined) record.lastUpdated = input.lastUpdated;
+      const reasons = checkImportRecord(record, now);
+      if (reasons.length) rejected.push({ index, id: input.id, reasons });
+      else valid.push(record);
+    });
+    const { created, updated } = await writeImportRecords(ctx.prisma, valid, now);
+    return { received: records.length, created, updated, rejected };
+  }
+}
+
+const cell = (value: string | null | undefined) => value ?? null;
+
+/**
+ * Upserts patients and care requests with two multi-row statements in one transaction. Prisma's
+ * per-row upserts cost ~2 round trips a record; multi-row INSERT … ON CONFLICT is ~10× faster on bulk
+ * loads (shared STACK.md: 100k rows ~14 s with createMany in 5k batches vs ~1 s raw).
+ * Within one batch a later record with the same id wins.
+ */
+export async function writeImportRecords(
+  prisma: PrismaClient,
+  records: ImportRecord[],
+  loadTime: Date,
+): Promise<{ created: number; updated: number }> {
+  if (records.length === 0) return { created: 0, updated: 0 };
+  const careRequests = [...new Map(records.map((r) => [r.id, r])).values()];
+  const patients = [...new Map(records.map((r) => [r.patient.id, r])).values()];
+  const stamp = (r: ImportRecord) => (r.lastUpdated === undefined ? loadTime : r.lastUpdated)?.toISOString() ?? null;
+
+  const patientRows = patients.map((r) => {
+    const p = r.patient;
+    return Prisma.sql`(${p.id}, ${p.givenName}, ${cell(p.middleName)}, ${p.familyName}, ${p.dateOfBirth.toISOString().slice(0, 10)}::date,
+      ${p.sex}::"Sex", ${cell(p.ssn)}, ${cell(p.memberId)}, ${cell(p.address?.line1)}, ${cell(p.address?.city)},
+      ${cell(p.address?.state)}, ${cell(p.address?.postalCode)}, ${stamp(r)}::timestamptz)`;
+  });
+  const careRequestRows = careRequests.map(
+    (r) => Prisma.sql`(${r.id}, ${r.status}::"CareRequestStatus", ${r.createdAt.toISOString()}::timestamptz, ${r.patient.id}, ${stamp(r)}::timestamptz)`,
+  );
+  const [, results] = await prisma.$transaction([
+    prisma.$executeRaw`
+      INSERT INTO "Patient" ("id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId",
+                             "addressLine1", "city", "state", "postalCode", "lastUpdated")
+      VALUES ${Prisma.join(patientRows)}
+      ON CONFLICT ("id") DO UPDATE SET
+        "givenName" = EXCLUDED."givenName", "middleName" = EXCLUDED."middleName", "familyName" = EXCLUDED."familyName",
+        "dateOfBirth" = EXCLUDED."dateOfBirth", "sex" = EXCLUDED."sex", "ssn" = EXCLUDED."ssn", "memberId" = EXCLUDED."memberId",
+        "addressLine1" = EXCLUDED."addressLine1", "city" = EXCLUDED."city", "state" = EXCLUDED."state",
+        "postalCode" = EXCLUDED."postalCode", "lastUpdated" = EXCLUDED."lastUpdated"`,
+    prisma.$queryRaw<{ created: boolean }[]>`
+      INSERT INTO "CareRequest" ("id", "status", "createdAt", "patientId", "lastUpdated")
+      VALUES ${Prisma.join(careRequestRows)}
+      ON CONFLICT ("id") DO UPDATE SET
+        "status" = EXCLUDED."status", "createdAt" = EXCLUDED."createdAt", "patientId" = EXCLUDED."patientId",
+        "lastUpdated" = EXCLUDED."lastUpdated"
+      RETURNING (xmax = 0) AS "created"`,
+  ]);
+  const created = results.filter((row) => row.created).length;
+  return { created, updated: careRequests.length - created };
+}

@@ -1,0 +1,36 @@
+/**
+ * care-requests: the source of truth for care requests and their patients.
+ */
+import 'reflect-metadata';
+import { buildFederatedSchema, type SubgraphDefinition } from '@care-graph/service-kit';
+import { demoCareRequests } from '@care-graph/demo-data';
+import { openCareRequestsDatabase, type PrismaClient } from './db';
+import { createContext, type CareRequestsContext } from './context';
+import { CareRequestResolver } from './care-request';
+import { PatientResolver } from './patient';
+import { ImportResolver, writeImportRecords } from './import';
+
+export function buildCareRequestsSchema() {
+  return buildFederatedSchema(
+    { resolvers: [CareRequestResolver, PatientResolver, ImportResolver] },
+    {
+      CareRequest: (ref, ctx) => (ctx as CareRequestsContext).careRequests.load(ref.id),
+      Patient: (ref, ctx) => (ctx as CareRequestsContext).patients.load(ref.id),
+    },
+  );
+}
+
+export const careRequestsSubgraph: SubgraphDefinition<PrismaClient, CareRequestsContext> = {
+  name: 'care-requests',
+  buildSchema: buildCareRequestsSchema,
+  openDatabase: openCareRequestsDatabase,
+  createContext,
+  async seed(prisma) {
+    const records = demoCareRequests(new Date());
+    for (let i = 0; i < records.length; i += 1000) {
+      await writeImportRecords(prisma, records.slice(i, i + 1000), new Date());
+    }
+  },
+};
+
+export { writeImportRecords };

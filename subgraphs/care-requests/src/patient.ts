@@ -1,0 +1,62 @@
+import { Directive, Field, FieldResolver, ID, ObjectType, Resolver, Root, Authorized, Query, Arg, Int, Ctx } from 'type-graphql';
+import {
+  Connection, DateScalar, ResourceMeta, Sex, KEYSET_ORDER, afterCursor, currentWatermark, keysetPage, metaOf, visibleAt,
+} from '@care-graph/service-kit';
+import type { Patient as PatientRow } from './generated/prisma/client';
+import type { CareRequestsContext } from './context';
+
+@ObjectType()
+export class Address {
+  @Field(() => String, { nullable: true }) line1!: string | null;
+  @Field(() => String, { nullable: true }) city!: string | null;
+  @Field(() => String, { nullable: true }) state!: string | null;
+  @Field(() => String, { nullable: true }) postalCode!: string | null;
+}
+
+@ObjectType({ description: 'A patient as the care-request source knows them. The full SSN is never returned.' })
+@Directive('@key(fields: "id")')
+export class Patient {
+  @Field(() => ID) id!: string;
+  @Field() givenName!: string;
+  @Field(() => String, { nullable: true }) middleName!: string | null;
+  @Field() familyName!: string;
+  @Field(() => DateScalar) dateOfBirth!: Date;
+  @Field(() => Sex) sex!: Sex;
+  @Field(() => String, { nullable: true }) memberId!: string | null;
+}
+
+@ObjectType()
+export class PatientConnection extends Connection(Patient, 'Patient') {}
+
+@Resolver(() => Patient)
+export class PatientResolver {
+  @Authorized('service')
+  @Query(() => PatientConnection, { description: 'Patients, oldest change first.' })
+  async patients(
+    @Ctx() ctx: CareRequestsContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<PatientConnection> {
+    const transactionTime = currentWatermark();
+    return keysetPage({ first }, transactionTime, (take) =>
+      ctx.prisma.patient.findMany({ where: { AND: [visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
+    ) as Promise<PatientConnection>;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The last four digits of the SSN (the full number is never returned).' })
+  ssnLast4(@Root() patient: PatientRow): string | null {
+    return patient.ssn ? patient.ssn.slice(-4) : null;
+  }
+
+  @FieldResolver(() => Address, { nullable: true })
+  address(@Root() patient: PatientRow): Address | null {
+    const { addressLine1, city, state, postalCode } = patient;
+    if (!addressLine1 && !city && !state && !postalCode) return null;
+    return { line1: addressLine1, city, state, postalCode };
+  }
+
+  @FieldResolver(() => ResourceMeta)
+  meta(@Root() patient: PatientRow): ResourceMeta {
+    return metaOf(patient);
+  }
+}
