@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
-import { applyMigrations, readMigrations } from '@care-graph/migrate';
+import { applyMigrations } from '@care-graph/migrate';
 import { repoRoot } from './paths';
 
 export interface DatabaseOptions {
@@ -27,8 +27,6 @@ export interface DatabaseOptions {
 export interface Database<Client> {
   client: Client;
   kind: 'pglite' | 'postgresql';
-  /** True when this open created the database (so demo data may be seeded). */
-  created: boolean;
   /** Migrations applied by this open. */
   appliedMigrations: string[];
   /** SQL statements sent so far (the DataLoader tests count them). */
@@ -75,16 +73,11 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
     factory = new PrismaPGlite(pglite);
   }
 
-  const target = migrationTarget(options.service);
-  const [firstMigration] = (await readMigrations(target.migrationsDir)).migrationDirectories;
-  const appliedMigrations = await applyMigrations(target, factory);
-  // The first migration creates the schema: if this open ran it, the database is new.
-  const created = firstMigration !== undefined && appliedMigrations.includes(firstMigration.path);
+  const appliedMigrations = await applyMigrations(migrationTarget(options.service), factory);
   const client = makeClient(countingFactory(factory, counter));
   return {
     client,
     kind,
-    created,
     appliedMigrations,
     queryCount: () => counter.queries,
     async close() {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import { IDENTITY_HEADER, type InternalAuth } from './auth';
@@ -35,8 +35,9 @@ export async function startSubgraphServer<Context extends RequestContext>(
 ): Promise<RunningServer> {
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
-    // Subgraphs sit behind the gateway: no landing page, no stack traces to callers.
-    plugins: [ApolloServerPluginLandingPageDisabled(), errorLogging(options.logger)],
+    // Subgraphs sit behind the gateway: no landing page, no stack traces, and no inline traces (they
+    // only feed Apollo's usage reporting, which Care Graph keeps off).
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorLogging(options.logger)],
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();

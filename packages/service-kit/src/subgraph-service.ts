@@ -18,8 +18,11 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   buildSchema(): Promise<GraphQLSchema>;
   openDatabase(options: Omit<DatabaseOptions, 'service'>): Promise<Database<C>>;
   createContext(client: C, base: RequestContext): Context;
-  /** Writes the demo data into a database this start created (embedded mode). */
-  seed?(client: C, logger: Logger): Promise<void>;
+  /**
+   * Writes the demo data when the service's database is still empty (embedded mode's first start);
+   * returns false when there was data already.
+   */
+  seed?(client: C, logger: Logger): Promise<boolean>;
 }
 
 export interface RunningSubgraph<C> {
@@ -39,10 +42,9 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
   const database = await definition.openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
     if (database.appliedMigrations.length) logger.info('applied migrations', { migrations: database.appliedMigrations });
-    if (database.created && config.seedDemoData && definition.seed) {
+    if (config.seedDemoData && definition.seed) {
       const started = Date.now();
-      await definition.seed(database.client, logger);
-      logger.info('seeded demo data', { ms: Date.now() - started });
+      if (await definition.seed(database.client, logger)) logger.info('seeded demo data', { ms: Date.now() - started });
     }
     const server = await startSubgraphServer({
       name: definition.name,

@@ -26,10 +26,12 @@ export const careRequestsSubgraph: SubgraphDefinition<PrismaClient, CareRequests
   openDatabase: openCareRequestsDatabase,
   createContext,
   async seed(prisma) {
+    if ((await prisma.careRequest.count()) > 0) return false;
     const records = demoCareRequests(new Date());
     for (let i = 0; i < records.length; i += 1000) {
       await writeImportRecords(prisma, records.slice(i, i + 1000), new Date());
     }
+    return true;
   },
 };
 

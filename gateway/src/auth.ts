@@ -1,0 +1,16 @@
+/**
+ * Gateway authentication: every GraphQL request carries a bearer token; the verified identity goes into
+ * the context, and from there (re-signed) to the subgraphs.
+ */
+import { unauthenticated, type Identity, type RequestContext, type TokenVerifier } from '@care-graph/service-kit';
+
+export type GatewayContext = RequestContext;
+
+export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<Identity> {
+  if (!authorization) {
+    throw unauthenticated('Sign in: send "Authorization: Bearer <token>". In embedded mode, `npm run token -- admin` prints one.');
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+  return verifier.verify(match[1]);
+}

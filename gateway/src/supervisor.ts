@@ -1,0 +1,116 @@
+/**
+ * `npm start`: the whole graph on embedded defaults, one process per service (as in production), under
+ * one supervisor. Databases are PGlite under `.data/`, the dev keys are created on first start, and each
+ * service seeds its demo data when it creates its database. Ctrl-C stops everything cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { DEFAULT_PORTS, dataDir, devSigningKey, envPrefix, internalSecret, repoRoot } from '@care-graph/service-kit';
+
+const SUBGRAPHS = ['care-requests', 'pop-health', 'partners'] as const;
+const STARTUP_DEADLINE_MS = 180_000;
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, process: child, exited };
+}
+
+async function waitReady(child: Child, port: number, host: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`${child.name} exited with code ${exitCode} while starting (its log is above).`);
+    try {
+      const response = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${child.name} was not ready on port ${port} within ${STARTUP_DEADLINE_MS / 1000} s.`);
+}
+
+function portOf(name: string): number {
+  return Number(process.env[`${envPrefix(name)}_PORT`] ?? DEFAULT_PORTS[name]);
+}
+
+async function main() {
+  const directory = dataDir();
+  const host = process.env.HOST ?? '127.0.0.1';
+  // Create the dev keys before any service starts, so that every service reads the same ones.
+  await devSigningKey(directory);
+  await internalSecret(process.env, directory);
+
+  const baseEnv = { ...process.env, DATA_DIR: directory, HOST: host, APOLLO_TELEMETRY_DISABLED: 'true' };
+  const children: Child[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
+    const timeout = setTimeout(() => children.forEach((c) => c.process.kill('SIGKILL')), 10_000);
+    await Promise.all(children.map((c) => c.exited));
+    clearTimeout(timeout);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => {
+    console.log('\nstopping Care Graph…');
+    void stop(0);
+  });
+  process.on('SIGTERM', () => void stop(0));
+
+  console.log(`Care Graph: starting embedded services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
+  const subgraphs = SUBGRAPHS.map((name) =>
+    startChild(name, path.join('subgraphs', name, 'src', 'main.ts'), { ...baseEnv, PORT: String(portOf(name)) }),
+  );
+  children.push(...subgraphs);
+  for (const child of subgraphs) {
+    child.exited.then((code) => {
+      if (!stopping) {
+        console.error(`${child.name} stopped unexpectedly (code ${code}); stopping the others.`);
+        void stop(1);
+      }
+    });
+  }
+  await Promise.all(subgraphs.map((child) => waitReady(child, portOf(child.name), host)));
+
+  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
+  const gateway = startChild('gateway', path.join('gateway', 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf('gateway')) });
+  children.push(gateway);
+  gateway.exited.then((code) => {
+    if (!stopping) {
+      console.error(`gateway stopped unexpectedly (code ${code}); stopping the others.`);
+      void stop(1);
+    }
+  });
+  await waitReady(gateway, portOf('gateway'), host);
+
+  const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${portOf('gateway')}/graphql`;
+  console.log(`
+Care Graph is ready.
+  GraphQL   ${url}
+  Health    ${url.replace('/graphql', '/healthz')}  ${url.replace('/graphql', '/readyz')}
+  Token     npm run token -- admin              (or: -- partner <partnerId>)
+  Try       curl -s ${url} -H "authorization: Bearer $(npm run -s token -- admin)" \\
+                 -H 'content-type: application/json' -d '{"query":"{ partners { edges { node { id name } } } }"}'
+Press Ctrl-C to stop.
+`);
+}
+
+main().catch((error: Error) => {
+  console.error(`Care Graph failed to start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/**
+ * partners: partners and their associations to care requests.
+ */
+import 'reflect-metadata';
+import { buildFederatedSchema, type SubgraphDefinition } from '@care-graph/service-kit';
+import { DEMO_PARTNERS } from '@care-graph/demo-data';
+import { openPartnersDatabase, type PrismaClient } from './db';
+import { createContext, type PartnersContext } from './context';
+import { PartnerResolver } from './partner';
+import { CareRequestAssociationsResolver, PartnerAssociationResolver } from './partner-association';
+
+export function buildPartnersSchema() {
+  return buildFederatedSchema(
+    { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver] },
+    {
+      Partner: (ref, ctx) => (ctx as PartnersContext).partners.load(ref.id),
+      PartnerAssociation: (ref, ctx) => (ctx as PartnersContext).associations.load(ref.id),
+      CareRequest: (ref) => ({ id: ref.id }),
+    },
+  );
+}
+
+export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext> = {
+  name: 'partners',
+  buildSchema: buildPartnersSchema,
+  openDatabase: openPartnersDatabase,
+  createContext,
+  async seed(prisma) {
+    if ((await prisma.partner.count()) > 0) return false;
+    const now = new Date();
+    await prisma.partner.createMany({ data: DEMO_PARTNERS.map((p) => ({ ...p, lastUpdated: now })) });
+    return true;
+  },
+};

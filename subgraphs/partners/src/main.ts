@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '@care-graph/service-kit';
+import { partnersSubgraph } from './index';
+
+runSubgraphProcess(partnersSubgraph);

@@ -1,0 +1,73 @@
+import { Ctx, Directive, Field, FieldResolver, Float, ID, ObjectType, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Connection, ResourceMeta, metaOf } from '@care-graph/service-kit';
+import { AssociationSource, MatchGrade } from './generated/prisma/enums';
+import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
+import type { PartnersContext } from './context';
+import { Backfill, CareRequest, RosterPatient } from './references';
+import { Partner } from './partner';
+
+registerEnumType(AssociationSource, { name: 'AssociationSource', description: 'How the association came to be.' });
+registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the roster match is.' });
+
+@ObjectType({ description: 'The roster match behind an association.' })
+export class AssociationMatch {
+  @Field(() => Float) score!: number;
+  @Field(() => MatchGrade) grade!: MatchGrade;
+  @Field(() => String, { nullable: true, description: 'Why the patient matched the roster member.' }) explanation!: string | null;
+}
+
+@ObjectType({ description: 'A care request attributed to a partner.' })
+@Directive('@key(fields: "id")')
+export class PartnerAssociation {
+  @Field(() => ID) id!: string;
+  @Field(() => AssociationSource) source!: AssociationSource;
+}
+
+@ObjectType()
+export class PartnerAssociationConnection extends Connection(PartnerAssociation, 'PartnerAssociation') {}
+
+@Resolver(() => PartnerAssociation)
+export class PartnerAssociationResolver {
+  @FieldResolver(() => Partner)
+  partner(@Root() association: AssociationRow, @Ctx() ctx: PartnersContext) {
+    return ctx.partners.load(association.partnerId);
+  }
+
+  @FieldResolver(() => CareRequest)
+  careRequest(@Root() association: AssociationRow): CareRequest {
+    return { id: association.careRequestId };
+  }
+
+  @FieldResolver(() => RosterPatient, { nullable: true })
+  rosterPatient(@Root() association: AssociationRow): RosterPatient | null {
+    return association.rosterPatientId ? { id: association.rosterPatientId } : null;
+  }
+
+  @FieldResolver(() => Backfill, { nullable: true })
+  backfill(@Root() association: AssociationRow): Backfill | null {
+    return association.backfillId ? { id: association.backfillId } : null;
+  }
+
+  @FieldResolver(() => AssociationMatch, { nullable: true })
+  match(@Root() association: AssociationRow): AssociationMatch | null {
+    if (association.matchScore === null || association.matchGrade === null) return null;
+    const explanation = association.matchExplanation as { summary?: string } | null;
+    return { score: association.matchScore, grade: association.matchGrade, explanation: explanation?.summary ?? null };
+  }
+
+  @FieldResolver(() => ResourceMeta)
+  meta(@Root() association: AssociationRow): ResourceMeta {
+    return metaOf(association);
+  }
+}
+
+@Resolver(() => CareRequest)
+export class CareRequestAssociationsResolver {
+  @FieldResolver(() => [PartnerAssociation], {
+    description: 'Partners this care request is attributed to (a partner token sees only its own). At most one per partner.',
+  })
+  async partnerAssociations(@Root() careRequest: CareRequest, @Ctx() ctx: PartnersContext) {
+    const rows = await ctx.associationsByCareRequest.load(careRequest.id);
+    return ctx.identity.role === 'partner' ? rows.filter((row) => row.partnerId === ctx.identity.partnerId) : rows;
+  }
+}

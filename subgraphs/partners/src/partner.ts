@@ -1,0 +1,86 @@
+import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Connection, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, badUserInput, conflict, currentWatermark, keysetPage, metaOf, visibleAt,
+} from '@care-graph/service-kit';
+import { Prisma, type Partner as PartnerRow } from './generated/prisma/client';
+import type { PartnersContext } from './context';
+import { PartnerAssociationConnection } from './partner-association';
+
+@ObjectType({ description: 'A payer or organisation whose members Care Graph attributes care requests to.' })
+@Directive('@key(fields: "id")')
+export class Partner {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+}
+
+@ObjectType()
+export class PartnerConnection extends Connection(Partner, 'Partner') {}
+
+@InputType()
+export class CreatePartnerInput {
+  @Field({ description: 'Unique display name, 1–200 characters.' }) name!: string;
+}
+
+@Resolver(() => Partner)
+export class PartnerResolver {
+  @Authorized('partner', 'service')
+  @Query(() => Partner, { nullable: true })
+  async partner(@Arg('id', () => ID) id: string, @Ctx() ctx: PartnersContext) {
+    assertPartnerAccess(ctx.identity, id);
+    return ctx.partners.load(id);
+  }
+
+  @Authorized('partner', 'service')
+  @Query(() => PartnerConnection, { description: 'Partners, oldest change first (a partner token sees only its own).' })
+  async partners(
+    @Ctx() ctx: PartnersContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<PartnerConnection> {
+    const transactionTime = currentWatermark();
+    const own = ctx.identity.role === 'partner' ? { id: ctx.identity.partnerId } : {};
+    return keysetPage({ first }, transactionTime, (take) =>
+      ctx.prisma.partner.findMany({ where: { AND: [own, visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
+    ) as Promise<PartnerConnection>;
+  }
+
+  @Authorized('admin')
+  @Mutation(() => Partner, { description: 'Admin: register a partner.' })
+  async createPartner(@Arg('input', () => CreatePartnerInput) input: CreatePartnerInput, @Ctx() ctx: PartnersContext) {
+    const name = input.name.trim().replace(/\s+/g, ' ');
+    if (name.length === 0 || name.length > 200) {
+      throw badUserInput('Partner name must be 1 to 200 characters.', { field: 'name' });
+    }
+    try {
+      return await ctx.prisma.partner.create({ data: { name, lastUpdated: new Date() } });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        throw conflict(`A partner named "${name}" already exists; choose another name or use the existing partner.`, { field: 'name' });
+      }
+      throw error;
+    }
+  }
+
+  @FieldResolver(() => PartnerAssociationConnection, { description: "The partner's care-request associations, oldest change first." })
+  async associations(
+    @Root() partner: PartnerRow,
+    @Ctx() ctx: PartnersContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<PartnerAssociationConnection> {
+    assertPartnerAccess(ctx.identity, partner.id);
+    const transactionTime = currentWatermark();
+    return keysetPage({ first }, transactionTime, (take) =>
+      ctx.prisma.partnerAssociation.findMany({
+        where: { AND: [{ partnerId: partner.id }, visibleAt(transactionTime), afterCursor(after)] },
+        orderBy: [...KEYSET_ORDER],
+        take,
+      }),
+    ) as Promise<PartnerAssociationConnection>;
+  }
+
+  @FieldResolver(() => ResourceMeta)
+  meta(@Root() partner: PartnerRow): ResourceMeta {
+    return metaOf(partner);
+  }
+}

@@ -1,0 +1,73 @@
+import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import {
+  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, currentWatermark, keysetPage, metaOf, visibleAt,
+} from '@care-graph/service-kit';
+import { BackfillStatus } from './generated/prisma/enums';
+import type { Backfill as BackfillRow } from './generated/prisma/client';
+import type { PopHealthContext } from './context';
+import { Partner } from './references';
+import { Roster } from './roster';
+
+registerEnumType(BackfillStatus, { name: 'BackfillStatus' });
+
+@ObjectType({ description: "A run that matches every care request in [startDate, endDate] against a partner's roster." })
+@Directive('@key(fields: "id")')
+export class Backfill {
+  @Field(() => ID) id!: string;
+  @Field(() => DateScalar) startDate!: Date;
+  @Field(() => DateScalar, { description: 'Inclusive.' }) endDate!: Date;
+  @Field(() => BackfillStatus) status!: BackfillStatus;
+  @Field(() => Int) batchSize!: number;
+  @Field(() => Int) processed!: number;
+  @Field(() => Int, { nullable: true }) total!: number | null;
+  @Field(() => Int) matched!: number;
+  @Field(() => String, { nullable: true, description: 'Why the backfill failed, when it did.' }) error!: string | null;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) startedAt!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) finishedAt!: Date | null;
+}
+
+@ObjectType()
+export class BackfillConnection extends Connection(Backfill, 'Backfill') {}
+
+@Resolver(() => Backfill)
+export class BackfillResolver {
+  @Authorized('partner', 'service')
+  @Query(() => Backfill, { nullable: true })
+  async backfill(@Arg('id', () => ID) id: string, @Ctx() ctx: PopHealthContext) {
+    const backfill = await ctx.backfills.load(id);
+    if (backfill) assertPartnerAccess(ctx.identity, backfill.partnerId);
+    return backfill;
+  }
+
+  @Authorized('partner', 'service')
+  @Query(() => BackfillConnection, { description: 'Backfills, oldest change first; a partner token sees only its own.' })
+  async backfills(
+    @Ctx() ctx: PopHealthContext,
+    @Arg('partnerId', () => ID, { nullable: true }) partnerId?: string,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<BackfillConnection> {
+    if (partnerId) assertPartnerAccess(ctx.identity, partnerId);
+    const scope = ctx.identity.role === 'partner' ? { partnerId: ctx.identity.partnerId } : partnerId ? { partnerId } : {};
+    const transactionTime = currentWatermark();
+    return keysetPage({ first }, transactionTime, (take) =>
+      ctx.prisma.backfill.findMany({ where: { AND: [scope, visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
+    ) as Promise<BackfillConnection>;
+  }
+
+  @FieldResolver(() => Partner)
+  partner(@Root() backfill: BackfillRow): Partner {
+    return { id: backfill.partnerId };
+  }
+
+  @FieldResolver(() => Roster)
+  roster(@Root() backfill: BackfillRow, @Ctx() ctx: PopHealthContext) {
+    return ctx.rosters.load(backfill.rosterId);
+  }
+
+  @FieldResolver(() => ResourceMeta)
+  meta(@Root() backfill: BackfillRow): ResourceMeta {
+    return metaOf(backfill);
+  }
+}

@@ -1,0 +1,21 @@
+/** Per-request DataLoaders of the pop-health service. */
+import { byIdLoader, type DataLoader, type RequestContext } from '@care-graph/service-kit';
+import type { PrismaClient } from './db';
+import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
+
+export interface PopHealthContext extends RequestContext {
+  prisma: PrismaClient;
+  rosters: DataLoader<string, RosterRow | null>;
+  rosterPatients: DataLoader<string, RosterPatientRow | null>;
+  backfills: DataLoader<string, BackfillRow | null>;
+}
+
+export function createContext(prisma: PrismaClient, base: RequestContext): PopHealthContext {
+  return {
+    ...base,
+    prisma,
+    rosters: byIdLoader((ids) => prisma.roster.findMany({ where: { id: { in: ids } } })),
+    rosterPatients: byIdLoader((ids) => prisma.rosterPatient.findMany({ where: { id: { in: ids } } })),
+    backfills: byIdLoader((ids) => prisma.backfill.findMany({ where: { id: { in: ids } } })),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * pop-health: partner rosters, their members, and the backfill lifecycle.
+ */
+import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import { buildFederatedSchema, type SubgraphDefinition } from '@care-graph/service-kit';
+import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
+import { openPopHealthDatabase, type PrismaClient } from './db';
+import { createContext, type PopHealthContext } from './context';
+import { RosterPatientResolver, RosterResolver } from './roster';
+import { BackfillResolver } from './backfill';
+
+export function buildPopHealthSchema() {
+  return buildFederatedSchema(
+    { resolvers: [RosterResolver, RosterPatientResolver, BackfillResolver] },
+    {
+      Roster: (ref, ctx) => (ctx as PopHealthContext).rosters.load(ref.id),
+      RosterPatient: (ref, ctx) => (ctx as PopHealthContext).rosterPatients.load(ref.id),
+      Backfill: (ref, ctx) => (ctx as PopHealthContext).backfills.load(ref.id),
+    },
+  );
+}
+
+export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContext> = {
+  name: 'pop-health',
+  buildSchema: buildPopHealthSchema,
+  openDatabase: openPopHealthDatabase,
+  createContext,
+  async seed(prisma) {
+    if ((await prisma.roster.count()) > 0) return false;
+    const now = new Date();
+    const members = demoRosterMembers();
+    await prisma.$transaction([
+      prisma.roster.create({
+        data: {
+          ...DEMO_ROSTER,
+          kind: 'BACKFILL',
+          contentHash: createHash('sha256').update(`demo:${DEMO_ROSTER.id}`).digest('hex'),
+          status: 'READY',
+          rowCount: members.length,
+          acceptedCount: members.length,
+          rejectedCount: 0,
+          lastUpdated: now,
+        },
+      }),
+      prisma.rosterPatient.createMany({
+        data: members.map((m) => ({
+          rosterId: DEMO_ROSTER.id,
+          memberId: m.memberId,
+          givenName: m.givenName,
+          middleName: m.middleName ?? null,
+          familyName: m.familyName,
+          dateOfBirth: m.dateOfBirth,
+          sex: m.sex,
+          ssn: m.ssn ?? null,
+          addressLine1: m.address?.line1 ?? null,
+          city: m.address?.city ?? null,
+          state: m.address?.state ?? null,
+          postalCode: m.address?.postalCode ?? null,
+          lastUpdated: now,
+        })),
+      }),
+    ]);
+    return true;
+  },
+};

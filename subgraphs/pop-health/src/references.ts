@@ -1,0 +1,8 @@
+/** Entities other services own, as far as pop-health refers to them: only their keys. */
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
+
+@ObjectType()
+@Directive('@key(fields: "id", resolvable: false)')
+export class Partner {
+  @Field(() => ID) id!: string;
+}

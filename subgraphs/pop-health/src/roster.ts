@@ -1,0 +1,111 @@
+import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import {
+  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, Sex, afterCursor, assertPartnerAccess, currentWatermark, keysetPage, metaOf, visibleAt,
+} from '@care-graph/service-kit';
+import { RosterKind, RosterStatus } from './generated/prisma/enums';
+import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
+import type { PopHealthContext } from './context';
+import { Partner } from './references';
+
+registerEnumType(RosterKind, {
+  name: 'RosterKind',
+  description: "CURRENT: the partner's live roster. BACKFILL: a roster sent after the dates it applies to, kept apart.",
+});
+registerEnumType(RosterStatus, { name: 'RosterStatus' });
+
+@ObjectType({ description: 'A rejected roster row.' })
+export class RosterRejection {
+  @Field(() => Int, { description: 'Line in the file, from 1 (the header is line 1).' }) line!: number;
+  @Field(() => String, { nullable: true }) memberId!: string | null;
+  @Field() reason!: string;
+}
+
+@ObjectType({ description: 'A roster member.' })
+@Directive('@key(fields: "id")')
+export class RosterPatient {
+  @Field(() => ID) id!: string;
+  @Field() memberId!: string;
+  @Field() givenName!: string;
+  @Field(() => String, { nullable: true }) middleName!: string | null;
+  @Field() familyName!: string;
+  @Field(() => DateScalar) dateOfBirth!: Date;
+  @Field(() => Sex) sex!: Sex;
+}
+
+@ObjectType()
+export class RosterPatientConnection extends Connection(RosterPatient, 'RosterPatient') {}
+
+@ObjectType({ description: 'A partner roster ("pop health file").' })
+@Directive('@key(fields: "id")')
+export class Roster {
+  @Field(() => ID) id!: string;
+  @Field(() => RosterKind) kind!: RosterKind;
+  @Field() fileName!: string;
+  @Field(() => RosterStatus) status!: RosterStatus;
+  @Field(() => Int) rowCount!: number;
+  @Field(() => Int) acceptedCount!: number;
+  @Field(() => Int) rejectedCount!: number;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+}
+
+@Resolver(() => Roster)
+export class RosterResolver {
+  @Authorized('partner', 'service')
+  @Query(() => Roster, { nullable: true })
+  async roster(@Arg('id', () => ID) id: string, @Ctx() ctx: PopHealthContext) {
+    const roster = await ctx.rosters.load(id);
+    if (roster) assertPartnerAccess(ctx.identity, roster.partnerId);
+    return roster;
+  }
+
+  @FieldResolver(() => Partner)
+  partner(@Root() roster: RosterRow): Partner {
+    return { id: roster.partnerId };
+  }
+
+  @FieldResolver(() => [RosterRejection], { description: 'The first rejected rows, with line number and reason.' })
+  rejectedRows(@Root() roster: RosterRow): RosterRejection[] {
+    return (roster.rejectedRows as unknown as RosterRejection[]) ?? [];
+  }
+
+  @FieldResolver(() => RosterPatientConnection)
+  async patients(
+    @Root() roster: RosterRow,
+    @Ctx() ctx: PopHealthContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<RosterPatientConnection> {
+    assertPartnerAccess(ctx.identity, roster.partnerId);
+    const transactionTime = currentWatermark();
+    return keysetPage({ first }, transactionTime, (take) =>
+      ctx.prisma.rosterPatient.findMany({
+        where: { AND: [{ rosterId: roster.id }, visibleAt(transactionTime), afterCursor(after)] },
+        orderBy: [...KEYSET_ORDER],
+        take,
+      }),
+    ) as Promise<RosterPatientConnection>;
+  }
+
+  @FieldResolver(() => ResourceMeta)
+  meta(@Root() roster: RosterRow): ResourceMeta {
+    return metaOf(roster);
+  }
+}
+
+@Resolver(() => RosterPatient)
+export class RosterPatientResolver {
+  @FieldResolver(() => Roster)
+  roster(@Root() patient: RosterPatientRow, @Ctx() ctx: PopHealthContext) {
+    return ctx.rosters.load(patient.rosterId);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The last four digits of the SSN (the full number is never returned).' })
+  ssnLast4(@Root() patient: RosterPatientRow): string | null {
+    return patient.ssn ? patient.ssn.slice(-4) : null;
+  }
+
+  @FieldResolver(() => ResourceMeta)
+  meta(@Root() patient: RosterPatientRow): ResourceMeta {
+    return metaOf(patient);
+  }
+}
