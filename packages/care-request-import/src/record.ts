@@ -101,6 +101,7 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
       reasons.push(`${prefix}${key} must be a string`);
       return undefined;
     }
+    if (required && v.trim() === '') reasons.push(`${prefix}${key} must not be empty`);
     return v;
   };
 
@@ -108,7 +109,7 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
   const id = str(raw, 'id', '', true);
   const createdAtText = str(raw, 'createdAt', '', true);
   const createdAt = typeof createdAtText === 'string' ? parseInstant(createdAtText) : null;
-  if (typeof createdAtText === 'string' && !createdAt) reasons.push(`createdAt "${createdAtText}" is not an ISO-8601 instant with a zone`);
+  if (typeof createdAtText === 'string' && !createdAt) reasons.push(`createdAt "${createdAtText}" is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
   const status = str(raw, 'status', '', true);
   if (typeof status === 'string' && !(CARE_REQUEST_STATUSES as readonly string[]).includes(status)) {
     reasons.push(`status "${status}" is not one of ${CARE_REQUEST_STATUSES.join(', ')}`);
@@ -119,7 +120,7 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
     if (text === null) lastUpdated = null;
     else if (typeof text === 'string') {
       lastUpdated = parseInstant(text);
-      if (!lastUpdated) reasons.push(`lastUpdated "${text}" is not an ISO-8601 instant with a zone`);
+      if (!lastUpdated) reasons.push(`lastUpdated "${text}" is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
     }
   }
 

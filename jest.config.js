@@ -1,0 +1,26 @@
+// Jest runs every workspace's tests (unit tests beside the pure packages, end-to-end tests that start
+// the real services in gateway/test). TypeScript goes through @swc/jest *with* decorator metadata, which
+// type-graphql needs (shared STACK.md).
+/** @type {import('jest').Config} */
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/gateway', '<rootDir>/scripts'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: { '^.+\\.[tj]s$': ['@swc/jest', swc] },
+  // The WASM schema engine's glue is ESM-only; let swc turn it into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!@prisma/schema-engine-wasm/)'],
+  testTimeout: 120_000,
+  setupFiles: ['<rootDir>/scripts/jest-setup.js'],
+};
+// PGlite loads Node built-ins with dynamic import(); Jest's sandbox allows that only with
+// --experimental-vm-modules, which is why `npm test` starts Node with it.

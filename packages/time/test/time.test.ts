@@ -1,0 +1,48 @@
+import { formatCalendarDate, parseCalendarDate, parseInstant } from '../src';
+
+describe('parseInstant', () => {
+  it.each([
+    ['2026-02-06T01:18:32.180Z', '2026-02-06T01:18:32.180Z'],
+    ['2026-02-06T01:18Z', '2026-02-06T01:18:00.000Z'],
+    ['2026-02-06T01:18:32Z', '2026-02-06T01:18:32.000Z'],
+    ['2026-02-06T03:18:32.180+02:00', '2026-02-06T01:18:32.180Z'],
+    ['2026-02-05T20:18:32.180-05:00', '2026-02-06T01:18:32.180Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    ['2026-02-06T01:18:32.1234567Z', '2026-02-06T01:18:32.123Z'],
+  ])('reads %s as %s', (text, iso) => {
+    expect(parseInstant(text)?.toISOString()).toBe(iso);
+  });
+
+  it.each([
+    '2026-02-30T00:00:00Z', // no such day
+    '2025-02-29T00:00:00Z', // not a leap year
+    '2026-13-01T00:00:00Z',
+    '2026-02-06T24:00:00Z',
+    '2026-02-06T01:60Z',
+    '2026-02-06T01:18:32', // no zone
+    '2026-02-06T01Z', // hour without minutes
+    '2026-02-06',
+    '6 Feb 2026',
+    '',
+  ])('rejects %j', (text) => {
+    expect(parseInstant(text)).toBeNull();
+  });
+});
+
+describe('parseCalendarDate', () => {
+  it('reads a day as midnight UTC and writes it back', () => {
+    const date = parseCalendarDate('1950-06-05');
+    expect(date?.toISOString()).toBe('1950-06-05T00:00:00.000Z');
+    expect(formatCalendarDate(date!)).toBe('1950-06-05');
+  });
+
+  it.each(['1950-02-30', '1950-6-5', '1950-06-05T00:00Z', '05/06/1950', '2023-02-29'])('rejects %j', (text) => {
+    expect(parseCalendarDate(text)).toBeNull();
+  });
+
+  it('accepts 29 February in leap years only', () => {
+    expect(parseCalendarDate('2024-02-29')).not.toBeNull();
+    expect(parseCalendarDate('2000-02-29')).not.toBeNull();
+    expect(parseCalendarDate('1900-02-29')).toBeNull();
+  });
+});
