@@ -1,0 +1,33 @@
+/**
+ * The checked-in SDL in schema/ must be exactly what the code produces: a resolver change without
+ * `npm run compose` fails here, so clients and the gateway never run on a stale supergraph.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SCHEMA_DIR, composeSupergraph } from '../supergraph';
+
+describe('schema/ is up to date', () => {
+  let composed: Awaited<ReturnType<typeof composeSupergraph>>;
+  beforeAll(async () => {
+    composed = await composeSupergraph();
+  });
+
+  it.each(['care-requests', 'pop-health', 'partners'])('schema/subgraphs/%s.graphql matches the code', async (name) => {
+    const onDisk = await readFile(path.join(SCHEMA_DIR, 'subgraphs', `${name}.graphql`), 'utf8');
+    const fromCode = composed.subgraphs.find((s) => s.name === name)!.sdl;
+    if (onDisk !== fromCode) throw new Error(`schema/subgraphs/${name}.graphql is stale: run "npm run compose" and commit the result.`);
+    expect(onDisk).toBe(fromCode);
+  });
+
+  it('schema/supergraph.graphql matches the composition', async () => {
+    const onDisk = await readFile(path.join(SCHEMA_DIR, 'supergraph.graphql'), 'utf8');
+    if (onDisk !== composed.supergraphSdl) throw new Error('schema/supergraph.graphql is stale: run "npm run compose" and commit the result.');
+    expect(onDisk).toBe(composed.supergraphSdl);
+  });
+
+  it('composes the contract entities across subgraphs', () => {
+    for (const entity of ['CareRequest', 'Patient', 'Partner', 'PartnerAssociation', 'Roster', 'RosterPatient', 'Backfill']) {
+      expect(composed.supergraphSdl).toMatch(new RegExp(`type ${entity}\\b[^{]*@join__type\\(graph: \\w+, key: "id"`));
+    }
+  });
+});
