@@ -136,7 +136,7 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).checks.map((c: { name: string }) => c.name).sort()).toEqual(['care-requests', 'partners', 'pop-health', 'supergraph']);
+    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c: { name: string }) => c.name).sort()).toEqual(['care-requests', 'partners', 'pop-health', 'supergraph']);
     for (const subgraph of Object.values(graph.subgraphs)) {
       expect((await fetch(subgraph.url.replace('/graphql', '/readyz'))).status).toBe(200);
     }

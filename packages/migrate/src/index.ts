@@ -36,7 +36,11 @@ export interface MigrationStatus {
 }
 
 // The engine's glue module is ESM with no top-level await, so require() loads it (Node >= 20.19).
-type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg', { with: { 'resolution-mode': 'import' } });
+// Node has WebAssembly; @types/node 20 does not declare it (only lib.dom does).
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+};
 type Engine = Awaited<ReturnType<EngineModule['SchemaEngine']['new']>>;
 
 let engineModule: Promise<EngineModule> | undefined;
