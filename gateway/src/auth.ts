@@ -2,9 +2,13 @@
  * Gateway authentication: every GraphQL request carries a bearer token; the verified identity goes into
  * the context, and from there (re-signed) to the subgraphs.
  */
-import { unauthenticated, type Identity, type RequestContext, type TokenVerifier } from '@care-graph/service-kit';
+import { unauthenticated, type Identity, type TokenVerifier } from '@care-graph/service-kit';
 
-export type GatewayContext = RequestContext;
+export interface GatewayContext {
+  identity: Identity;
+  /** Correlates the gateway's and the subgraphs' logs for one request. */
+  requestId: string;
+}
 
 export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<Identity> {
   if (!authorization) {

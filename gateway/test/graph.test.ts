@@ -77,6 +77,47 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     expect(hundred['pop-health']).toBe(0);
   });
 
+  it('batches nested connections across parents: one query for the associations of every partner', async () => {
+    const partners = graph.subgraphs.partners;
+    for (let p = 0; p < 4; p += 1) {
+      const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: `Nested ${p}` } });
+      await partners.database.client.partnerAssociation.createMany({
+        data: [0, 1, 2].map((i) => ({ partnerId: createPartner.id, careRequestId: `cr-${100 + p * 3 + i}`, source: 'MANUAL' as const, lastUpdated: new Date() })),
+      });
+    }
+    const query = (first: number) => `{ partners(first: ${first}) { edges { node { name associations(first: 2) {
+      edges { node { careRequest { id } } } pageInfo { hasNextPage } } } } } }`;
+    const run = async (first: number) => {
+      const before = partners.database.queryCount();
+      const { body } = await graph.post(await graph.as('admin'), query(first));
+      expect(body.errors).toBeUndefined();
+      return { queries: partners.database.queryCount() - before, data: body.data as { partners: { edges: { node: { name: string; associations: { edges: unknown[]; pageInfo: { hasNextPage: boolean } } } }[] } } };
+    };
+    const two = await run(2);
+    const all = await run(100);
+    expect(all.data.partners.edges.length).toBeGreaterThanOrEqual(5);
+    expect(all.queries).toBe(two.queries);
+    expect(all.queries).toBeLessThanOrEqual(2);
+    for (const { node } of all.data.partners.edges.filter((e) => e.node.name.startsWith('Nested'))) {
+      expect(node.associations.edges).toHaveLength(2);
+      expect(node.associations.pageInfo.hasNextPage).toBe(true);
+    }
+  });
+
+  it("pages through one partner's associations with cursors", async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page += 1) {
+      const { partner }: { partner: { associations: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null } =
+        await graph.run('admin', PartnerAssociationsDocument, { id: partnerId, first: 30, after });
+      seen.push(...partner!.associations.edges.map((e) => e.node.id));
+      if (!partner!.associations.pageInfo.hasNextPage) break;
+      after = partner!.associations.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(100);
+    expect(new Set(seen).size).toBe(100);
+  });
+
   it('contributes partner associations to care requests and never returns a full SSN', async () => {
     const { careRequest } = await graph.run('admin', CareRequestDocument, { id: 'cr-3' });
     expect(careRequest!.partnerAssociations).toEqual([{ id: expect.any(String), partner: { id: partnerId, name: 'Front Range Health Plan' } }]);

@@ -9,6 +9,11 @@ export interface RequestContext {
   identity: Identity;
   /** Correlates logs across the gateway and subgraphs. */
   requestId: string;
+  /**
+   * The request's watermark (`transactionTime`), taken once per request so that every list in one
+   * response is cut at the same instant (and nested lists of many parents batch together).
+   */
+  watermark(): Promise<Date>;
 }
 
 /**

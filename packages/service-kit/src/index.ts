@@ -16,3 +16,4 @@ export * from './loaders';
 export * from './enums';
 export * from './watermark';
 export * from './subgraph-service';
+export * from './grouped-pages';

@@ -58,8 +58,8 @@ export function afterCursor(after: string | null | undefined): object {
 export const KEYSET_ORDER = [{ lastUpdated: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }] as const;
 
 /**
- * Runs one page: `fetch(take)` must apply `afterCursor` and `KEYSET_ORDER`; one extra row is read to know
- * whether another page follows.
+ * Runs one page: `fetch(take)` must apply `afterCursor` and `KEYSET_ORDER` (or load the same rows
+ * another way, e.g. `groupedPageLoaders`); one extra row is read to know whether another page follows.
  */
 export async function keysetPage<T extends Cursor>(
   args: { first?: number | null },

@@ -11,6 +11,13 @@ import { IDENTITY_HEADER, type InternalAuth } from './auth';
 import type { RequestContext } from './context';
 import { closeServer, express, healthRoutes, listen, type ReadinessCheck } from './http-server';
 import type { Logger } from './logger';
+import { currentWatermark } from './watermark';
+
+/** Memoises an async computation for the life of one request. */
+function once<T>(compute: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= compute());
+}
 
 export interface SubgraphServerOptions<Context extends RequestContext> {
   name: string;
@@ -52,7 +59,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
       context: async ({ req }) => {
         const header = req.headers[IDENTITY_HEADER];
         const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
-        return options.createContext({ identity, requestId: requestId ?? randomUUID() });
+        return options.createContext({ identity, requestId: requestId ?? randomUUID(), watermark: once(async () => currentWatermark()) });
       },
     }),
   );

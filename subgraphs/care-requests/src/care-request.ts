@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeRange, DateTimeScalar, ResourceMeta, KEYSET_ORDER, afterCursor, badUserInput, currentWatermark, keysetPage, metaOf, visibleAt,
+  Connection, DateTimeRange, DateTimeScalar, ResourceMeta, KEYSET_ORDER, afterCursor, badUserInput, keysetPage, metaOf, visibleAt,
 } from '@care-graph/service-kit';
 import { CareRequestStatus } from './generated/prisma/enums';
 import type { CareRequest as CareRequestRow } from './generated/prisma/client';
@@ -39,7 +39,7 @@ export class CareRequestResolver {
     if (createdAt?.from && createdAt.until && createdAt.from >= createdAt.until) {
       throw badUserInput('createdAt.from must be before createdAt.until (from is inclusive, until exclusive).', { argument: 'createdAt' });
     }
-    const transactionTime = currentWatermark();
+    const transactionTime = await ctx.watermark();
     const created = { ...(createdAt?.from ? { gte: createdAt.from } : {}), ...(createdAt?.until ? { lt: createdAt.until } : {}) };
     return keysetPage({ first }, transactionTime, (take) =>
       ctx.prisma.careRequest.findMany({

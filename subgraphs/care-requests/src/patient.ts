@@ -1,6 +1,6 @@
 import { Directive, Field, FieldResolver, ID, ObjectType, Resolver, Root, Authorized, Query, Arg, Int, Ctx } from 'type-graphql';
 import {
-  Connection, DateScalar, ResourceMeta, Sex, KEYSET_ORDER, afterCursor, currentWatermark, keysetPage, metaOf, visibleAt,
+  Connection, DateScalar, ResourceMeta, Sex, KEYSET_ORDER, afterCursor, keysetPage, metaOf, visibleAt,
 } from '@care-graph/service-kit';
 import type { Patient as PatientRow } from './generated/prisma/client';
 import type { CareRequestsContext } from './context';
@@ -37,7 +37,7 @@ export class PatientResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<PatientConnection> {
-    const transactionTime = currentWatermark();
+    const transactionTime = await ctx.watermark();
     return keysetPage({ first }, transactionTime, (take) =>
       ctx.prisma.patient.findMany({ where: { AND: [visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
     ) as Promise<PatientConnection>;

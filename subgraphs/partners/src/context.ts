@@ -1,5 +1,5 @@
 /** Per-request DataLoaders of the partners service. */
-import { byIdLoader, groupLoader, type DataLoader, type RequestContext } from '@care-graph/service-kit';
+import { byIdLoader, groupLoader, groupedPageLoaders, type DataLoader, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { Partner as PartnerRow, PartnerAssociation as AssociationRow } from './generated/prisma/client';
 
@@ -9,6 +9,8 @@ export interface PartnersContext extends RequestContext {
   associations: DataLoader<string, AssociationRow | null>;
   /** Associations of each care request, in (partner, id) order. */
   associationsByCareRequest: DataLoader<string, AssociationRow[]>;
+  /** One page of each partner's associations, batched across partners. */
+  associationPages: ReturnType<typeof groupedPageLoaders<AssociationRow>>;
 }
 
 export function createContext(prisma: PrismaClient, base: RequestContext): PartnersContext {
@@ -22,5 +24,6 @@ export function createContext(prisma: PrismaClient, base: RequestContext): Partn
         prisma.partnerAssociation.findMany({ where: { careRequestId: { in: careRequestIds } }, orderBy: [{ partnerId: 'asc' }, { id: 'asc' }] }),
       (row) => row.careRequestId,
     ),
+    associationPages: groupedPageLoaders<AssociationRow>(prisma, { table: 'PartnerAssociation', parentColumn: 'partnerId' }),
   };
 }

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, badUserInput, conflict, currentWatermark, keysetPage, metaOf, visibleAt,
+  Connection, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, badUserInput, conflict, keysetPage, metaOf, visibleAt,
 } from '@care-graph/service-kit';
 import { Prisma, type Partner as PartnerRow } from './generated/prisma/client';
 import type { PartnersContext } from './context';
@@ -37,7 +37,7 @@ export class PartnerResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<PartnerConnection> {
-    const transactionTime = currentWatermark();
+    const transactionTime = await ctx.watermark();
     const own = ctx.identity.role === 'partner' ? { id: ctx.identity.partnerId } : {};
     return keysetPage({ first }, transactionTime, (take) =>
       ctx.prisma.partner.findMany({ where: { AND: [own, visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
@@ -69,13 +69,9 @@ export class PartnerResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<PartnerAssociationConnection> {
     assertPartnerAccess(ctx.identity, partner.id);
-    const transactionTime = currentWatermark();
+    const transactionTime = await ctx.watermark();
     return keysetPage({ first }, transactionTime, (take) =>
-      ctx.prisma.partnerAssociation.findMany({
-        where: { AND: [{ partnerId: partner.id }, visibleAt(transactionTime), afterCursor(after)] },
-        orderBy: [...KEYSET_ORDER],
-        take,
-      }),
+      ctx.associationPages(take, after, transactionTime).load(partner.id),
     ) as Promise<PartnerAssociationConnection>;
   }
 

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, currentWatermark, keysetPage, metaOf, visibleAt,
+  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, keysetPage, metaOf, visibleAt,
 } from '@care-graph/service-kit';
 import { BackfillStatus } from './generated/prisma/enums';
 import type { Backfill as BackfillRow } from './generated/prisma/client';
@@ -50,7 +50,7 @@ export class BackfillResolver {
   ): Promise<BackfillConnection> {
     if (partnerId) assertPartnerAccess(ctx.identity, partnerId);
     const scope = ctx.identity.role === 'partner' ? { partnerId: ctx.identity.partnerId } : partnerId ? { partnerId } : {};
-    const transactionTime = currentWatermark();
+    const transactionTime = await ctx.watermark();
     return keysetPage({ first }, transactionTime, (take) =>
       ctx.prisma.backfill.findMany({ where: { AND: [scope, visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
     ) as Promise<BackfillConnection>;

@@ -1,5 +1,5 @@
 /** Per-request DataLoaders of the pop-health service. */
-import { byIdLoader, type DataLoader, type RequestContext } from '@care-graph/service-kit';
+import { byIdLoader, groupedPageLoaders, type DataLoader, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 
@@ -8,6 +8,8 @@ export interface PopHealthContext extends RequestContext {
   rosters: DataLoader<string, RosterRow | null>;
   rosterPatients: DataLoader<string, RosterPatientRow | null>;
   backfills: DataLoader<string, BackfillRow | null>;
+  /** One page of each roster's members, batched across rosters. */
+  rosterPatientPages: ReturnType<typeof groupedPageLoaders<RosterPatientRow>>;
 }
 
 export function createContext(prisma: PrismaClient, base: RequestContext): PopHealthContext {
@@ -17,5 +19,6 @@ export function createContext(prisma: PrismaClient, base: RequestContext): PopHe
     rosters: byIdLoader((ids) => prisma.roster.findMany({ where: { id: { in: ids } } })),
     rosterPatients: byIdLoader((ids) => prisma.rosterPatient.findMany({ where: { id: { in: ids } } })),
     backfills: byIdLoader((ids) => prisma.backfill.findMany({ where: { id: { in: ids } } })),
+    rosterPatientPages: groupedPageLoaders<RosterPatientRow>(prisma, { table: 'RosterPatient', parentColumn: 'rosterId' }),
   };
 }

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, Sex, afterCursor, assertPartnerAccess, currentWatermark, keysetPage, metaOf, visibleAt,
+  Connection, DateScalar, DateTimeScalar, ResourceMeta, Sex, assertPartnerAccess, keysetPage, metaOf,
 } from '@care-graph/service-kit';
 import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
@@ -76,13 +76,9 @@ export class RosterResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<RosterPatientConnection> {
     assertPartnerAccess(ctx.identity, roster.partnerId);
-    const transactionTime = currentWatermark();
+    const transactionTime = await ctx.watermark();
     return keysetPage({ first }, transactionTime, (take) =>
-      ctx.prisma.rosterPatient.findMany({
-        where: { AND: [{ rosterId: roster.id }, visibleAt(transactionTime), afterCursor(after)] },
-        orderBy: [...KEYSET_ORDER],
-        take,
-      }),
+      ctx.rosterPatientPages(take, after, transactionTime).load(roster.id),
     ) as Promise<RosterPatientConnection>;
   }
 

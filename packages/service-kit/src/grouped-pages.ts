@@ -1,0 +1,80 @@
+/**
+ * Batched first pages of a nested connection (`Partner.associations`, `Roster.patients`).
+ *
+ * A list of 50 partners each asking for its associations would otherwise cost 50 queries. Parents that
+ * ask for the same page size in one request are loaded together with one window-function query: each
+ * parent's rows are ranked in keyset order and the first `take` of each kept. A page after a cursor is
+ * specific to one parent and is loaded on its own.
+ */
+import DataLoader from 'dataloader';
+import { decodeCursor } from './pagination';
+
+export interface RawQueryClient {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+export interface GroupedPageSpec {
+  /** Table name as Prisma created it, e.g. `PartnerAssociation`. */
+  table: string;
+  /** The column naming the parent, e.g. `partnerId`. */
+  parentColumn: string;
+}
+
+const identifier = (name: string) => {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier ${name}`);
+  return `"${name}"`;
+};
+
+/**
+ * One loader per (page size, cursor, watermark): `loader(take, after, transactionTime).load(parentId)`
+ * resolves to up to `take` rows of that parent after the cursor, in `(lastUpdated NULLS LAST, id)` order.
+ */
+export function groupedPageLoaders<Row extends { id: string }>(client: RawQueryClient, spec: GroupedPageSpec) {
+  const table = identifier(spec.table);
+  const parent = identifier(spec.parentColumn);
+  const loaders = new Map<string, DataLoader<string, Row[]>>();
+
+  const load = async (parentIds: readonly string[], take: number, after: string | null, transactionTime: Date) => {
+    const values: unknown[] = [parentIds, transactionTime.toISOString(), take];
+    let afterSql = '';
+    if (after) {
+      const cursor = decodeCursor(after);
+      values.push(cursor.id);
+      if (cursor.lastUpdated === null) afterSql = `AND t."lastUpdated" IS NULL AND t.id > $4`;
+      else {
+        values.push(cursor.lastUpdated.toISOString());
+        afterSql = `AND (t."lastUpdated" > $5::timestamptz OR (t."lastUpdated" = $5::timestamptz AND t.id > $4) OR t."lastUpdated" IS NULL)`;
+      }
+    }
+    const rows = await client.$queryRawUnsafe<(Row & { _rank: bigint })[]>(
+      `SELECT * FROM (
+         SELECT t.*, row_number() OVER (PARTITION BY t.${parent} ORDER BY t."lastUpdated" ASC NULLS LAST, t.id ASC) AS "_rank"
+         FROM ${table} t
+         WHERE t.${parent} = ANY($1::text[])
+           AND (t."lastUpdated" IS NULL OR t."lastUpdated" <= $2::timestamptz)
+           ${afterSql}
+       ) ranked
+       WHERE "_rank" <= $3
+       ORDER BY ${parent}, "_rank"`,
+      ...values,
+    );
+    const byParent = new Map<string, Row[]>();
+    for (const { _rank: _ignored, ...row } of rows) {
+      const key = (row as unknown as Record<string, string>)[spec.parentColumn];
+      const list = byParent.get(key);
+      if (list) list.push(row as unknown as Row);
+      else byParent.set(key, [row as unknown as Row]);
+    }
+    return parentIds.map((id) => byParent.get(id) ?? []);
+  };
+
+  return (take: number, after: string | null | undefined, transactionTime: Date): DataLoader<string, Row[]> => {
+    const key = `${take}|${after ?? ''}|${transactionTime.toISOString()}`;
+    let loader = loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => load(ids, take, after ?? null, transactionTime));
+      loaders.set(key, loader);
+    }
+    return loader;
+  };
+}

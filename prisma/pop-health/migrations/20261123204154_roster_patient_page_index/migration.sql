@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "RosterPatient_rosterId_lastUpdated_id_idx" ON "RosterPatient"("rosterId", "lastUpdated", "id");
