@@ -1,23 +1,12 @@
 /**
- * Starts the real graph in the test process: the three subgraphs on throw-away databases (in-memory
- * PGlite, or fresh databases on the PostgreSQL server named by TEST_POSTGRES_URL) and the gateway in
- * front of them, on free ports. Tests talk to it over HTTP exactly as clients do.
+ * Starts the real graph in the test process (scripts/in-process-graph.ts) on throw-away databases:
+ * in-memory PGlite, or fresh databases on the PostgreSQL server named by TEST_POSTGRES_URL, dropped on close.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { signDevToken, startSubgraph, type Identity, type Role, type RunningSubgraph } from '@care-graph/service-kit';
-import { post, request, type ClientOptions } from '@care-graph/operations';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { careRequestsSubgraph } from '../../subgraphs/care-requests/src';
-import { popHealthSubgraph } from '../../subgraphs/pop-health/src';
-import { partnersSubgraph } from '../../subgraphs/partners/src';
-import type { PrismaClient as CareRequestsPrisma } from '../../subgraphs/care-requests/src/db';
-import type { PrismaClient as PopHealthPrisma } from '../../subgraphs/pop-health/src/db';
-import type { PrismaClient as PartnersPrisma } from '../../subgraphs/partners/src/db';
-import { startGateway } from '../src/gateway';
+import { startInProcessGraph, type Graph } from '../../scripts/in-process-graph';
+
+export type { Graph };
 
 export type DatabaseKind = 'pglite' | 'postgresql';
 
@@ -46,82 +35,27 @@ export async function freshPostgresDatabase(prefix: string): Promise<{ url: stri
   };
 }
 
-export interface Graph {
-  url: string;
-  dataDir: string;
-  env: NodeJS.ProcessEnv;
-  subgraphs: {
-    'care-requests': RunningSubgraph<CareRequestsPrisma>;
-    'pop-health': RunningSubgraph<PopHealthPrisma>;
-    partners: RunningSubgraph<PartnersPrisma>;
-  };
-  token(role: Role, partnerId?: string): Promise<string>;
-  as(role: Role, partnerId?: string): Promise<ClientOptions>;
-  /** Runs a typed operation as `role`; throws on any GraphQL error. */
-  run<R, V>(role: Role | ClientOptions, document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
-  post: typeof post;
-  close(): Promise<void>;
-}
-
+/** The graph on `kind`: in-memory PGlite, or fresh PostgreSQL databases dropped when it closes. */
 export async function startGraph(kind: DatabaseKind = 'pglite'): Promise<Graph> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'care-graph-test-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex') };
-  delete env.AUTH_JWKS_URL;
-  const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
-  const started: RunningSubgraph<unknown>[] = [];
+  if (kind === 'pglite') return startInProcessGraph();
+  const drops: (() => Promise<void>)[] = [];
   try {
-    const definitions = [careRequestsSubgraph, popHealthSubgraph, partnersSubgraph] as const;
-    const running = await Promise.all(
-      definitions.map(async (definition) => {
-        let databaseUrl = 'memory://';
-        if (kind === 'postgresql') {
-          const db = await freshPostgresDatabase(`cg_${definition.name}`);
-          cleanups.push(db.drop);
-          databaseUrl = db.url;
-        }
-        const subgraph = await startSubgraph(
-          definition as never,
-          { service: definition.name, port: 0, host: '127.0.0.1', databaseUrl, dataDir, seedDemoData: false },
-          env,
-        );
-        started.push(subgraph);
-        return subgraph;
-      }),
-    );
-    const subgraphs = Object.fromEntries(running.map((s) => [s.name, s])) as unknown as Graph['subgraphs'];
-    const gateway = await startGateway({
-      port: 0,
-      host: '127.0.0.1',
-      dataDir,
-      env,
-      subgraphUrls: Object.fromEntries(running.map((s) => [s.name, s.url])),
-    });
-    const token = (role: Role, partnerId?: string) => {
-      const identity: Identity = { subject: `test-${role}`, role, ...(partnerId ? { partnerId } : {}) };
-      return signDevToken(dataDir, identity);
-    };
-    const as = async (role: Role, partnerId?: string): Promise<ClientOptions> => ({ url: gateway.url, token: await token(role, partnerId) });
-    return {
-      url: gateway.url,
-      dataDir,
-      env,
-      subgraphs,
-      token,
-      as,
-      async run(role, document, variables) {
-        const options = typeof role === 'string' ? await as(role) : role;
-        return (request as (o: ClientOptions, d: unknown, v: unknown) => Promise<never>)(options, document, variables);
+    const graph = await startInProcessGraph({
+      databaseUrl: async (service) => {
+        const db = await freshPostgresDatabase(`cg_${service}`);
+        drops.push(db.drop);
+        return db.url;
       },
-      post,
+    });
+    return {
+      ...graph,
       async close() {
-        await gateway.close();
-        await Promise.all(running.map((s) => s.close()));
-        for (const cleanup of cleanups.reverse()) await cleanup();
+        await graph.close();
+        for (const drop of drops) await drop();
       },
     };
   } catch (error) {
-    await Promise.all(started.map((s) => s.close()));
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    for (const drop of drops) await drop();
     throw error;
   }
 }

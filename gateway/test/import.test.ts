@@ -96,7 +96,7 @@ describe('importing care requests', () => {
     const valid = { id: 'atomic-1', createdAt: new Date(), status: 'COMPLETED' as const, patient: { ...patient, id: 'pt-atomic', dateOfBirth: new Date('1950-06-05') } };
     // A status the database refuses makes the second statement fail after the patients were inserted.
     const broken = { ...valid, id: 'atomic-2', status: 'NOT_A_STATUS' as never };
-    await expect(writeImportRecords(prisma, [valid, broken], new Date())).rejects.toThrow();
+    await expect(writeImportRecords(prisma, [valid, broken])).rejects.toThrow();
     expect(await prisma.patient.findUnique({ where: { id: 'pt-atomic' } })).toBeNull();
     expect(await prisma.careRequest.findUnique({ where: { id: 'atomic-1' } })).toBeNull();
   });

@@ -3,6 +3,7 @@
  */
 import type { AuthChecker } from 'type-graphql';
 import type { Identity, Role } from './auth';
+import type { WatermarkClock } from './watermark';
 import { forbidden, unauthenticated } from './errors';
 
 export interface RequestContext {
@@ -14,6 +15,8 @@ export interface RequestContext {
    * response is cut at the same instant (and nested lists of many parents batch together).
    */
   watermark(): Promise<Date>;
+  /** The service's watermark clock: high-water marks and the last known watermark (fast paths, writes). */
+  clock: WatermarkClock;
 }
 
 /**

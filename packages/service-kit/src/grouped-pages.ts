@@ -8,6 +8,7 @@
  */
 import DataLoader from 'dataloader';
 import { decodeCursor } from './pagination';
+import { lastUpdatedSql, type SincePageQuery } from './since-filter';
 
 export interface RawQueryClient {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
@@ -26,26 +27,27 @@ const identifier = (name: string) => {
 };
 
 /**
- * One loader per (page size, cursor, watermark): `loader(take, after, transactionTime).load(parentId)`
- * resolves to up to `take` rows of that parent after the cursor, in `(lastUpdated NULLS LAST, id)` order.
+ * One loader per page query (size, cursor, watermark, filter): `pages(query).load(parentId)` resolves to up
+ * to `query.take` rows of that parent, in `(lastUpdated NULLS LAST, id)` order.
  */
 export function groupedPageLoaders<Row extends { id: string }>(client: RawQueryClient, spec: GroupedPageSpec) {
   const table = identifier(spec.table);
   const parent = identifier(spec.parentColumn);
   const loaders = new Map<string, DataLoader<string, Row[]>>();
 
-  const load = async (parentIds: readonly string[], take: number, after: string | null, transactionTime: Date) => {
+  const load = async (parentIds: readonly string[], { take, after, transactionTime, condition }: SincePageQuery) => {
     const values: unknown[] = [parentIds, transactionTime.toISOString(), take];
     let afterSql = '';
     if (after) {
       const cursor = decodeCursor(after);
-      values.push(cursor.id);
-      if (cursor.lastUpdated === null) afterSql = `AND t."lastUpdated" IS NULL AND t.id > $4`;
+      const id = values.push(cursor.id);
+      if (cursor.lastUpdated === null) afterSql = `AND t."lastUpdated" IS NULL AND t.id > $${id}`;
       else {
-        values.push(cursor.lastUpdated.toISOString());
-        afterSql = `AND (t."lastUpdated" > $5::timestamptz OR (t."lastUpdated" = $5::timestamptz AND t.id > $4) OR t."lastUpdated" IS NULL)`;
+        const at = values.push(cursor.lastUpdated.toISOString());
+        afterSql = `AND (t."lastUpdated" > $${at}::timestamptz OR (t."lastUpdated" = $${at}::timestamptz AND t.id > $${id}) OR t."lastUpdated" IS NULL)`;
       }
     }
+    const filterSql = lastUpdatedSql(condition, values);
     const rows = await client.$queryRawUnsafe<(Row & { _rank: bigint })[]>(
       `SELECT * FROM (
          SELECT t.*, row_number() OVER (PARTITION BY t.${parent} ORDER BY t."lastUpdated" ASC NULLS LAST, t.id ASC) AS "_rank"
@@ -53,6 +55,7 @@ export function groupedPageLoaders<Row extends { id: string }>(client: RawQueryC
          WHERE t.${parent} = ANY($1::text[])
            AND (t."lastUpdated" IS NULL OR t."lastUpdated" <= $2::timestamptz)
            ${afterSql}
+           AND ${filterSql}
        ) ranked
        WHERE "_rank" <= $3
        ORDER BY ${parent}, "_rank"`,
@@ -68,11 +71,11 @@ export function groupedPageLoaders<Row extends { id: string }>(client: RawQueryC
     return parentIds.map((id) => byParent.get(id) ?? []);
   };
 
-  return (take: number, after: string | null | undefined, transactionTime: Date): DataLoader<string, Row[]> => {
-    const key = `${take}|${after ?? ''}|${transactionTime.toISOString()}`;
+  return (query: SincePageQuery): DataLoader<string, Row[]> => {
+    const key = JSON.stringify([query.take, query.after, query.transactionTime.toISOString(), query.condition.bounded, query.condition.intervals.map((i) => [i.from, i.to])]);
     let loader = loaders.get(key);
     if (!loader) {
-      loader = new DataLoader((ids) => load(ids, take, after ?? null, transactionTime));
+      loader = new DataLoader((ids) => load(ids, query));
       loaders.set(key, loader);
     }
     return loader;

@@ -17,3 +17,4 @@ export * from './enums';
 export * from './watermark';
 export * from './subgraph-service';
 export * from './grouped-pages';
+export * from './since-filter';

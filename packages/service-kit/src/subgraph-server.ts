@@ -11,7 +11,7 @@ import { IDENTITY_HEADER, type InternalAuth } from './auth';
 import type { RequestContext } from './context';
 import { closeServer, express, healthRoutes, listen, type ReadinessCheck } from './http-server';
 import type { Logger } from './logger';
-import { currentWatermark } from './watermark';
+import type { WatermarkClock } from './watermark';
 
 /** Memoises an async computation for the life of one request. */
 function once<T>(compute: () => Promise<T>): () => Promise<T> {
@@ -25,6 +25,7 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   internalAuth: InternalAuth;
   /** Adds the service's per-request state (its DataLoaders) to the verified identity. */
   createContext(base: RequestContext): Context;
+  clock: WatermarkClock;
   readiness: ReadinessCheck[];
   port: number;
   host: string;
@@ -59,7 +60,12 @@ export async function startSubgraphServer<Context extends RequestContext>(
       context: async ({ req }) => {
         const header = req.headers[IDENTITY_HEADER];
         const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
-        return options.createContext({ identity, requestId: requestId ?? randomUUID(), watermark: once(async () => currentWatermark()) });
+        return options.createContext({
+          identity,
+          requestId: requestId ?? randomUUID(),
+          watermark: once(() => options.clock.compute()),
+          clock: options.clock,
+        });
       },
     }),
   );

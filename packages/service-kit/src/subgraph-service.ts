@@ -10,11 +10,14 @@ import type { RequestContext } from './context';
 import type { Database, DatabaseOptions } from './database';
 import { createLogger, type Logger } from './logger';
 import { startSubgraphServer } from './subgraph-server';
+import { WatermarkClock, type SqlClient } from './watermark';
 
-type Client = { $disconnect(): Promise<void>; $queryRawUnsafe(query: string): Promise<unknown> };
+type Client = { $disconnect(): Promise<void> } & SqlClient;
 
 export interface SubgraphDefinition<C extends Client, Context extends RequestContext> {
   name: string;
+  /** Tables with a `lastUpdated` column whose high-water marks the watermark clock keeps. */
+  tables: readonly string[];
   buildSchema(): Promise<GraphQLSchema>;
   openDatabase(options: Omit<DatabaseOptions, 'service'>): Promise<Database<C>>;
   createContext(client: C, base: RequestContext): Context;
@@ -30,6 +33,7 @@ export interface RunningSubgraph<C> {
   url: string;
   port: number;
   database: Database<C>;
+  clock: WatermarkClock;
   close(): Promise<void>;
 }
 
@@ -46,11 +50,14 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       const started = Date.now();
       if (await definition.seed(database.client, logger)) logger.info('seeded demo data', { ms: Date.now() - started });
     }
+    const clock = new WatermarkClock(database.client, definition.tables, { background: database.uncounted });
+    await clock.start((error) => logger.warn('watermark refresh failed', { message: error.message }));
     const server = await startSubgraphServer({
       name: definition.name,
       schema: await definition.buildSchema(),
       internalAuth: await InternalAuth.fromEnv(env, config.dataDir),
       createContext: (base) => definition.createContext(database.client, base),
+      clock,
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,
       host: config.host,
@@ -61,7 +68,9 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       url: server.url,
       port: server.port,
       database,
+      clock,
       async close() {
+        clock.stop();
         await server.close();
         await database.close();
       },

@@ -1,6 +1,6 @@
-import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeRange, DateTimeScalar, ResourceMeta, KEYSET_ORDER, afterCursor, badUserInput, keysetPage, metaOf, visibleAt,
+  Connection, DateTimeRange, DateTimeScalar, ResourceMeta, KEYSET_ORDER, SinceArgs, badUserInput, metaOf, sincePage,
 } from '@care-graph/service-kit';
 import { CareRequestStatus } from './generated/prisma/enums';
 import type { CareRequest as CareRequestRow } from './generated/prisma/client';
@@ -20,6 +20,12 @@ export class CareRequest {
 @ObjectType()
 export class CareRequestConnection extends Connection(CareRequest, 'CareRequest') {}
 
+@ArgsType()
+export class CareRequestsArgs extends SinceArgs {
+  @Field(() => DateTimeRange, { nullable: true, description: 'Creation window: from inclusive, until exclusive.' })
+  createdAt?: DateTimeRange | null;
+}
+
 @Resolver(() => CareRequest)
 export class CareRequestResolver {
   @Authorized('service')
@@ -30,20 +36,15 @@ export class CareRequestResolver {
 
   @Authorized('service')
   @Query(() => CareRequestConnection, { description: 'Care requests, oldest change first; `createdAt` narrows to a creation window.' })
-  async careRequests(
-    @Ctx() ctx: CareRequestsContext,
-    @Arg('createdAt', () => DateTimeRange, { nullable: true }) createdAt?: DateTimeRange,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
-  ): Promise<CareRequestConnection> {
+  async careRequests(@Args() args: CareRequestsArgs, @Ctx() ctx: CareRequestsContext): Promise<CareRequestConnection> {
+    const { createdAt } = args;
     if (createdAt?.from && createdAt.until && createdAt.from >= createdAt.until) {
       throw badUserInput('createdAt.from must be before createdAt.until (from is inclusive, until exclusive).', { argument: 'createdAt' });
     }
-    const transactionTime = await ctx.watermark();
     const created = { ...(createdAt?.from ? { gte: createdAt.from } : {}), ...(createdAt?.until ? { lt: createdAt.until } : {}) };
-    return keysetPage({ first }, transactionTime, (take) =>
+    return sincePage(ctx, 'CareRequest', args, ({ where, take }) =>
       ctx.prisma.careRequest.findMany({
-        where: { AND: [visibleAt(transactionTime), afterCursor(after), Object.keys(created).length ? { createdAt: created } : {}] },
+        where: { AND: [where, Object.keys(created).length ? { createdAt: created } : {}] },
         orderBy: [...KEYSET_ORDER],
         take,
       }),

@@ -5,7 +5,7 @@
  * is either written whole or not at all, and a rejected record never blocks the others.
  */
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
-import { DateScalar, DateTimeScalar, Sex, badUserInput } from '@care-graph/service-kit';
+import { DateScalar, DateTimeScalar, Sex, badUserInput, conflict, notFound, writeStamp } from '@care-graph/service-kit';
 import { checkImportRecord, normaliseSsn, type ImportRecord } from '@care-graph/care-request-import';
 import { CareRequestStatus } from './generated/prisma/enums';
 import { Prisma } from './generated/prisma/client';
@@ -71,6 +71,11 @@ export class ImportResolver {
   async importCareRequests(
     @Arg('records', () => [CareRequestImportInput]) records: CareRequestImportInput[],
     @Ctx() ctx: CareRequestsContext,
+    @Arg('loadId', () => ID, {
+      nullable: true,
+      description: 'A load opened with startDataLoad: the records count towards it. Without one, this call is a load of its own.',
+    })
+    loadId?: string,
   ): Promise<ImportResult> {
     if (records.length > MAX_IMPORT_BATCH) {
       throw badUserInput(`At most ${MAX_IMPORT_BATCH} records per call; got ${records.length}. Split the batch (npm run import does).`);
@@ -91,56 +96,102 @@ export class ImportResolver {
       if (reasons.length) rejected.push({ index, id: input.id, reasons });
       else valid.push(record);
     });
-    const { created, updated } = await writeImportRecords(ctx.prisma, valid, now);
+    const { created, updated, newest, stamp } = await writeImportRecords(ctx.prisma, valid, { loadId: loadId ?? null });
+    if (newest) for (const table of ['CareRequest', 'Patient']) ctx.clock.noteWrite(table, newest);
+    if (!loadId && stamp) ctx.clock.noteWrite('DataLoad', stamp);
     return { received: records.length, created, updated, rejected };
   }
 }
 
 const cell = (value: string | null | undefined) => value ?? null;
 
+export interface ImportWriteResult {
+  created: number;
+  updated: number;
+  /** The newest `lastUpdated` written (null when every record was legacy). */
+  newest: Date | null;
+  /** The transaction's write stamp. */
+  stamp?: Date;
+}
+
 /**
- * Upserts patients and care requests with two multi-row statements in one transaction. Prisma's
- * per-row upserts cost ~2 round trips a record; multi-row INSERT … ON CONFLICT is ~10× faster on bulk
- * loads (shared STACK.md: 100k rows ~14 s with createMany in 5k batches vs ~1 s raw).
- * Within one batch a later record with the same id wins.
+ * Upserts patients and care requests with two multi-row statements in one transaction, stamped with the
+ * transaction's write stamp where a record has no `lastUpdated` of its own. Prisma's per-row upserts cost
+ * ~2 round trips a record; multi-row INSERT … ON CONFLICT is ~10× faster on bulk loads (shared STACK.md:
+ * 100k rows ~14 s with createMany in 5k batches vs ~1 s raw). Within one batch a later record with the
+ * same id wins. The load is recorded in the same transaction: `loadId` (an open load) gets the count
+ * added, otherwise the batch is recorded as a finished load of its own.
  */
 export async function writeImportRecords(
   prisma: PrismaClient,
   records: ImportRecord[],
-  loadTime: Date,
-): Promise<{ created: number; updated: number }> {
-  if (records.length === 0) return { created: 0, updated: 0 };
+  options: { loadId: string | null; source?: string | null } = { loadId: null },
+): Promise<ImportWriteResult> {
+  return prisma.$transaction(
+    async (tx) => {
+      const stamp = await writeStamp(tx);
+      if (options.loadId) {
+        const load = await tx.dataLoad.findUnique({ where: { id: options.loadId } });
+        if (!load) throw notFound(`No data load ${options.loadId}; open one with startDataLoad.`);
+        if (load.status !== 'RUNNING' || load.kind !== 'CARE_REQUEST_IMPORT') {
+          throw conflict(`Data load ${options.loadId} is not a running care-request import (${load.kind}, ${load.status}).`);
+        }
+      }
+      const { created, updated, newest } = await upsertRecords(tx, records, stamp);
+      if (options.loadId) {
+        await tx.dataLoad.update({ where: { id: options.loadId }, data: { recordCount: { increment: created + updated } } });
+      } else if (created + updated > 0) {
+        await tx.dataLoad.create({
+          data: {
+            kind: 'CARE_REQUEST_IMPORT', status: 'COMPLETED', source: options.source ?? 'importCareRequests',
+            recordCount: created + updated, startedAt: stamp, finishedAt: stamp, lastUpdated: stamp,
+          },
+        });
+      }
+      return { created, updated, newest, stamp };
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+}
+
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+async function upsertRecords(tx: Tx, records: ImportRecord[], stamp: Date): Promise<ImportWriteResult> {
+  if (records.length === 0) return { created: 0, updated: 0, newest: null };
   const careRequests = [...new Map(records.map((r) => [r.id, r])).values()];
   const patients = [...new Map(records.map((r) => [r.patient.id, r])).values()];
-  const stamp = (r: ImportRecord) => (r.lastUpdated === undefined ? loadTime : r.lastUpdated)?.toISOString() ?? null;
+  const lastUpdatedOf = (r: ImportRecord) => (r.lastUpdated === undefined ? stamp : r.lastUpdated);
+  const stampOf = (r: ImportRecord) => lastUpdatedOf(r)?.toISOString() ?? null;
+  const newest = records.reduce<Date | null>((max, r) => {
+    const at = lastUpdatedOf(r);
+    return at && (!max || at > max) ? at : max;
+  }, null);
 
   const patientRows = patients.map((r) => {
     const p = r.patient;
     return Prisma.sql`(${p.id}, ${p.givenName}, ${cell(p.middleName)}, ${p.familyName}, ${p.dateOfBirth.toISOString().slice(0, 10)}::date,
       ${p.sex}::"Sex", ${cell(p.ssn)}, ${cell(p.memberId)}, ${cell(p.address?.line1)}, ${cell(p.address?.city)},
-      ${cell(p.address?.state)}, ${cell(p.address?.postalCode)}, ${stamp(r)}::timestamptz)`;
+      ${cell(p.address?.state)}, ${cell(p.address?.postalCode)}, ${stampOf(r)}::timestamptz)`;
   });
   const careRequestRows = careRequests.map(
-    (r) => Prisma.sql`(${r.id}, ${r.status}::"CareRequestStatus", ${r.createdAt.toISOString()}::timestamptz, ${r.patient.id}, ${stamp(r)}::timestamptz)`,
+    (r) => Prisma.sql`(${r.id}, ${r.status}::"CareRequestStatus", ${r.createdAt.toISOString()}::timestamptz, ${r.patient.id}, ${stampOf(r)}::timestamptz)`,
   );
-  const [, results] = await prisma.$transaction([
-    prisma.$executeRaw`
-      INSERT INTO "Patient" ("id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId",
-                             "addressLine1", "city", "state", "postalCode", "lastUpdated")
-      VALUES ${Prisma.join(patientRows)}
-      ON CONFLICT ("id") DO UPDATE SET
-        "givenName" = EXCLUDED."givenName", "middleName" = EXCLUDED."middleName", "familyName" = EXCLUDED."familyName",
-        "dateOfBirth" = EXCLUDED."dateOfBirth", "sex" = EXCLUDED."sex", "ssn" = EXCLUDED."ssn", "memberId" = EXCLUDED."memberId",
-        "addressLine1" = EXCLUDED."addressLine1", "city" = EXCLUDED."city", "state" = EXCLUDED."state",
-        "postalCode" = EXCLUDED."postalCode", "lastUpdated" = EXCLUDED."lastUpdated"`,
-    prisma.$queryRaw<{ created: boolean }[]>`
-      INSERT INTO "CareRequest" ("id", "status", "createdAt", "patientId", "lastUpdated")
-      VALUES ${Prisma.join(careRequestRows)}
-      ON CONFLICT ("id") DO UPDATE SET
-        "status" = EXCLUDED."status", "createdAt" = EXCLUDED."createdAt", "patientId" = EXCLUDED."patientId",
-        "lastUpdated" = EXCLUDED."lastUpdated"
-      RETURNING (xmax = 0) AS "created"`,
-  ]);
+  await tx.$executeRaw`
+    INSERT INTO "Patient" ("id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId",
+                           "addressLine1", "city", "state", "postalCode", "lastUpdated")
+    VALUES ${Prisma.join(patientRows)}
+    ON CONFLICT ("id") DO UPDATE SET
+      "givenName" = EXCLUDED."givenName", "middleName" = EXCLUDED."middleName", "familyName" = EXCLUDED."familyName",
+      "dateOfBirth" = EXCLUDED."dateOfBirth", "sex" = EXCLUDED."sex", "ssn" = EXCLUDED."ssn", "memberId" = EXCLUDED."memberId",
+      "addressLine1" = EXCLUDED."addressLine1", "city" = EXCLUDED."city", "state" = EXCLUDED."state",
+      "postalCode" = EXCLUDED."postalCode", "lastUpdated" = EXCLUDED."lastUpdated"`;
+  const results = await tx.$queryRaw<{ created: boolean }[]>`
+    INSERT INTO "CareRequest" ("id", "status", "createdAt", "patientId", "lastUpdated")
+    VALUES ${Prisma.join(careRequestRows)}
+    ON CONFLICT ("id") DO UPDATE SET
+      "status" = EXCLUDED."status", "createdAt" = EXCLUDED."createdAt", "patientId" = EXCLUDED."patientId",
+      "lastUpdated" = EXCLUDED."lastUpdated"
+    RETURNING (xmax = 0) AS "created"`;
   const created = results.filter((row) => row.created).length;
-  return { created, updated: careRequests.length - created };
+  return { created, updated: careRequests.length - created, newest };
 }

@@ -9,19 +9,22 @@ import { createContext, type CareRequestsContext } from './context';
 import { CareRequestResolver } from './care-request';
 import { PatientResolver } from './patient';
 import { ImportResolver, writeImportRecords } from './import';
+import { DataLoadResolver } from './data-load';
 
 export function buildCareRequestsSchema() {
   return buildFederatedSchema(
-    { resolvers: [CareRequestResolver, PatientResolver, ImportResolver] },
+    { resolvers: [CareRequestResolver, PatientResolver, ImportResolver, DataLoadResolver] },
     {
       CareRequest: (ref, ctx) => (ctx as CareRequestsContext).careRequests.load(ref.id),
       Patient: (ref, ctx) => (ctx as CareRequestsContext).patients.load(ref.id),
+      DataLoad: (ref, ctx) => (ctx as CareRequestsContext).prisma.dataLoad.findUnique({ where: { id: ref.id } }),
     },
   );
 }
 
 export const careRequestsSubgraph: SubgraphDefinition<PrismaClient, CareRequestsContext> = {
   name: 'care-requests',
+  tables: ['CareRequest', 'Patient', 'DataLoad'],
   buildSchema: buildCareRequestsSchema,
   openDatabase: openCareRequestsDatabase,
   createContext,
@@ -29,7 +32,7 @@ export const careRequestsSubgraph: SubgraphDefinition<PrismaClient, CareRequests
     if ((await prisma.careRequest.count()) > 0) return false;
     const records = demoCareRequests(new Date());
     for (let i = 0; i < records.length; i += 1000) {
-      await writeImportRecords(prisma, records.slice(i, i + 1000), new Date());
+      await writeImportRecords(prisma, records.slice(i, i + 1000), { loadId: null, source: 'demo data' });
     }
     return true;
   },

@@ -1,6 +1,6 @@
-import { Directive, Field, FieldResolver, ID, ObjectType, Resolver, Root, Authorized, Query, Arg, Int, Ctx } from 'type-graphql';
+import { Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, DateScalar, ResourceMeta, Sex, KEYSET_ORDER, afterCursor, keysetPage, metaOf, visibleAt,
+  Connection, DateScalar, ResourceMeta, Sex, KEYSET_ORDER, SinceArgs, metaOf, sincePage,
 } from '@care-graph/service-kit';
 import type { Patient as PatientRow } from './generated/prisma/client';
 import type { CareRequestsContext } from './context';
@@ -32,14 +32,9 @@ export class PatientConnection extends Connection(Patient, 'Patient') {}
 export class PatientResolver {
   @Authorized('service')
   @Query(() => PatientConnection, { description: 'Patients, oldest change first.' })
-  async patients(
-    @Ctx() ctx: CareRequestsContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
-  ): Promise<PatientConnection> {
-    const transactionTime = await ctx.watermark();
-    return keysetPage({ first }, transactionTime, (take) =>
-      ctx.prisma.patient.findMany({ where: { AND: [visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
+  async patients(@Args() args: SinceArgs, @Ctx() ctx: CareRequestsContext): Promise<PatientConnection> {
+    return sincePage(ctx, 'Patient', args, ({ where, take }) =>
+      ctx.prisma.patient.findMany({ where, orderBy: [...KEYSET_ORDER], take }),
     ) as Promise<PatientConnection>;
   }
 

@@ -22,6 +22,7 @@ export function buildPartnersSchema() {
 
 export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext> = {
   name: 'partners',
+  tables: ['Partner', 'PartnerAssociation'],
   buildSchema: buildPartnersSchema,
   openDatabase: openPartnersDatabase,
   createContext,

@@ -1,6 +1,6 @@
-import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, badUserInput, conflict, keysetPage, metaOf, visibleAt,
+  Connection, KEYSET_ORDER, ResourceMeta, SinceArgs, assertPartnerAccess, badUserInput, conflict, metaOf, sincePage, writeStamp,
 } from '@care-graph/service-kit';
 import { Prisma, type Partner as PartnerRow } from './generated/prisma/client';
 import type { PartnersContext } from './context';
@@ -32,15 +32,10 @@ export class PartnerResolver {
 
   @Authorized('partner', 'service')
   @Query(() => PartnerConnection, { description: 'Partners, oldest change first (a partner token sees only its own).' })
-  async partners(
-    @Ctx() ctx: PartnersContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
-  ): Promise<PartnerConnection> {
-    const transactionTime = await ctx.watermark();
+  async partners(@Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerConnection> {
     const own = ctx.identity.role === 'partner' ? { id: ctx.identity.partnerId } : {};
-    return keysetPage({ first }, transactionTime, (take) =>
-      ctx.prisma.partner.findMany({ where: { AND: [own, visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
+    return sincePage(ctx, 'Partner', args, ({ where, take }) =>
+      ctx.prisma.partner.findMany({ where: { AND: [own, where] }, orderBy: [...KEYSET_ORDER], take }),
     ) as Promise<PartnerConnection>;
   }
 
@@ -52,7 +47,9 @@ export class PartnerResolver {
       throw badUserInput('Partner name must be 1 to 200 characters.', { field: 'name' });
     }
     try {
-      return await ctx.prisma.partner.create({ data: { name, lastUpdated: new Date() } });
+      const partner = await ctx.prisma.$transaction(async (tx) => tx.partner.create({ data: { name, lastUpdated: await writeStamp(tx) } }));
+      ctx.clock.noteWrite('Partner', partner.lastUpdated!);
+      return partner;
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
         throw conflict(`A partner named "${name}" already exists; choose another name or use the existing partner.`, { field: 'name' });
@@ -62,16 +59,10 @@ export class PartnerResolver {
   }
 
   @FieldResolver(() => PartnerAssociationConnection, { description: "The partner's care-request associations, oldest change first." })
-  async associations(
-    @Root() partner: PartnerRow,
-    @Ctx() ctx: PartnersContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
-  ): Promise<PartnerAssociationConnection> {
+  async associations(@Root() partner: PartnerRow, @Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerAssociationConnection> {
     assertPartnerAccess(ctx.identity, partner.id);
-    const transactionTime = await ctx.watermark();
-    return keysetPage({ first }, transactionTime, (take) =>
-      ctx.associationPages(take, after, transactionTime).load(partner.id),
+    return sincePage(ctx, 'PartnerAssociation', args, (query) =>
+      ctx.associationPages(query).load(partner.id),
     ) as Promise<PartnerAssociationConnection>;
   }
 

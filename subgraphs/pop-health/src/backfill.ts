@@ -1,6 +1,6 @@
-import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, afterCursor, assertPartnerAccess, keysetPage, metaOf, visibleAt,
+  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, SinceArgs, assertPartnerAccess, metaOf, sincePage,
 } from '@care-graph/service-kit';
 import { BackfillStatus } from './generated/prisma/enums';
 import type { Backfill as BackfillRow } from './generated/prisma/client';
@@ -30,6 +30,12 @@ export class Backfill {
 @ObjectType()
 export class BackfillConnection extends Connection(Backfill, 'Backfill') {}
 
+@ArgsType()
+export class BackfillsArgs extends SinceArgs {
+  @Field(() => ID, { nullable: true, description: "Only this partner's backfills." })
+  partnerId?: string | null;
+}
+
 @Resolver(() => Backfill)
 export class BackfillResolver {
   @Authorized('partner', 'service')
@@ -42,17 +48,12 @@ export class BackfillResolver {
 
   @Authorized('partner', 'service')
   @Query(() => BackfillConnection, { description: 'Backfills, oldest change first; a partner token sees only its own.' })
-  async backfills(
-    @Ctx() ctx: PopHealthContext,
-    @Arg('partnerId', () => ID, { nullable: true }) partnerId?: string,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
-  ): Promise<BackfillConnection> {
+  async backfills(@Args() args: BackfillsArgs, @Ctx() ctx: PopHealthContext): Promise<BackfillConnection> {
+    const { partnerId } = args;
     if (partnerId) assertPartnerAccess(ctx.identity, partnerId);
     const scope = ctx.identity.role === 'partner' ? { partnerId: ctx.identity.partnerId } : partnerId ? { partnerId } : {};
-    const transactionTime = await ctx.watermark();
-    return keysetPage({ first }, transactionTime, (take) =>
-      ctx.prisma.backfill.findMany({ where: { AND: [scope, visibleAt(transactionTime), afterCursor(after)] }, orderBy: [...KEYSET_ORDER], take }),
+    return sincePage(ctx, 'Backfill', args, ({ where, take }) =>
+      ctx.prisma.backfill.findMany({ where: { AND: [scope, where] }, orderBy: [...KEYSET_ORDER], take }),
     ) as Promise<BackfillConnection>;
   }
 

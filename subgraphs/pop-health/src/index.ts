@@ -23,6 +23,7 @@ export function buildPopHealthSchema() {
 
 export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContext> = {
   name: 'pop-health',
+  tables: ['Roster', 'RosterPatient', 'Backfill'],
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext,

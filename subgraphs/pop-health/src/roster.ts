@@ -1,6 +1,6 @@
-import { Arg, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, ResourceMeta, Sex, assertPartnerAccess, keysetPage, metaOf,
+  Connection, DateScalar, DateTimeScalar, ResourceMeta, Sex, SinceArgs, assertPartnerAccess, metaOf, sincePage,
 } from '@care-graph/service-kit';
 import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
@@ -69,17 +69,9 @@ export class RosterResolver {
   }
 
   @FieldResolver(() => RosterPatientConnection)
-  async patients(
-    @Root() roster: RosterRow,
-    @Ctx() ctx: PopHealthContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
-  ): Promise<RosterPatientConnection> {
+  async patients(@Root() roster: RosterRow, @Args() args: SinceArgs, @Ctx() ctx: PopHealthContext): Promise<RosterPatientConnection> {
     assertPartnerAccess(ctx.identity, roster.partnerId);
-    const transactionTime = await ctx.watermark();
-    return keysetPage({ first }, transactionTime, (take) =>
-      ctx.rosterPatientPages(take, after, transactionTime).load(roster.id),
-    ) as Promise<RosterPatientConnection>;
+    return sincePage(ctx, 'RosterPatient', args, (query) => ctx.rosterPatientPages(query).load(roster.id)) as Promise<RosterPatientConnection>;
   }
 
   @FieldResolver(() => ResourceMeta)

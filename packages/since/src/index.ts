@@ -1,0 +1,2 @@
+export * from './partial-date-time';
+export * from './filter';

@@ -1,0 +1,99 @@
+/**
+ * The whole graph in one process: the three subgraphs (each on the database URL it is given, in-memory
+ * PGlite by default) and the gateway in front of them, on free ports. Tests and benchmarks use it to talk
+ * to the real services over HTTP exactly as clients do; `npm start` runs the same services as processes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { signDevToken, startSubgraph, type Identity, type Role, type RunningSubgraph } from '@care-graph/service-kit';
+import { post, request, type ClientOptions } from '@care-graph/operations';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { careRequestsSubgraph } from '../subgraphs/care-requests/src';
+import { popHealthSubgraph } from '../subgraphs/pop-health/src';
+import { partnersSubgraph } from '../subgraphs/partners/src';
+import type { PrismaClient as CareRequestsPrisma } from '../subgraphs/care-requests/src/db';
+import type { PrismaClient as PopHealthPrisma } from '../subgraphs/pop-health/src/db';
+import type { PrismaClient as PartnersPrisma } from '../subgraphs/partners/src/db';
+import { startGateway } from '../gateway/src/gateway';
+
+export interface InProcessGraphOptions {
+  /** Database URL per subgraph (default `memory://`); called once per subgraph. */
+  databaseUrl?: (service: string) => Promise<string> | string;
+}
+
+export interface Graph {
+  url: string;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  subgraphs: {
+    'care-requests': RunningSubgraph<CareRequestsPrisma>;
+    'pop-health': RunningSubgraph<PopHealthPrisma>;
+    partners: RunningSubgraph<PartnersPrisma>;
+  };
+  token(role: Role, partnerId?: string): Promise<string>;
+  as(role: Role, partnerId?: string): Promise<ClientOptions>;
+  /** Runs a typed operation as `role`; throws on any GraphQL error. */
+  run<R, V>(role: Role | ClientOptions, document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  post: typeof post;
+  close(): Promise<void>;
+}
+
+export async function startInProcessGraph(options: InProcessGraphOptions = {}): Promise<Graph> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'care-graph-test-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex') };
+  delete env.AUTH_JWKS_URL;
+  const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
+  const started: RunningSubgraph<unknown>[] = [];
+  try {
+    const definitions = [careRequestsSubgraph, popHealthSubgraph, partnersSubgraph] as const;
+    const running = await Promise.all(
+      definitions.map(async (definition) => {
+        const databaseUrl = (await options.databaseUrl?.(definition.name)) ?? 'memory://';
+        const subgraph = await startSubgraph(
+          definition as never,
+          { service: definition.name, port: 0, host: '127.0.0.1', databaseUrl, dataDir, seedDemoData: false },
+          env,
+        );
+        started.push(subgraph);
+        return subgraph;
+      }),
+    );
+    const subgraphs = Object.fromEntries(running.map((s) => [s.name, s])) as unknown as Graph['subgraphs'];
+    const gateway = await startGateway({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      env,
+      subgraphUrls: Object.fromEntries(running.map((s) => [s.name, s.url])),
+    });
+    const token = (role: Role, partnerId?: string) => {
+      const identity: Identity = { subject: `test-${role}`, role, ...(partnerId ? { partnerId } : {}) };
+      return signDevToken(dataDir, identity);
+    };
+    const as = async (role: Role, partnerId?: string): Promise<ClientOptions> => ({ url: gateway.url, token: await token(role, partnerId) });
+    return {
+      url: gateway.url,
+      dataDir,
+      env,
+      subgraphs,
+      token,
+      as,
+      async run(role, document, variables) {
+        const options = typeof role === 'string' ? await as(role) : role;
+        return (request as (o: ClientOptions, d: unknown, v: unknown) => Promise<never>)(options, document, variables);
+      },
+      post,
+      async close() {
+        await gateway.close();
+        await Promise.all(running.map((s) => s.close()));
+        for (const cleanup of cleanups.reverse()) await cleanup();
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((s) => s.close()));
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw error;
+  }
+}
