@@ -3,6 +3,8 @@
  * every recorded figure says where it was measured.
  */
 import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 export interface Timing {
   n: number;
@@ -61,3 +63,38 @@ export function machine(): string {
 }
 
 export const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+export interface HttpRequestSpec {
+  url: string;
+  headers?: Record<string, string>;
+  query: string;
+  variables?: unknown;
+}
+
+function summarise(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+}
+
+/**
+ * Times GraphQL requests from a worker thread (see http-client-worker.js); with several requests they are
+ * interleaved (a, b, a, b …) so that they see the same machine state and their ratios are fair.
+ */
+export async function measureHttp(requests: HttpRequestSpec[], n: number, warmup = Math.min(50, n)): Promise<Timing[]> {
+  const worker = new Worker(path.join(__dirname, 'http-client-worker.js'));
+  try {
+    const result = await new Promise<{ samples?: number[][]; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({
+        requests: requests.map((r) => ({ url: r.url, headers: r.headers ?? {}, body: JSON.stringify({ query: r.query, variables: r.variables }) })),
+        n,
+        warmup,
+      });
+    });
+    if (result.error) throw new Error(result.error);
+    return result.samples!.map(summarise);
+  } finally {
+    await worker.terminate();
+  }
+}

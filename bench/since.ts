@@ -5,13 +5,15 @@
  * `careRequests(lastUpdated: { gt: <1 minute ago> }, first: 100)` at the subgraph and through the gateway;
  * and the empty pull (`gt: <the latest transactionTime>`) as a ratio to `{ __typename }`, both measured in
  * the same run, interleaved. Targets: since query p50 ≤ 5 ms at the subgraph; empty pull ≤ 1.2× `{ __typename }`.
+ * The services run in this process (as `npm start` would run them, minus the process boundaries); the
+ * client runs in a worker thread, like a separate program.
  */
 import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
 import { post } from '@care-graph/operations';
 import type { ImportRecord } from '@care-graph/care-request-import';
 import { writeImportRecords } from '../subgraphs/care-requests/src';
 import { startInProcessGraph } from '../scripts/in-process-graph';
-import { fmt, measure, measurePair, type Timing } from './lib';
+import { fmt, measureHttp, type Timing } from './lib';
 
 const SINCE = `query Since($since: PartialDateTime!) {
   careRequests(lastUpdated: { gt: $since }, first: 100) { edges { node { id status createdAt meta { lastUpdated } } } pageInfo { hasNextPage endCursor } transactionTime }
@@ -28,6 +30,7 @@ export interface SinceResult {
 
 export async function runSinceBenchmark(options: { rows: number; samples: number; log: (line: string) => void }): Promise<SinceResult> {
   const { rows, samples, log } = options;
+  process.env.LOG_LEVEL ??= 'warn';
   const graph = await startInProcessGraph();
   try {
     const careRequests = graph.subgraphs['care-requests'];
@@ -76,9 +79,11 @@ export async function runSinceBenchmark(options: { rows: number; samples: number
     const empty = await check(subgraph, SINCE, { since: latest });
     if (empty.careRequests.edges.length !== 0) throw new Error('the empty pull was not empty');
 
+    const headersOf = (options: typeof gateway) => ({ ...(options.headers ?? {}), ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) });
     const run = async (options: typeof gateway) => {
-      const sinceTiming = await measure(samples, () => post(options, SINCE, { since }));
-      const [emptyTiming, typename] = await measurePair(samples, () => post(options, SINCE, { since: latest }), () => post(options, TYPENAME));
+      const at = { url: options.url, headers: headersOf(options) };
+      const [sinceTiming] = await measureHttp([{ ...at, query: SINCE, variables: { since } }], samples);
+      const [emptyTiming, typename] = await measureHttp([{ ...at, query: SINCE, variables: { since: latest } }, { ...at, query: TYPENAME }], samples);
       return { since: sinceTiming, empty: emptyTiming, typename };
     };
     const atSubgraph = await run(subgraph);

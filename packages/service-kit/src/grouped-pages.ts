@@ -7,8 +7,8 @@
  * specific to one parent and is loaded on its own.
  */
 import DataLoader from 'dataloader';
-import { decodeCursor } from './pagination';
-import { lastUpdatedSql, type SincePageQuery } from './since-filter';
+import { KEYSET_ORDER_SQL, pageConditionsSql } from './keyset-sql';
+import type { SincePageQuery } from './since-filter';
 
 export interface RawQueryClient {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
@@ -35,29 +35,17 @@ export function groupedPageLoaders<Row extends { id: string }>(client: RawQueryC
   const parent = identifier(spec.parentColumn);
   const loaders = new Map<string, DataLoader<string, Row[]>>();
 
-  const load = async (parentIds: readonly string[], { take, after, transactionTime, condition }: SincePageQuery) => {
-    const values: unknown[] = [parentIds, transactionTime.toISOString(), take];
-    let afterSql = '';
-    if (after) {
-      const cursor = decodeCursor(after);
-      const id = values.push(cursor.id);
-      if (cursor.lastUpdated === null) afterSql = `AND t."lastUpdated" IS NULL AND t.id > $${id}`;
-      else {
-        const at = values.push(cursor.lastUpdated.toISOString());
-        afterSql = `AND (t."lastUpdated" > $${at}::timestamptz OR (t."lastUpdated" = $${at}::timestamptz AND t.id > $${id}) OR t."lastUpdated" IS NULL)`;
-      }
-    }
-    const filterSql = lastUpdatedSql(condition, values);
+  const load = async (parentIds: readonly string[], query: SincePageQuery) => {
+    const values: unknown[] = [parentIds];
+    const conditions = pageConditionsSql(query, values);
+    const take = values.push(query.take);
     const rows = await client.$queryRawUnsafe<(Row & { _rank: bigint })[]>(
       `SELECT * FROM (
-         SELECT t.*, row_number() OVER (PARTITION BY t.${parent} ORDER BY t."lastUpdated" ASC NULLS LAST, t.id ASC) AS "_rank"
+         SELECT t.*, row_number() OVER (PARTITION BY t.${parent} ORDER BY ${KEYSET_ORDER_SQL}) AS "_rank"
          FROM ${table} t
-         WHERE t.${parent} = ANY($1::text[])
-           AND (t."lastUpdated" IS NULL OR t."lastUpdated" <= $2::timestamptz)
-           ${afterSql}
-           AND ${filterSql}
+         WHERE t.${parent} = ANY($1::text[]) AND ${conditions.join(' AND ')}
        ) ranked
-       WHERE "_rank" <= $3
+       WHERE "_rank" <= $${take}
        ORDER BY ${parent}, "_rank"`,
       ...values,
     );

@@ -18,3 +18,4 @@ export * from './watermark';
 export * from './subgraph-service';
 export * from './grouped-pages';
 export * from './since-filter';
+export * from './keyset-sql';

@@ -69,10 +69,16 @@ export async function keysetPage<T extends Cursor>(
   const size = pageSize(args.first);
   const rows = size === 0 ? [] : await fetch(size + 1);
   const page = rows.slice(0, size);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node), node }));
+  // Cursors are encoded only when a client selects them (most pulls read pageInfo.endCursor alone).
+  const edges = page.map((node) => ({
+    node,
+    get cursor() {
+      return encodeCursor(node);
+    },
+  }));
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    pageInfo: { hasNextPage: rows.length > size, endCursor: page.length ? encodeCursor(page[page.length - 1]) : null },
     transactionTime,
   };
 }

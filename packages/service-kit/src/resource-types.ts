@@ -3,10 +3,10 @@
  * They are `@shareable`: each subgraph declares the same shape and the supergraph merges them.
  */
 import 'reflect-metadata';
-import { Directive, Field, InputType, Int, ObjectType, type ClassType } from 'type-graphql';
+import { Directive, Field, ID, InputType, Int, ObjectType, type ClassType } from 'type-graphql';
 import { DateTimeScalar } from './scalars';
 
-@ObjectType({ description: 'Resource metadata, as in FHIR `meta`.' })
+@ObjectType({ simpleResolvers: true, description: 'Resource metadata, as in FHIR `meta`.' })
 @Directive('@shareable')
 export class ResourceMeta {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the resource last changed; null for legacy records.' })
@@ -18,7 +18,21 @@ export function metaOf(row: { lastUpdated: Date | null }): ResourceMeta {
   return { lastUpdated: row.lastUpdated };
 }
 
-@ObjectType()
+/**
+ * What every resource type has: `id` and `meta`. Entities extend it; `meta` is resolved from the row's
+ * `lastUpdated` by `buildFederatedSchema` for every type, so no entity repeats that resolver.
+ */
+@ObjectType({ simpleResolvers: true })
+export abstract class Resource {
+  @Field(() => ID)
+  id!: string;
+
+  /** Resolved from the row, so rows need not carry it. */
+  @Field(() => ResourceMeta)
+  meta?: ResourceMeta;
+}
+
+@ObjectType({ simpleResolvers: true })
 @Directive('@shareable')
 export class PageInfo {
   @Field()
@@ -50,7 +64,7 @@ export interface ConnectionShape<T> {
 
 /** Declares `<Name>Edge` and `<Name>Connection` for a node type. */
 export function Connection<T extends object>(node: ClassType<T>, name: string) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field()
     cursor!: string;
@@ -59,7 +73,7 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType implements ConnectionShape<T> {
     @Field(() => [EdgeType])
     edges!: Edge<T>[];

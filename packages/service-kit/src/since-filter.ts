@@ -119,7 +119,9 @@ export async function sincePage<Row extends Cursor>(
   if (condition.intervals.length === 0) {
     return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, transactionTime };
   }
-  const where = { AND: [visibleAt(transactionTime), lastUpdatedWhere(condition), afterCursor(request.after)] };
+  // With a bound, legacy rows are out anyway: a plain range keeps the (lastUpdated, id) index scan simple.
+  const visible = condition.bounded ? { lastUpdated: { lte: transactionTime } } : visibleAt(transactionTime);
+  const where = { AND: [visible, lastUpdatedWhere(condition), afterCursor(request.after)] };
   return keysetPage({ first: size }, transactionTime, (take) =>
     fetch({ where, condition, transactionTime, take, after: request.after ?? null }),
   );

@@ -7,10 +7,11 @@ import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import gql from 'graphql-tag';
-import type { GraphQLSchema } from 'graphql';
+import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
 import { roleAuthChecker, type RequestContext } from './context';
 import { DateTimeScalar } from './scalars';
+import { metaOf } from './resource-types';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
@@ -29,6 +30,12 @@ export async function buildFederatedSchema(
     skipCheck: true,
   });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  // Every resource's `meta` comes from its row's `lastUpdated` (see Resource).
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    const meta = type.getFields().meta;
+    if (meta && getNamedType(meta.type).name === 'ResourceMeta') resolvers[type.name] = { ...resolvers[type.name], meta: metaOf };
+  }
   for (const [typeName, resolveReference] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = { ...resolvers[typeName], __resolveReference: resolveReference };
   }

@@ -50,7 +50,10 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       const started = Date.now();
       if (await definition.seed(database.client, logger)) logger.info('seeded demo data', { ms: Date.now() - started });
     }
-    const clock = new WatermarkClock(database.client, definition.tables, { background: database.uncounted });
+    const clock = new WatermarkClock(database.client, definition.tables, {
+      background: database.uncounted,
+      singleConnection: database.kind === 'pglite',
+    });
     await clock.start((error) => logger.warn('watermark refresh failed', { message: error.message }));
     const server = await startSubgraphServer({
       name: definition.name,

@@ -15,7 +15,7 @@
  * A writer not yet committed when the data was read either held an xid when the activity was read (then
  * its stamps are ≥ its xact_start > watermark), or took its xid afterwards (then its stamps are ≥ the
  * clock reading > watermark). Either way it lands after the watermark, where the next pull finds it.
- * On embedded PGlite (one connection) no reader overlaps a writer and the same query simply yields the clock.
+ * On embedded PGlite (one connection) no reader overlaps a writer, and the clock alone is the watermark.
  *
  * Requirements: all writers use the database clock through `writeStamp`, and the service's role can see its
  * own writers in `pg_stat_activity` (one role per service, or `pg_read_all_stats`). Long write
@@ -38,6 +38,15 @@ export async function writeStamp(tx: SqlClient): Promise<Date> {
   await tx.$queryRawUnsafe('SELECT pg_current_xact_id()::text AS xid');
   const [{ stamp }] = await tx.$queryRawUnsafe<{ stamp: Date }[]>(`SELECT date_trunc('milliseconds', clock_timestamp()) AS stamp`);
   return new Date(stamp);
+}
+
+/**
+ * On embedded PGlite there is one connection, and a statement waits while another transaction is open on
+ * it: a reader's data query always runs after any writer that stamped before it has committed. So the
+ * watermark is simply the clock (the same clock the database reads), with no query at all.
+ */
+export function embeddedWatermark(): Date {
+  return new Date(Date.now() - MS);
 }
 
 /** One watermark reading; see the module comment for why the statements run in this order. */
@@ -66,12 +75,17 @@ export class WatermarkClock {
   constructor(
     private readonly client: SqlClient,
     readonly tables: readonly string[],
-    private readonly options: { refreshMs?: number; background?: <T>(work: () => Promise<T>) => Promise<T> } = {},
+    private readonly options: {
+      refreshMs?: number;
+      background?: <T>(work: () => Promise<T>) => Promise<T>;
+      /** One connection (embedded PGlite): the clock is the watermark, see `embeddedWatermark`. */
+      singleConnection?: boolean;
+    } = {},
   ) {}
 
-  /** A fresh watermark (two small queries); also advances the remembered one. */
+  /** A fresh watermark (two small queries on PostgreSQL, none embedded); also advances the remembered one. */
   async compute(): Promise<Date> {
-    const computed = await computeWatermark(this.client);
+    const computed = this.options.singleConnection ? embeddedWatermark() : await computeWatermark(this.client);
     if (computed > this.latest) this.latest = computed;
     return this.latest;
   }

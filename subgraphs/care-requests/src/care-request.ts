@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeRange, DateTimeScalar, ResourceMeta, KEYSET_ORDER, SinceArgs, badUserInput, metaOf, sincePage,
+  Connection, DateTimeRange, DateTimeScalar, Resource, SinceArgs, badUserInput, pageSql, sincePage,
 } from '@care-graph/service-kit';
 import { CareRequestStatus } from './generated/prisma/enums';
 import type { CareRequest as CareRequestRow } from './generated/prisma/client';
@@ -9,15 +9,14 @@ import { Patient } from './patient';
 
 registerEnumType(CareRequestStatus, { name: 'CareRequestStatus' });
 
-@ObjectType({ description: 'A request for care for one patient.' })
+@ObjectType({ simpleResolvers: true, description: 'A request for care for one patient.' })
 @Directive('@key(fields: "id")')
-export class CareRequest {
-  @Field(() => ID) id!: string;
+export class CareRequest extends Resource {
   @Field(() => CareRequestStatus) status!: CareRequestStatus;
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CareRequestConnection extends Connection(CareRequest, 'CareRequest') {}
 
 @ArgsType()
@@ -41,23 +40,17 @@ export class CareRequestResolver {
     if (createdAt?.from && createdAt.until && createdAt.from >= createdAt.until) {
       throw badUserInput('createdAt.from must be before createdAt.until (from is inclusive, until exclusive).', { argument: 'createdAt' });
     }
-    const created = { ...(createdAt?.from ? { gte: createdAt.from } : {}), ...(createdAt?.until ? { lt: createdAt.until } : {}) };
-    return sincePage(ctx, 'CareRequest', args, ({ where, take }) =>
-      ctx.prisma.careRequest.findMany({
-        where: { AND: [where, Object.keys(created).length ? { createdAt: created } : {}] },
-        orderBy: [...KEYSET_ORDER],
-        take,
-      }),
-    ) as Promise<CareRequestConnection>;
+    return sincePage(ctx, 'CareRequest', args, (query) => {
+      const { sql, values } = pageSql('CareRequest', query, (params) => [
+        ...(createdAt?.from ? [`t."createdAt" >= $${params.push(createdAt.from.toISOString())}::timestamptz`] : []),
+        ...(createdAt?.until ? [`t."createdAt" < $${params.push(createdAt.until.toISOString())}::timestamptz`] : []),
+      ]);
+      return ctx.prisma.$queryRawUnsafe<CareRequestRow[]>(sql, ...values);
+    }) as Promise<CareRequestConnection>;
   }
 
   @FieldResolver(() => Patient)
   async patient(@Root() careRequest: CareRequestRow, @Ctx() ctx: CareRequestsContext) {
     return ctx.patients.load(careRequest.patientId);
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() careRequest: CareRequestRow): ResourceMeta {
-    return metaOf(careRequest);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeScalar, KEYSET_ORDER, ResourceMeta, SinceArgs, badUserInput, conflict, metaOf, notFound, sincePage, writeStamp,
+  Connection, DateTimeScalar, KEYSET_ORDER, Resource, SinceArgs, badUserInput, conflict, notFound, sincePage, writeStamp,
 } from '@care-graph/service-kit';
 import { DataLoadKind, DataLoadStatus } from './generated/prisma/enums';
 import type { DataLoad as DataLoadRow } from './generated/prisma/client';
@@ -14,10 +14,9 @@ import type { CareRequestsContext } from './context';
 registerEnumType(DataLoadKind, { name: 'DataLoadKind' });
 registerEnumType(DataLoadStatus, { name: 'DataLoadStatus' });
 
-@ObjectType({ description: 'A load of data (import, roster ingestion, backfill) and how it ended.' })
+@ObjectType({ simpleResolvers: true, description: 'A load of data (import, roster ingestion, backfill) and how it ended.' })
 @Directive('@key(fields: "id")')
-export class DataLoad {
-  @Field(() => ID) id!: string;
+export class DataLoad extends Resource {
   @Field(() => DataLoadKind) kind!: DataLoadKind;
   @Field(() => DataLoadStatus) status!: DataLoadStatus;
   @Field(() => String, { nullable: true, description: 'What was loaded, e.g. a file name.' }) source!: string | null;
@@ -26,7 +25,7 @@ export class DataLoad {
   @Field(() => DateTimeScalar, { nullable: true }) finishedAt!: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class DataLoadConnection extends Connection(DataLoad, 'DataLoad') {}
 
 @InputType()
@@ -78,10 +77,5 @@ export class DataLoadResolver {
     });
     ctx.clock.noteWrite('DataLoad', load.lastUpdated!);
     return load;
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() load: DataLoadRow): ResourceMeta {
-    return metaOf(load);
   }
 }

@@ -49,14 +49,14 @@ export class CareRequestImportInput {
   @Field(() => PatientImportInput) patient!: PatientImportInput;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ImportRejection {
   @Field(() => Int, { description: 'Position of the record in `records`, from 0.' }) index!: number;
   @Field(() => ID, { nullable: true }) id!: string | null;
   @Field(() => [String]) reasons!: string[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ImportResult {
   @Field(() => Int) received!: number;
   @Field(() => Int) created!: number;

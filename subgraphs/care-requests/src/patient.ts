@@ -1,11 +1,11 @@
 import { Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, DateScalar, ResourceMeta, Sex, KEYSET_ORDER, SinceArgs, metaOf, sincePage,
+  Connection, DateScalar, Resource, Sex, KEYSET_ORDER, SinceArgs, sincePage,
 } from '@care-graph/service-kit';
 import type { Patient as PatientRow } from './generated/prisma/client';
 import type { CareRequestsContext } from './context';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Address {
   @Field(() => String, { nullable: true }) line1!: string | null;
   @Field(() => String, { nullable: true }) city!: string | null;
@@ -13,10 +13,9 @@ export class Address {
   @Field(() => String, { nullable: true }) postalCode!: string | null;
 }
 
-@ObjectType({ description: 'A patient as the care-request source knows them. The full SSN is never returned.' })
+@ObjectType({ simpleResolvers: true, description: 'A patient as the care-request source knows them. The full SSN is never returned.' })
 @Directive('@key(fields: "id")')
-export class Patient {
-  @Field(() => ID) id!: string;
+export class Patient extends Resource {
   @Field() givenName!: string;
   @Field(() => String, { nullable: true }) middleName!: string | null;
   @Field() familyName!: string;
@@ -25,7 +24,7 @@ export class Patient {
   @Field(() => String, { nullable: true }) memberId!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PatientConnection extends Connection(Patient, 'Patient') {}
 
 @Resolver(() => Patient)
@@ -48,10 +47,5 @@ export class PatientResolver {
     const { addressLine1, city, state, postalCode } = patient;
     if (!addressLine1 && !city && !state && !postalCode) return null;
     return { line1: addressLine1, city, state, postalCode };
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() patient: PatientRow): ResourceMeta {
-    return metaOf(patient);
   }
 }

@@ -1,5 +1,5 @@
 import { Ctx, Directive, Field, FieldResolver, Float, ID, ObjectType, Resolver, Root, registerEnumType } from 'type-graphql';
-import { Connection, ResourceMeta, metaOf } from '@care-graph/service-kit';
+import { Connection, Resource } from '@care-graph/service-kit';
 import { AssociationSource, MatchGrade } from './generated/prisma/enums';
 import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
 import type { PartnersContext } from './context';
@@ -9,21 +9,20 @@ import { Partner } from './partner';
 registerEnumType(AssociationSource, { name: 'AssociationSource', description: 'How the association came to be.' });
 registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the roster match is.' });
 
-@ObjectType({ description: 'The roster match behind an association.' })
+@ObjectType({ simpleResolvers: true, description: 'The roster match behind an association.' })
 export class AssociationMatch {
   @Field(() => Float) score!: number;
   @Field(() => MatchGrade) grade!: MatchGrade;
   @Field(() => String, { nullable: true, description: 'Why the patient matched the roster member.' }) explanation!: string | null;
 }
 
-@ObjectType({ description: 'A care request attributed to a partner.' })
+@ObjectType({ simpleResolvers: true, description: 'A care request attributed to a partner.' })
 @Directive('@key(fields: "id")')
-export class PartnerAssociation {
-  @Field(() => ID) id!: string;
+export class PartnerAssociation extends Resource {
   @Field(() => AssociationSource) source!: AssociationSource;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PartnerAssociationConnection extends Connection(PartnerAssociation, 'PartnerAssociation') {}
 
 @Resolver(() => PartnerAssociation)
@@ -53,11 +52,6 @@ export class PartnerAssociationResolver {
     if (association.matchScore === null || association.matchGrade === null) return null;
     const explanation = association.matchExplanation as { summary?: string } | null;
     return { score: association.matchScore, grade: association.matchGrade, explanation: explanation?.summary ?? null };
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() association: AssociationRow): ResourceMeta {
-    return metaOf(association);
   }
 }
 

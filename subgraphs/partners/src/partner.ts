@@ -1,19 +1,18 @@
 import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, KEYSET_ORDER, ResourceMeta, SinceArgs, assertPartnerAccess, badUserInput, conflict, metaOf, sincePage, writeStamp,
+  Connection, KEYSET_ORDER, Resource, SinceArgs, assertPartnerAccess, badUserInput, conflict, sincePage, writeStamp,
 } from '@care-graph/service-kit';
 import { Prisma, type Partner as PartnerRow } from './generated/prisma/client';
 import type { PartnersContext } from './context';
 import { PartnerAssociationConnection } from './partner-association';
 
-@ObjectType({ description: 'A payer or organisation whose members Care Graph attributes care requests to.' })
+@ObjectType({ simpleResolvers: true, description: 'A payer or organisation whose members Care Graph attributes care requests to.' })
 @Directive('@key(fields: "id")')
-export class Partner {
-  @Field(() => ID) id!: string;
+export class Partner extends Resource {
   @Field() name!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PartnerConnection extends Connection(Partner, 'Partner') {}
 
 @InputType()
@@ -64,10 +63,5 @@ export class PartnerResolver {
     return sincePage(ctx, 'PartnerAssociation', args, (query) =>
       ctx.associationPages(query).load(partner.id),
     ) as Promise<PartnerAssociationConnection>;
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() partner: PartnerRow): ResourceMeta {
-    return metaOf(partner);
   }
 }

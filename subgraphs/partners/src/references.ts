@@ -4,19 +4,19 @@
  */
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class CareRequest {
   @Field(() => ID) id!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id", resolvable: false)')
 export class RosterPatient {
   @Field(() => ID) id!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id", resolvable: false)')
 export class Backfill {
   @Field(() => ID) id!: string;

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, ResourceMeta, SinceArgs, assertPartnerAccess, metaOf, sincePage,
+  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, Resource, SinceArgs, assertPartnerAccess, sincePage,
 } from '@care-graph/service-kit';
 import { BackfillStatus } from './generated/prisma/enums';
 import type { Backfill as BackfillRow } from './generated/prisma/client';
@@ -10,10 +10,9 @@ import { Roster } from './roster';
 
 registerEnumType(BackfillStatus, { name: 'BackfillStatus' });
 
-@ObjectType({ description: "A run that matches every care request in [startDate, endDate] against a partner's roster." })
+@ObjectType({ simpleResolvers: true, description: "A run that matches every care request in [startDate, endDate] against a partner's roster." })
 @Directive('@key(fields: "id")')
-export class Backfill {
-  @Field(() => ID) id!: string;
+export class Backfill extends Resource {
   @Field(() => DateScalar) startDate!: Date;
   @Field(() => DateScalar, { description: 'Inclusive.' }) endDate!: Date;
   @Field(() => BackfillStatus) status!: BackfillStatus;
@@ -27,7 +26,7 @@ export class Backfill {
   @Field(() => DateTimeScalar, { nullable: true }) finishedAt!: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class BackfillConnection extends Connection(Backfill, 'Backfill') {}
 
 @ArgsType()
@@ -65,10 +64,5 @@ export class BackfillResolver {
   @FieldResolver(() => Roster)
   roster(@Root() backfill: BackfillRow, @Ctx() ctx: PopHealthContext) {
     return ctx.rosters.load(backfill.rosterId);
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() backfill: BackfillRow): ResourceMeta {
-    return metaOf(backfill);
   }
 }

@@ -1,7 +1,7 @@
 /** Entities other services own, as far as pop-health refers to them: only their keys. */
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id", resolvable: false)')
 export class Partner {
   @Field(() => ID) id!: string;

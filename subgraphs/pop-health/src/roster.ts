@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, ResourceMeta, Sex, SinceArgs, assertPartnerAccess, metaOf, sincePage,
+  Connection, DateScalar, DateTimeScalar, Resource, Sex, SinceArgs, assertPartnerAccess, sincePage,
 } from '@care-graph/service-kit';
 import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
@@ -13,17 +13,16 @@ registerEnumType(RosterKind, {
 });
 registerEnumType(RosterStatus, { name: 'RosterStatus' });
 
-@ObjectType({ description: 'A rejected roster row.' })
+@ObjectType({ simpleResolvers: true, description: 'A rejected roster row.' })
 export class RosterRejection {
   @Field(() => Int, { description: 'Line in the file, from 1 (the header is line 1).' }) line!: number;
   @Field(() => String, { nullable: true }) memberId!: string | null;
   @Field() reason!: string;
 }
 
-@ObjectType({ description: 'A roster member.' })
+@ObjectType({ simpleResolvers: true, description: 'A roster member.' })
 @Directive('@key(fields: "id")')
-export class RosterPatient {
-  @Field(() => ID) id!: string;
+export class RosterPatient extends Resource {
   @Field() memberId!: string;
   @Field() givenName!: string;
   @Field(() => String, { nullable: true }) middleName!: string | null;
@@ -32,13 +31,12 @@ export class RosterPatient {
   @Field(() => Sex) sex!: Sex;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RosterPatientConnection extends Connection(RosterPatient, 'RosterPatient') {}
 
-@ObjectType({ description: 'A partner roster ("pop health file").' })
+@ObjectType({ simpleResolvers: true, description: 'A partner roster ("pop health file").' })
 @Directive('@key(fields: "id")')
-export class Roster {
-  @Field(() => ID) id!: string;
+export class Roster extends Resource {
   @Field(() => RosterKind) kind!: RosterKind;
   @Field() fileName!: string;
   @Field(() => RosterStatus) status!: RosterStatus;
@@ -73,11 +71,6 @@ export class RosterResolver {
     assertPartnerAccess(ctx.identity, roster.partnerId);
     return sincePage(ctx, 'RosterPatient', args, (query) => ctx.rosterPatientPages(query).load(roster.id)) as Promise<RosterPatientConnection>;
   }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() roster: RosterRow): ResourceMeta {
-    return metaOf(roster);
-  }
 }
 
 @Resolver(() => RosterPatient)
@@ -90,10 +83,5 @@ export class RosterPatientResolver {
   @FieldResolver(() => String, { nullable: true, description: 'The last four digits of the SSN (the full number is never returned).' })
   ssnLast4(@Root() patient: RosterPatientRow): string | null {
     return patient.ssn ? patient.ssn.slice(-4) : null;
-  }
-
-  @FieldResolver(() => ResourceMeta)
-  meta(@Root() patient: RosterPatientRow): ResourceMeta {
-    return metaOf(patient);
   }
 }
