@@ -36,28 +36,31 @@ export async function runSinceBenchmark(options: { rows: number; samples: number
     const careRequests = graph.subgraphs['care-requests'];
     const prisma = careRequests.database.client;
 
-    // Generate and load: one patient per 5 care requests, lastUpdated spread over the past year with the
-    // newest 1,000 inside the last minute (what a `gt: 1 minute ago` pull finds).
+    // Generate and load: one patient per 5 care requests, lastUpdated spread over the past year, and the
+    // newest 1,000 written last, stamped by the server (what a `gt: 1 minute ago` pull finds).
     const now = Date.now();
     const yearMs = 365 * 24 * 3600 * 1000;
     const batch = 5000;
     const loadStart = process.hrtime.bigint();
-    for (let offset = 0; offset < rows; offset += batch) {
+    // Batches end where the 1,000 recent rows start, so that those are one server-stamped write.
+    let batches = 0;
+    for (let offset = 0, end = 0; offset < rows; offset = end) {
       const records: ImportRecord[] = [];
-      for (let i = offset; i < Math.min(rows, offset + batch); i += 1) {
+      end = offset < rows - 1000 ? Math.min(rows - 1000, offset + batch) : rows;
+      for (let i = offset; i < end; i += 1) {
         const recent = i >= rows - 1000;
-        const lastUpdated = new Date(recent ? now - 30_000 + (i - (rows - 1000)) * 20 : now - yearMs + Math.floor((i / rows) * (yearMs - 120_000)));
+        const lastUpdated = recent ? undefined : new Date(now - yearMs + Math.floor((i / rows) * (yearMs - 3_600_000)));
         const p = Math.floor(i / 5);
         records.push({
           id: `cr-${String(i).padStart(7, '0')}`,
-          createdAt: new Date(lastUpdated.getTime() - 3_600_000),
+          createdAt: new Date((lastUpdated?.getTime() ?? now) - 3_600_000),
           status: 'COMPLETED',
-          lastUpdated,
+          ...(lastUpdated ? { lastUpdated } : {}),
           patient: { id: `pt-${String(p).padStart(7, '0')}`, givenName: 'Ann', familyName: `Lee${p % 997}`, dateOfBirth: new Date(Date.UTC(1950, p % 12, 1 + (p % 28))), sex: p % 2 ? 'F' : 'M', ssn: null },
         });
       }
       await writeImportRecords(prisma, records, { loadId: null, source: 'benchmark' });
-      if ((offset / batch) % 20 === 0) log(`  loaded ${(offset + records.length).toLocaleString('en-US')} / ${rows.toLocaleString('en-US')}`);
+      if (batches++ % 20 === 0) log(`  loaded ${(offset + records.length).toLocaleString('en-US')} / ${rows.toLocaleString('en-US')}`);
     }
     const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
     await prisma.$executeRawUnsafe('ANALYZE');

@@ -4,7 +4,8 @@
  *
  * Each line is checked here with the same rules the service applies, so a malformed line is reported
  * with its number and reason while the valid lines of the file are still imported. The file is read as
- * a stream, one batch in flight at a time, so memory stays flat however large it is.
+ * a stream, one batch in flight at a time, so memory stays flat however large it is. The whole file is one
+ * data load: integrators see it in `dataLoads` when the last batch is in (FAILED if the import stopped).
  * Exit code: 0 all imported, 1 some lines rejected, 2 the import could not run.
  *
  * Environment: CARE_GRAPH_URL (default http://localhost:4000/graphql), CARE_GRAPH_TOKEN (default: an
@@ -13,7 +14,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parseImportRecord, readNdjson } from '@care-graph/care-request-import';
-import { GraphQLRequestError, ImportCareRequestsDocument, request, type CareRequestImportInput } from '@care-graph/operations';
+import path from 'node:path';
+import {
+  FinishDataLoadDocument, GraphQLRequestError, ImportCareRequestsIntoLoadDocument, StartDataLoadDocument, request, type CareRequestImportInput,
+} from '@care-graph/operations';
 import { dataDir, signDevToken } from '@care-graph/service-kit';
 
 interface Rejection {
@@ -23,6 +27,8 @@ interface Rejection {
 }
 
 interface Summary {
+  /** The data load the file was recorded as (listed in `dataLoads` once finished). */
+  loadId?: string;
   lines: number;
   created: number;
   updated: number;
@@ -47,7 +53,26 @@ export async function importFile(
   file: string,
   options: { url: string; token: string; batchSize: number; onProgress?: (summary: Summary) => void },
 ): Promise<Summary> {
-  const summary: Summary = { lines: 0, created: 0, updated: 0, rejected: [] };
+  const client = { url: options.url, token: options.token };
+  const { startDataLoad } = await request(client, StartDataLoadDocument, { input: { kind: 'CARE_REQUEST_IMPORT', source: path.basename(file) } });
+  const summary: Summary = { loadId: startDataLoad.id, lines: 0, created: 0, updated: 0, rejected: [] };
+  try {
+    await importLines(file, client, options, summary);
+  } catch (error) {
+    await request(client, FinishDataLoadDocument, { id: startDataLoad.id, status: 'FAILED' }).catch(() => undefined);
+    throw error;
+  }
+  await request(client, FinishDataLoadDocument, { id: startDataLoad.id, status: 'COMPLETED' });
+  summary.rejected.sort((a, b) => a.line - b.line);
+  return summary;
+}
+
+async function importLines(
+  file: string,
+  client: { url: string; token: string },
+  options: { batchSize: number; onProgress?: (summary: Summary) => void },
+  summary: Summary,
+): Promise<void> {
   let batch: { line: number; raw: CareRequestImportInput }[] = [];
 
   const flush = async () => {
@@ -56,8 +81,9 @@ export async function importFile(
     batch = [];
     let result;
     try {
-      ({ importCareRequests: result } = await request({ url: options.url, token: options.token }, ImportCareRequestsDocument, {
+      ({ importCareRequests: result } = await request(client, ImportCareRequestsIntoLoadDocument, {
         records: sent.map((entry) => entry.raw),
+        loadId: summary.loadId,
       }));
     } catch (error) {
       // Batches are atomic: everything before this batch is committed, nothing of it is.
@@ -91,8 +117,6 @@ export async function importFile(
     if (batch.length >= options.batchSize) await flush();
   }
   await flush();
-  summary.rejected.sort((a, b) => a.line - b.line);
-  return summary;
 }
 
 async function main() {

@@ -4,7 +4,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CareRequestDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
+import { CareRequestDocument, DataLoadsDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
 import { startGraph, type Graph } from './graph-harness';
 import { importFile } from '../src/import-cli';
 import { writeImportRecords } from '../../subgraphs/care-requests/src';
@@ -87,6 +87,11 @@ describe('importing care requests', () => {
       { line: 6, id: 'file-bad-sex', reasons: [expect.stringContaining('patient.sex "X"')] },
     ]);
     expect(progress.length).toBeGreaterThanOrEqual(3); // batches of 3 → progress after each
+    // The file is one data load, listed once finished.
+    const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 1000 });
+    expect(dataLoads.edges.map((e) => e.node)).toContainEqual(
+      expect.objectContaining({ id: summary.loadId, kind: 'CARE_REQUEST_IMPORT', status: 'COMPLETED', source: 'records.ndjson', recordCount: 9 }),
+    );
     for (const i of [1, 2, 9]) expect((await graph.run('admin', CareRequestDocument, { id: `file-${i}` })).careRequest).not.toBeNull();
     expect((await graph.run('admin', CareRequestDocument, { id: 'file-bad-date' })).careRequest).toBeNull();
   });
