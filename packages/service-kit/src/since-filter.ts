@@ -95,10 +95,11 @@ export interface SincePageQuery {
  * Runs one page of a `lastUpdated`-filtered list of `table`.
  *
  * Empty-pull fast path: when every instant the filter admits is newer than the table's newest committed
- * `lastUpdated`, and not newer than a watermark already known, the page is empty and is answered without a
- * query; its `transactionTime` is the instant just before the filter's lower bound, so a client's next
- * `gt` pull starts where it already was. (A write committed since then lands after that instant: the next
- * pull finds it.)
+ * `lastUpdated` (as far as this process knows), the page is answered empty without a query, and its
+ * `transactionTime` is the instant just before the filter's lower bound: for `gt: W` that is W itself. It
+ * vouches for nothing the client had not already excluded, so a stale high-water mark can only delay a
+ * write to the next pull, never lose it. (It is not used for bounds beyond the latest known watermark, so
+ * no `transactionTime` lies in the future.)
  */
 export async function sincePage<Row extends Cursor>(
   ctx: RequestContext,

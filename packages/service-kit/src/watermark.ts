@@ -41,9 +41,9 @@ export async function writeStamp(tx: SqlClient): Promise<Date> {
 }
 
 /**
- * On embedded PGlite there is one connection, and a statement waits while another transaction is open on
- * it: a reader's data query always runs after any writer that stamped before it has committed. So the
- * watermark is simply the clock (the same clock the database reads), with no query at all.
+ * On embedded PGlite there is one connection, and a statement waits while a transaction is open on it. So
+ * the clock reading is the watermark: the request's data query, sent after it, runs only once every writer
+ * that stamped before the reading has committed, and later writers stamp after it.
  */
 export function embeddedWatermark(): Date {
   return new Date(Date.now() - MS);

@@ -2,7 +2,7 @@
  * partners: partners and their associations to care requests.
  */
 import 'reflect-metadata';
-import { buildFederatedSchema, type SubgraphDefinition } from '@care-graph/service-kit';
+import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
 import { openPartnersDatabase, type PrismaClient } from './db';
 import { createContext, type PartnersContext } from './context';
@@ -28,8 +28,10 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
   createContext,
   async seed(prisma) {
     if ((await prisma.partner.count()) > 0) return false;
-    const now = new Date();
-    await prisma.partner.createMany({ data: DEMO_PARTNERS.map((p) => ({ ...p, lastUpdated: now })) });
+    await prisma.$transaction(async (tx) => {
+      const stamp = await writeStamp(tx);
+      await tx.partner.createMany({ data: DEMO_PARTNERS.map((p) => ({ ...p, lastUpdated: stamp })) });
+    });
     return true;
   },
 };

@@ -3,7 +3,7 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { buildFederatedSchema, type SubgraphDefinition } from '@care-graph/service-kit';
+import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
 import { openPopHealthDatabase, type PrismaClient } from './db';
 import { createContext, type PopHealthContext } from './context';
@@ -29,10 +29,10 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   createContext,
   async seed(prisma) {
     if ((await prisma.roster.count()) > 0) return false;
-    const now = new Date();
     const members = demoRosterMembers();
-    await prisma.$transaction([
-      prisma.roster.create({
+    await prisma.$transaction(async (tx) => {
+      const now = await writeStamp(tx);
+      await tx.roster.create({
         data: {
           ...DEMO_ROSTER,
           kind: 'BACKFILL',
@@ -43,8 +43,8 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
           rejectedCount: 0,
           lastUpdated: now,
         },
-      }),
-      prisma.rosterPatient.createMany({
+      });
+      await tx.rosterPatient.createMany({
         data: members.map((m) => ({
           rosterId: DEMO_ROSTER.id,
           memberId: m.memberId,
@@ -60,8 +60,8 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
           postalCode: m.address?.postalCode ?? null,
           lastUpdated: now,
         })),
-      }),
-    ]);
+      });
+    });
     return true;
   },
 };
