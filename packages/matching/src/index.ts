@@ -1,0 +1,6 @@
+export * from './nicknames';
+export * from './normalize';
+export * from './score';
+export * from './match';
+export * from './memory-index';
+export * from './synthetic';

@@ -1,0 +1,117 @@
+/**
+ * The decision: among the candidates the blocking keys found, the best-scoring one is graded; guards stop
+ * the classic false matches (twins, and two candidates too close to tell apart); and every decision comes
+ * with its explanation.
+ */
+import { compare, type FieldComparison } from './score';
+import type { NormalizedPerson } from './normalize';
+
+export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
+
+/** Total weight needed for each grade. CERTAIN and PROBABLE are accepted as matches; POSSIBLE is for review. */
+export const THRESHOLDS = { CERTAIN: 22, PROBABLE: 15, POSSIBLE: 9 } as const;
+/** A runner-up this close to an accepted best makes the decision ambiguous. */
+export const AMBIGUITY_MARGIN = 4;
+
+export interface Candidate {
+  person: NormalizedPerson;
+  /** The blocking keys under which it was found. */
+  keys: string[];
+}
+
+export interface MatchExplanation {
+  candidateId: string;
+  /** Kinds of the blocking keys that found the candidate (never their values: they hold PHI). */
+  blockingKeys: string[];
+  fields: FieldComparison[];
+  total: number;
+  runnerUp: { candidateId: string; total: number } | null;
+  /** Best total minus the runner-up's (null without a runner-up). */
+  margin: number | null;
+  /** Guards that lowered the grade: `twin`, `ambiguous`. */
+  guards: string[];
+  summary: string;
+}
+
+export interface MatchDecision {
+  /** The best candidate (also when not accepted, for review). */
+  candidateId: string | null;
+  grade: Grade;
+  score: number;
+  /** True for CERTAIN and PROBABLE: the match is used. */
+  accepted: boolean;
+  explanation: MatchExplanation | null;
+}
+
+export function gradeOf(total: number): Grade {
+  if (total >= THRESHOLDS.CERTAIN) return 'CERTAIN';
+  if (total >= THRESHOLDS.PROBABLE) return 'PROBABLE';
+  if (total >= THRESHOLDS.POSSIBLE) return 'POSSIBLE';
+  return 'NONE';
+}
+
+const LABELS: Record<string, string> = {
+  givenName: 'given name', middleName: 'middle name', familyName: 'family name', dateOfBirth: 'date of birth',
+  ssn: 'SSN', memberId: 'member id', sex: 'sex', address: 'address',
+};
+const signed = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
+export const keyKind = (key: string) => key.slice(0, key.indexOf(':'));
+
+/** Scores every candidate against the query and decides. */
+export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchDecision {
+  if (candidates.length === 0) return { candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null };
+  let best: { candidate: Candidate; fields: FieldComparison[]; total: number } | undefined;
+  let runnerUp: { candidate: Candidate; total: number } | undefined;
+  for (const candidate of candidates) {
+    const { fields, total } = compare(query, candidate.person);
+    if (!best || total > best.total) {
+      if (best) runnerUp = { candidate: best.candidate, total: best.total };
+      best = { candidate, fields, total };
+    } else if (!runnerUp || total > runnerUp.total) {
+      runnerUp = { candidate, total };
+    }
+  }
+  const chosen = best!;
+  let grade = gradeOf(chosen.total);
+  const guards: string[] = [];
+  const level = (field: string) => chosen.fields.find((f) => f.field === field)!.level;
+  const strongId = level('ssn') === 'full' || level('memberId') === 'exact';
+
+  // Twins share a surname, a birth date and an address; only the given name tells them apart. A given name
+  // that is not the same name (exactly, as a nickname, or within a typo) therefore vetoes the match unless
+  // an identifier (SSN, member id) vouches for it.
+  const given = level('givenName');
+  if ((given === 'disagree' || given === 'close' || given === 'phonetic') && !strongId && grade !== 'NONE') {
+    guards.push('twin');
+    grade = 'NONE';
+  }
+  const margin = runnerUp ? Math.round((chosen.total - runnerUp.total) * 100) / 100 : null;
+  if (margin !== null && margin < AMBIGUITY_MARGIN && (grade === 'CERTAIN' || grade === 'PROBABLE') && gradeOf(runnerUp!.total) !== 'NONE') {
+    guards.push('ambiguous');
+    grade = 'POSSIBLE';
+  }
+  const accepted = grade === 'CERTAIN' || grade === 'PROBABLE';
+  const blockingKeys = [...new Set(chosen.candidate.keys.map(keyKind))];
+  const summary =
+    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.candidate.person.id} scores ${chosen.total} — ` +
+    chosen.fields.filter((f) => f.weight !== 0).map((f) => `${LABELS[f.field]} ${f.level} ${signed(f.weight)}`).join(', ') +
+    (runnerUp ? `; runner-up ${runnerUp.candidate.person.id} scores ${runnerUp.total} (margin ${margin})` : '; no runner-up') +
+    `; found by ${blockingKeys.join(', ')}` +
+    (guards.length ? `; guards: ${guards.join(', ')}` : '');
+  return {
+    candidateId: chosen.candidate.person.id,
+    grade,
+    score: chosen.total,
+    accepted,
+    explanation: {
+      candidateId: chosen.candidate.person.id,
+      blockingKeys,
+      fields: chosen.fields,
+      total: chosen.total,
+      runnerUp: runnerUp ? { candidateId: runnerUp.candidate.person.id, total: runnerUp.total } : null,
+      margin,
+      guards,
+      summary,
+    },
+  };
+}

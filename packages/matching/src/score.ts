@@ -1,0 +1,141 @@
+/**
+ * Field-by-field comparison in the Fellegi–Sunter style: each field is compared to an agreement level, and
+ * each level carries a weight, log2(m/u) — how much more often that level occurs between records of the
+ * same person (m) than between records of different people (u). The total weight is the evidence for a
+ * match. The m/u values behind the weights are estimates for US claims/roster data (names drawn from a
+ * census-like distribution, SSNs present ~70%, birth dates with rare keying errors); they are kept here,
+ * in one table, so that tuning is a one-line change that the quality benchmark then checks.
+ */
+import jaroWinkler from 'talisman/metrics/jaro-winkler';
+import { areNicknames } from './nicknames';
+import type { NormalizedPerson } from './normalize';
+
+export type Field = 'givenName' | 'middleName' | 'familyName' | 'dateOfBirth' | 'ssn' | 'memberId' | 'sex' | 'address';
+
+/** Agreement levels per field, with their weights (log2 m/u, rounded). */
+export const WEIGHTS = {
+  givenName: { exact: 6.5, nickname: 5.5, similar: 4.5, phonetic: 3, close: 2, initial: 1, missing: 0, disagree: -5 },
+  middleName: { exact: 1, initial: 0.5, missing: 0, disagree: -0.5 },
+  familyName: { exact: 7, 'multi-part': 5.5, similar: 5, phonetic: 3.5, close: 2.5, missing: 0, disagree: -4 },
+  dateOfBirth: { exact: 9, 'day-month-swap': 5.5, 'one-digit': 5, 'same-year': -2, missing: 0, disagree: -8 },
+  ssn: { full: 11, 'last-four': 4, 'one-digit': 6, missing: 0, mismatch: -9 },
+  memberId: { exact: 9, missing: 0, mismatch: -1 },
+  sex: { agree: 0.5, unknown: 0, disagree: -3 },
+  address: { street: 3, 'postal-code': 1.5, city: 0.5, missing: 0, different: 0 },
+} as const;
+
+export type Level<F extends Field> = keyof (typeof WEIGHTS)[F];
+
+export interface FieldComparison {
+  field: Field;
+  level: string;
+  weight: number;
+}
+
+const jw = (a: string, b: string) => jaroWinkler(a, b) as number;
+
+function compareGiven(a: NormalizedPerson, b: NormalizedPerson): Level<'givenName'> {
+  const [x, y] = [a.given[0], b.given[0]];
+  if (!x || !y) return 'missing';
+  if (x === y || a.given.join('') === b.given.join('')) return 'exact';
+  if (x.length === 1 || y.length === 1) return x[0] === y[0] ? 'initial' : 'disagree';
+  if (areNicknames(x, y)) return 'nickname';
+  // "Mary Ann" vs "Ann": a second given name used as the first.
+  if (a.given.includes(y) || b.given.includes(x)) return 'nickname';
+  const similarity = jw(x, y);
+  if (similarity >= 0.92) return 'similar';
+  if (a.givenPhonetic && a.givenPhonetic === b.givenPhonetic) return 'phonetic';
+  if (similarity >= 0.85) return 'close';
+  return 'disagree';
+}
+
+function compareMiddle(a: NormalizedPerson, b: NormalizedPerson): Level<'middleName'> {
+  if (!a.middle || !b.middle) return 'missing';
+  if (a.middle === b.middle) return 'exact';
+  if (a.middle[0] === b.middle[0] && (a.middle.length === 1 || b.middle.length === 1)) return 'initial';
+  return 'disagree';
+}
+
+function compareFamily(a: NormalizedPerson, b: NormalizedPerson): Level<'familyName'> {
+  if (!a.family || !b.family) return 'missing';
+  if (a.family === b.family) return 'exact';
+  // Hyphenated and multi-part surnames: "Garcia-Lopez" vs "Garcia", "van der Berg" vs "Berg".
+  if (a.familyTokens.some((t) => t.length > 1 && b.familyTokens.includes(t))) return 'multi-part';
+  const similarity = jw(a.family, b.family);
+  if (similarity >= 0.92) return 'similar';
+  if (a.familyPhonetic && a.familyPhonetic === b.familyPhonetic) return 'phonetic';
+  if (similarity >= 0.85) return 'close';
+  return 'disagree';
+}
+
+/** Two strings of equal length that differ in one position, or by two adjacent characters swapped. */
+function oneSlip(x: string, y: string): boolean {
+  if (x.length !== y.length) return false;
+  const diffs: number[] = [];
+  for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) diffs.push(i);
+  if (diffs.length === 1) return true;
+  return diffs.length === 2 && diffs[1] === diffs[0] + 1 && x[diffs[0]] === y[diffs[1]] && x[diffs[1]] === y[diffs[0]];
+}
+
+function compareDob(a: NormalizedPerson, b: NormalizedPerson): Level<'dateOfBirth'> {
+  if (!a.dob || !b.dob) return 'missing';
+  if (a.dob === b.dob) return 'exact';
+  const [ya, ma, da] = a.dob.split('-');
+  const [yb, mb, db] = b.dob.split('-');
+  if (ya === yb && ma === db && da === mb) return 'day-month-swap';
+  if (oneSlip(a.dob.replace(/-/g, ''), b.dob.replace(/-/g, ''))) return 'one-digit';
+  if (ya === yb) return 'same-year';
+  return 'disagree';
+}
+
+function compareSsn(a: NormalizedPerson, b: NormalizedPerson): Level<'ssn'> {
+  if (!a.ssn || !b.ssn) return 'missing';
+  if (a.ssn === b.ssn) return 'full';
+  if (oneSlip(a.ssn, b.ssn)) return 'one-digit';
+  if (a.ssn.slice(5) === b.ssn.slice(5)) return 'last-four';
+  return 'mismatch';
+}
+
+function compareMember(a: NormalizedPerson, b: NormalizedPerson): Level<'memberId'> {
+  if (!a.memberId || !b.memberId) return 'missing';
+  return a.memberId === b.memberId ? 'exact' : 'mismatch';
+}
+
+function compareSex(a: NormalizedPerson, b: NormalizedPerson): Level<'sex'> {
+  if (!a.sex || !b.sex) return 'unknown';
+  return a.sex === b.sex ? 'agree' : 'disagree';
+}
+
+function compareAddress(a: NormalizedPerson, b: NormalizedPerson): Level<'address'> {
+  if ((!a.street && !a.zip5) || (!b.street && !b.zip5)) return 'missing';
+  if (a.street && a.street === b.street && (!a.zip5 || !b.zip5 || a.zip5 === b.zip5)) return 'street';
+  if (a.zip5 && a.zip5 === b.zip5) return 'postal-code';
+  if (a.city && a.city === b.city) return 'city';
+  return 'different';
+}
+
+export interface Comparison {
+  fields: FieldComparison[];
+  total: number;
+}
+
+/** Compares two normalised people field by field. */
+export function compare(a: NormalizedPerson, b: NormalizedPerson): Comparison {
+  const levels: [Field, string][] = [
+    ['givenName', compareGiven(a, b)],
+    ['middleName', compareMiddle(a, b)],
+    ['familyName', compareFamily(a, b)],
+    ['dateOfBirth', compareDob(a, b)],
+    ['ssn', compareSsn(a, b)],
+    ['memberId', compareMember(a, b)],
+    ['sex', compareSex(a, b)],
+    ['address', compareAddress(a, b)],
+  ];
+  let total = 0;
+  const fields = levels.map(([field, level]) => {
+    const weight = (WEIGHTS[field] as Record<string, number>)[level];
+    total += weight;
+    return { field, level, weight };
+  });
+  return { fields, total: Math.round(total * 100) / 100 };
+}
