@@ -1,0 +1,175 @@
+import {
+  MemoryIndex, areNicknames, blockingKeys, compare, decide, foldText, generateSynthetic, normalize, usableSsn, type PersonInput,
+} from '../src';
+
+const ann: PersonInput = {
+  id: 'rp-ann', givenName: 'Ann', middleName: 'Marie', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F',
+  ssn: '123-45-6780', memberId: 'm-001', addressLine1: '1 Main Street', city: 'Denver', state: 'CO', postalCode: '80201-1234',
+};
+const levelOf = (a: PersonInput, b: PersonInput, field: string) => compare(normalize(a), normalize(b)).fields.find((f) => f.field === field)!.level;
+const decideAgainst = (query: PersonInput, roster: PersonInput[]) => {
+  const index = new MemoryIndex();
+  roster.forEach((p) => index.add(normalize(p)));
+  const q = normalize(query);
+  return decide(q, index.candidates(q));
+};
+
+describe('normalisation', () => {
+  it('folds case, diacritics, punctuation and spaces', () => {
+    expect(foldText('  MÜLLER-Núñez ')).toBe('muller nunez');
+    expect(foldText("O'Brien")).toBe('obrien');
+    expect(foldText('St. John')).toBe('st john');
+    expect(foldText('Søren Æbelø')).toBe('soren aebelo');
+  });
+
+  it('drops name suffixes and surname particles, and joins multi-part surnames', () => {
+    const p = normalize({ ...ann, givenName: 'Robert Jr.', familyName: 'van der Berg III' });
+    expect(p.given).toEqual(['robert']);
+    expect(p.family).toBe('vanderberg');
+    expect(p.familyTokens).toEqual(['berg']);
+  });
+
+  it.each(['000000000', '111111111', '123456789', '999999999', '078051120', '000123456', '666123456', '912345678', '123001234', '123450000', '12345', null])(
+    'treats SSN %j as missing',
+    (ssn) => {
+      expect(usableSsn(ssn)).toBeNull();
+    },
+  );
+
+  it('keeps a real SSN as nine digits', () => {
+    expect(usableSsn('123-45-6780')).toBe('123456780');
+  });
+
+  it('abbreviates street words and keeps five-digit postal codes', () => {
+    const p = normalize({ ...ann, addressLine1: '1 North Main Street, Apartment 4' });
+    expect(p.street).toBe('1 n main st apt 4');
+    expect(p.zip5).toBe('80201');
+  });
+});
+
+describe('nicknames', () => {
+  it.each([
+    ['bill', 'william'], ['bob', 'robert'], ['peggy', 'margaret'], ['liz', 'elizabeth'], ['chris', 'christopher'], ['chris', 'christine'],
+  ])('%s ~ %s', (a, b) => {
+    expect(areNicknames(a, b)).toBe(true);
+  });
+
+  it('does not join unrelated names', () => {
+    expect(areNicknames('william', 'robert')).toBe(false);
+    expect(areNicknames('christopher', 'christine')).toBe(false);
+  });
+});
+
+describe('field comparison levels', () => {
+  it.each([
+    ['givenName', { givenName: 'ANN ' }, 'exact'],
+    ['givenName', { givenName: 'Annie' }, 'nickname'],
+    ['givenName', { givenName: 'Annb' }, 'similar'],
+    ['givenName', { givenName: 'A' }, 'initial'],
+    ['givenName', { givenName: 'Beatrice' }, 'disagree'],
+    ['familyName', { familyName: 'LEE' }, 'exact'],
+    ['familyName', { familyName: 'Lee-Smith' }, 'multi-part'],
+    ['familyName', { familyName: 'Leigh' }, 'phonetic'],
+    ['familyName', { familyName: 'Johnson' }, 'disagree'],
+    ['dateOfBirth', { dateOfBirth: '1950-05-06' }, 'day-month-swap'],
+    ['dateOfBirth', { dateOfBirth: '1950-06-08' }, 'one-digit'],
+    ['dateOfBirth', { dateOfBirth: '1905-06-05' }, 'one-digit'], // adjacent digits transposed
+    ['dateOfBirth', { dateOfBirth: '1950-11-23' }, 'same-year'],
+    ['dateOfBirth', { dateOfBirth: '1961-11-23' }, 'disagree'],
+    ['ssn', { ssn: '123456780' }, 'full'],
+    ['ssn', { ssn: '123456781' }, 'one-digit'],
+    ['ssn', { ssn: '456786780' }, 'last-four'],
+    ['ssn', { ssn: '555443333' }, 'mismatch'],
+    ['ssn', { ssn: '000000000' }, 'missing'],
+    ['memberId', { memberId: 'M001' }, 'exact'],
+    ['memberId', { memberId: 'M002' }, 'mismatch'],
+    ['sex', { sex: 'M' }, 'disagree'],
+    ['sex', { sex: 'U' }, 'unknown'],
+    ['address', { addressLine1: '1 MAIN ST.' }, 'street'],
+    ['address', { addressLine1: '9 Elm Street' }, 'postal-code'],
+    ['address', { addressLine1: '9 Elm Street', postalCode: '80299' }, 'city'],
+  ] as const)('%s %j is %s', (field, change, level) => {
+    expect(levelOf(ann, { ...ann, id: 'x', ...change }, field)).toBe(level);
+  });
+});
+
+describe('decisions', () => {
+  const roster: PersonInput[] = [
+    ann,
+    { ...ann, id: 'rp-twin', givenName: 'Beatrice', middleName: null, ssn: null, memberId: 'M-002' },
+    { id: 'rp-bill', givenName: 'William', familyName: 'García-López', dateOfBirth: '1948-11-30', sex: 'M', ssn: null, memberId: null, addressLine1: '5 Oak Ave', postalCode: '80301' },
+  ];
+
+  it('matches a noisy record of a roster member with certainty and explains why', () => {
+    const decision = decideAgainst({ id: 'pt-1', givenName: '  BILL ', familyName: 'garcia', dateOfBirth: '1948-11-30', sex: 'M', addressLine1: '5 Oak Avenue', postalCode: '80301' }, roster);
+    expect(decision).toMatchObject({ candidateId: 'rp-bill', accepted: true });
+    expect(['CERTAIN', 'PROBABLE']).toContain(decision.grade);
+    const explanation = decision.explanation!;
+    expect(explanation.fields).toEqual(expect.arrayContaining([
+      { field: 'givenName', level: 'nickname', weight: 5.5 },
+      { field: 'familyName', level: 'multi-part', weight: 5.5 },
+      { field: 'dateOfBirth', level: 'exact', weight: 9 },
+    ]));
+    expect(explanation.total).toBe(explanation.fields.reduce((sum, f) => sum + f.weight, 0));
+    expect(explanation.blockingKeys.length).toBeGreaterThan(0);
+    expect(explanation.summary).toContain('given name nickname +5.5');
+  });
+
+  it('does not match a twin: same surname, birth date and address, another first name', () => {
+    const decision = decideAgainst({ ...ann, id: 'pt-twin', givenName: 'Clara', middleName: null, ssn: null, memberId: null }, [ann]);
+    expect(decision.accepted).toBe(false);
+    expect(decision.grade).toBe('NONE');
+    expect(decision.explanation!.guards).toContain('twin');
+  });
+
+  it('picks the right twin when both are on the roster, with the other as runner-up', () => {
+    const decision = decideAgainst({ ...ann, id: 'pt-ann', ssn: null, memberId: null }, roster);
+    expect(decision).toMatchObject({ candidateId: 'rp-ann', accepted: true });
+    expect(decision.explanation!.runnerUp?.candidateId).toBe('rp-twin');
+    expect(decision.explanation!.margin).toBeGreaterThan(10);
+  });
+
+  it('still finds a member whose surname changed, through the other blocking keys', () => {
+    const decision = decideAgainst({ ...ann, id: 'pt-married', familyName: 'Nakamura', ssn: null, memberId: null }, roster);
+    expect(decision).toMatchObject({ candidateId: 'rp-ann', accepted: true });
+  });
+
+  it('never puts SSNs or other values into an explanation', () => {
+    const decision = decideAgainst({ ...ann, id: 'pt-2' }, roster);
+    const text = JSON.stringify(decision);
+    expect(text).not.toContain('123456780');
+    expect(text).not.toContain('1950-06-05');
+  });
+
+  it('answers NONE with no explanation when nothing is found', () => {
+    expect(decideAgainst({ id: 'pt-none', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' }, roster)).toEqual({
+      candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null,
+    });
+  });
+
+  it('gives every record several blocking keys, so one error does not hide it', () => {
+    const keys = blockingKeys(normalize(ann)).map((k) => k.slice(0, k.indexOf(':')));
+    expect(keys).toEqual(expect.arrayContaining(['ssn', 'mid', 'dob-fam', 'dob-giv', 'names-yob', 'names', 'dob-zip']));
+  });
+});
+
+describe('on synthetic data with known truth', () => {
+  it('keeps precision ≥ 0.999 and recall ≥ 0.98 on a small seeded sample', () => {
+    const { roster, patients } = generateSynthetic({ rosterSize: 3000, patients: 3000, seed: 11 });
+    const index = new MemoryIndex();
+    roster.forEach((p) => index.add(normalize(p)));
+    let tp = 0;
+    let fp = 0;
+    let onRoster = 0;
+    for (const patient of patients) {
+      const q = normalize(patient);
+      const decision = decide(q, index.candidates(q));
+      if (patient.truth) onRoster += 1;
+      if (decision.accepted && decision.candidateId === patient.truth) tp += 1;
+      else if (decision.accepted) fp += 1;
+    }
+    expect(tp / (tp + fp)).toBeGreaterThanOrEqual(0.999);
+    expect(tp / onRoster).toBeGreaterThanOrEqual(0.98);
+    expect(patients.some((p) => p.kind === 'twin-of-member')).toBe(true);
+  });
+});
