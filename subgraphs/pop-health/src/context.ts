@@ -1,6 +1,7 @@
 /** Per-request DataLoaders of the pop-health service. */
 import { byIdLoader, groupedPageLoaders, type DataLoader, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
+import type { RosterIndex } from './roster-index';
 import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 
 export interface PopHealthContext extends RequestContext {
@@ -10,12 +11,14 @@ export interface PopHealthContext extends RequestContext {
   backfills: DataLoader<string, BackfillRow | null>;
   /** One page of each roster's members, batched across rosters. */
   rosterPatientPages: ReturnType<typeof groupedPageLoaders<RosterPatientRow>>;
+  rosterIndex: RosterIndex;
 }
 
-export function createContext(prisma: PrismaClient, base: RequestContext): PopHealthContext {
+export function createContext(prisma: PrismaClient, rosterIndex: RosterIndex, base: RequestContext): PopHealthContext {
   return {
     ...base,
     prisma,
+    rosterIndex,
     rosters: byIdLoader((ids) => prisma.roster.findMany({ where: { id: { in: ids } } })),
     rosterPatients: byIdLoader((ids) => prisma.rosterPatient.findMany({ where: { id: { in: ids } } })),
     backfills: byIdLoader((ids) => prisma.backfill.findMany({ where: { id: { in: ids } } })),

@@ -3,16 +3,31 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
+import { buildFederatedSchema, formatCalendarDate, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
+import { blockingKeys, normalize } from '@care-graph/matching';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
 import { openPopHealthDatabase, type PrismaClient } from './db';
 import { createContext, type PopHealthContext } from './context';
 import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
+import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
+import { PostgresRosterIndex, type RosterIndex } from './roster-index';
+
+const indexes = new WeakMap<PrismaClient, RosterIndex>();
+
+/** The roster index configured by ROSTER_INDEX (default: the pop-health database), one per database. */
+function rosterIndexFor(prisma: PrismaClient): RosterIndex {
+  let index = indexes.get(prisma);
+  if (!index) {
+    index = new PostgresRosterIndex(prisma);
+    indexes.set(prisma, index);
+  }
+  return index;
+}
 
 export function buildPopHealthSchema() {
   return buildFederatedSchema(
-    { resolvers: [RosterResolver, RosterPatientResolver, BackfillResolver] },
+    { resolvers: [RosterResolver, RosterPatientResolver, BackfillResolver, PatientMatchingResolver, PatientMatchResolver, MatchRunnerUpResolver] },
     {
       Roster: (ref, ctx) => (ctx as PopHealthContext).rosters.load(ref.id),
       RosterPatient: (ref, ctx) => (ctx as PopHealthContext).rosterPatients.load(ref.id),
@@ -26,7 +41,7 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   tables: ['Roster', 'RosterPatient', 'Backfill'],
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
-  createContext,
+  createContext: (prisma, base) => createContext(prisma, rosterIndexFor(prisma), base),
   async seed(prisma) {
     if ((await prisma.roster.count()) > 0) return false;
     const members = demoRosterMembers();
@@ -58,6 +73,7 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
           city: m.address?.city ?? null,
           state: m.address?.state ?? null,
           postalCode: m.address?.postalCode ?? null,
+          blockingKeys: blockingKeys(normalize({ ...m, ...m.address, addressLine1: m.address?.line1, dateOfBirth: formatCalendarDate(m.dateOfBirth) })),
           lastUpdated: now,
         })),
       });

@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { Readable } from 'node:stream';
+import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
   Connection, DateScalar, DateTimeScalar, Resource, Sex, SinceArgs, assertPartnerAccess, sincePage,
 } from '@care-graph/service-kit';
@@ -6,6 +7,7 @@ import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 import type { PopHealthContext } from './context';
 import { Partner } from './references';
+import { ingestRoster } from './roster-ingest';
 
 registerEnumType(RosterKind, {
   name: 'RosterKind',
@@ -46,8 +48,24 @@ export class Roster extends Resource {
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
+@InputType()
+export class IngestRosterInput {
+  @Field(() => ID) partnerId!: string;
+  @Field(() => RosterKind) kind!: RosterKind;
+  @Field({ description: 'The file name, kept for reference (1–255 characters).' }) fileName!: string;
+  @Field({ description: 'The CSV text, header first. For large files use POST /rosters on the gateway, which streams.' }) content!: string;
+}
+
 @Resolver(() => Roster)
 export class RosterResolver {
+  @Authorized('service')
+  @Mutation(() => Roster, {
+    description: 'Admin/service: ingest a roster file. Bad rows are rejected one by one; the same file again returns the same roster.',
+  })
+  async ingestRoster(@Arg('input', () => IngestRosterInput) input: IngestRosterInput, @Ctx() ctx: PopHealthContext) {
+    return ingestRoster(ctx.prisma, ctx.clock, input, Readable.from([input.content]));
+  }
+
   @Authorized('partner', 'service')
   @Query(() => Roster, { nullable: true })
   async roster(@Arg('id', () => ID) id: string, @Ctx() ctx: PopHealthContext) {

@@ -1,0 +1,111 @@
+/**
+ * Rosters end to end: ingestion (row-by-row rejections, whole-file failures, no duplicates on re-ingest)
+ * and batch matching with explanations, through the gateway.
+ */
+import { CreatePartnerDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
+import { startGraph, type Graph } from './graph-harness';
+
+const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
+const ROWS = [
+  'M1,Ann,Marie,Lee,1950-06-05,F,123-45-6780,1 Main St,Denver,CO,80201',
+  'M2,Clara,,Lee,1950-06-05,F,,1 Main St,Denver,CO,80201', // Ann's twin
+  'M3,William,,García-López,1948-11-30,M,,5 Oak Ave,Boulder,CO,80301',
+  'M4,Robert,,Ng,1948-13-30,M,,,,,', // bad date
+  'M5,Zoe,,Park,1990-01-01,X,,,,,', // unknown sex code
+  'M6,,,Nameless,1990-01-01,F,,,,,', // missing first name
+  'M7,Sam,,Short,1990-01-01,F,1234,,,,', // SSN not 9 digits
+  'M1,Ann,,Lee,1950-06-05,F,,,,,', // duplicate member id
+  'M8,Peggy,,Olson,1939-02-20,F,000000000,,,,', // placeholder SSN: kept, as no SSN
+];
+
+describe('rosters', () => {
+  let graph: Graph;
+  let partnerId: string;
+  beforeAll(async () => {
+    graph = await startGraph();
+    ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Roster Partner' } }));
+  });
+  afterAll(() => graph?.close());
+
+  const ingest = (content: string, fileName = 'roster.csv', kind: 'CURRENT' | 'BACKFILL' = 'BACKFILL') =>
+    graph.run('admin', IngestRosterDocument, { input: { partnerId, kind, fileName, content } });
+
+  it('keeps the good rows and rejects the bad ones with line number and reason', async () => {
+    const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'));
+    expect(roster).toMatchObject({ status: 'READY', kind: 'BACKFILL', rowCount: 9, acceptedCount: 4, rejectedCount: 5, partner: { id: partnerId } });
+    expect(roster.rejectedRows).toEqual([
+      { line: 5, memberId: 'M4', reason: 'date_of_birth "1948-13-30" is not a calendar date YYYY-MM-DD' },
+      { line: 6, memberId: 'M5', reason: 'sex "X" is not one of F, M, O, U' },
+      { line: 7, memberId: 'M6', reason: 'first_name is empty' },
+      { line: 8, memberId: 'M7', reason: 'ssn must be 9 digits (dashes allowed) or empty' },
+      { line: 9, memberId: 'M1', reason: 'duplicate member_id M1 (the first row with it is kept)' },
+    ]);
+    const { roster: stored } = await graph.run('admin', RosterDocument, { id: roster.id, first: 10 });
+    expect(stored!.patients.edges.map((e) => e.node.memberId).sort()).toEqual(['M1', 'M2', 'M3', 'M8']);
+    const peggy = stored!.patients.edges.find((e) => e.node.memberId === 'M8')!.node;
+    expect(peggy.ssnLast4).toBeNull();
+  });
+
+  it('returns the same roster when the same file is ingested again', async () => {
+    const content = [HEADER, ...ROWS.slice(0, 3)].join('\n');
+    const first = (await ingest(content, 'again.csv')).ingestRoster;
+    const second = (await ingest(content, 'again-renamed.csv')).ingestRoster;
+    expect(second.id).toBe(first.id);
+    // The same file as the other kind is a different roster.
+    const current = (await ingest(content, 'again.csv', 'CURRENT')).ingestRoster;
+    expect(current.id).not.toBe(first.id);
+  });
+
+  it.each([
+    ['a wrong header', 'id,first,last\n1,Ann,Lee', 'header "member_id,first_name'],
+    ['an empty file', '', 'The roster is empty'],
+    ['something that is not CSV', `${HEADER}\n"M1,Ann,unclosed quote`, 'is not a readable CSV file'],
+  ])('fails %s as a whole with a clear message and keeps nothing', async (_label, content, message) => {
+    const before = await graph.subgraphs['pop-health'].database.client.roster.count();
+    const { body } = await graph.post(await graph.as('admin'), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
+      i: { partnerId, kind: 'CURRENT', fileName: 'bad.csv', content },
+    });
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining(message) });
+    expect(await graph.subgraphs['pop-health'].database.client.roster.count()).toBe(before);
+  });
+
+  it('refuses ingestion to partner tokens', async () => {
+    const { body } = await graph.post(await graph.as('partner', partnerId), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
+      i: { partnerId, kind: 'CURRENT', fileName: 'x.csv', content: HEADER },
+    });
+    expect(body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('matches a batch of patients in one call, with grades and explanations, and never the twin', async () => {
+    const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'), 'match.csv', 'CURRENT');
+    const before = graph.subgraphs['pop-health'].database.queryCount();
+    const { matchPatients } = await graph.run('service', MatchPatientsDocument, {
+      rosterId: roster.id,
+      patients: [
+        { id: 'p-bill', givenName: 'BILL', familyName: 'garcia', dateOfBirth: '1948-11-30', sex: 'M', addressLine1: '5 Oak Avenue', postalCode: '80301' },
+        { id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780' },
+        { id: 'p-twin', givenName: 'Dora', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', addressLine1: '1 Main St', postalCode: '80201' },
+        { id: 'p-stranger', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' },
+      ],
+    });
+    // One roster-index lookup for the whole batch, plus the roster itself and the matched members
+    // (DataLoader) — not one per patient.
+    expect(graph.subgraphs['pop-health'].database.queryCount() - before).toBeLessThanOrEqual(4);
+    const byId = Object.fromEntries(matchPatients.map((m) => [m.patientId, m]));
+    expect(byId['p-bill']).toMatchObject({ accepted: true, rosterPatient: { memberId: 'M3' } });
+    expect(byId['p-bill'].explanation!.fields).toContainEqual({ field: 'givenName', level: 'nickname', weight: 5.5 });
+    expect(byId['p-ann']).toMatchObject({ accepted: true, grade: 'CERTAIN', rosterPatient: { memberId: 'M1' } });
+    expect(byId['p-ann'].explanation!.runnerUp?.rosterPatient.id).toBeDefined();
+    expect(byId['p-twin']).toMatchObject({ accepted: false, grade: 'NONE' });
+    expect(byId['p-twin'].explanation!.guards).toContain('twin');
+    expect(byId['p-stranger']).toMatchObject({ accepted: false, grade: 'NONE', rosterPatient: null, explanation: null });
+    expect(JSON.stringify(matchPatients)).not.toContain('123456780');
+  });
+
+  it('refuses matching to partner tokens and against an unknown roster', async () => {
+    const partner = await graph.post(await graph.as('partner', partnerId), '{ matchPatients(rosterId: "x", patients: []) { patientId } }');
+    expect(partner.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const missing = await graph.post(await graph.as('service'), '{ matchPatients(rosterId: "nope", patients: []) { patientId } }');
+    expect(missing.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});

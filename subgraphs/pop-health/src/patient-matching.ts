@@ -1,0 +1,129 @@
+/**
+ * `matchPatients`: the backfill runner's one call per batch. Every patient of the batch is normalised,
+ * candidates come from the roster index in one lookup, and each patient gets its best candidate with a
+ * grade, a score and the explanation.
+ */
+import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import { decide, normalize, type MatchDecision } from '@care-graph/matching';
+import { DateScalar, Sex, assertPartnerAccess, badUserInput, formatCalendarDate, notFound } from '@care-graph/service-kit';
+import type { PopHealthContext } from './context';
+import { RosterPatient } from './roster';
+
+enum MatchGrade {
+  CERTAIN = 'CERTAIN',
+  PROBABLE = 'PROBABLE',
+  POSSIBLE = 'POSSIBLE',
+  NONE = 'NONE',
+}
+registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the roster match is.' });
+
+/** Most patients one call takes; the backfill runner sends batches of a few thousand. */
+export const MAX_MATCH_BATCH = 5000;
+
+@InputType({ description: 'A care-request patient to match against a roster.' })
+export class MatchPatientInput {
+  @Field(() => ID, { description: "The caller's id for the patient, echoed back." }) id!: string;
+  @Field() givenName!: string;
+  @Field(() => String, { nullable: true }) middleName?: string | null;
+  @Field() familyName!: string;
+  @Field(() => DateScalar) dateOfBirth!: Date;
+  @Field(() => Sex, { nullable: true }) sex?: Sex | null;
+  @Field(() => String, { nullable: true }) ssn?: string | null;
+  @Field(() => String, { nullable: true }) memberId?: string | null;
+  @Field(() => String, { nullable: true }) addressLine1?: string | null;
+  @Field(() => String, { nullable: true }) city?: string | null;
+  @Field(() => String, { nullable: true }) state?: string | null;
+  @Field(() => String, { nullable: true }) postalCode?: string | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: "One field's comparison: its agreement level and the weight that level carries." })
+export class MatchFieldComparison {
+  @Field() field!: string;
+  @Field() level!: string;
+  @Field(() => Float) weight!: number;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class MatchRunnerUp {
+  /** Resolved through the roster-patient DataLoader: one query for the whole batch. */
+  rosterPatientId!: string;
+  @Field(() => Float) score!: number;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Why a patient matched (or did not match) a roster member.' })
+export class MatchExplanation {
+  @Field(() => [String], { description: 'Kinds of the blocking keys that found the candidate, e.g. dob-fam, ssn.' }) blockingKeys!: string[];
+  @Field(() => [MatchFieldComparison]) fields!: MatchFieldComparison[];
+  @Field(() => Float, { description: 'The sum of the field weights.' }) total!: number;
+  @Field(() => MatchRunnerUp, { nullable: true }) runnerUp!: MatchRunnerUp | null;
+  @Field(() => Float, { nullable: true, description: 'Best total minus the runner-up total.' }) margin!: number | null;
+  @Field(() => [String], { description: 'Guards that lowered the grade: twin, ambiguous.' }) guards!: string[];
+  @Field({ description: 'The whole decision in one sentence.' }) summary!: string;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class PatientMatch {
+  @Field(() => ID) patientId!: string;
+  /** Resolved through the roster-patient DataLoader: one query for the whole batch. */
+  rosterPatientId!: string | null;
+  @Field(() => MatchGrade) grade!: MatchGrade;
+  @Field(() => Float) score!: number;
+  @Field({ description: 'True for CERTAIN and PROBABLE: the match is used.' }) accepted!: boolean;
+  @Field(() => MatchExplanation, { nullable: true }) explanation!: MatchExplanation | null;
+}
+
+function toGraphQL(patientId: string, decision: MatchDecision): PatientMatch {
+  const e = decision.explanation;
+  return {
+    patientId,
+    rosterPatientId: decision.candidateId,
+    grade: decision.grade as MatchGrade,
+    score: decision.score,
+    accepted: decision.accepted,
+    explanation: e && {
+      blockingKeys: e.blockingKeys,
+      fields: e.fields,
+      total: e.total,
+      runnerUp: e.runnerUp ? { rosterPatientId: e.runnerUp.candidateId, score: e.runnerUp.total } : null,
+      margin: e.margin,
+      guards: e.guards,
+      summary: e.summary,
+    },
+  };
+}
+
+@Resolver(() => PatientMatch)
+export class PatientMatchResolver {
+  @FieldResolver(() => RosterPatient, { nullable: true, description: 'The best candidate, also when not accepted (for review).' })
+  rosterPatient(@Root() match: PatientMatch, @Ctx() ctx: PopHealthContext) {
+    return match.rosterPatientId ? ctx.rosterPatients.load(match.rosterPatientId) : null;
+  }
+}
+
+@Resolver(() => MatchRunnerUp)
+export class MatchRunnerUpResolver {
+  @FieldResolver(() => RosterPatient)
+  rosterPatient(@Root() runnerUp: MatchRunnerUp, @Ctx() ctx: PopHealthContext) {
+    return ctx.rosterPatients.load(runnerUp.rosterPatientId);
+  }
+}
+
+@Resolver()
+export class PatientMatchingResolver {
+  @Authorized('service')
+  @Query(() => [PatientMatch], { description: 'Service/admin: match a batch of patients against a READY roster, one call per batch.' })
+  async matchPatients(
+    @Arg('rosterId', () => ID) rosterId: string,
+    @Arg('patients', () => [MatchPatientInput]) patients: MatchPatientInput[],
+    @Ctx() ctx: PopHealthContext,
+  ): Promise<PatientMatch[]> {
+    if (patients.length > MAX_MATCH_BATCH) throw badUserInput(`At most ${MAX_MATCH_BATCH} patients per call; got ${patients.length}.`);
+    const roster = await ctx.rosters.load(rosterId);
+    if (!roster) throw notFound(`No roster ${rosterId}.`);
+    assertPartnerAccess(ctx.identity, roster.partnerId);
+    if (roster.status !== 'READY') throw badUserInput(`Roster ${rosterId} is ${roster.status}; only READY rosters can be matched.`);
+    const queries = patients.map((p) => normalize({ ...p, dateOfBirth: formatCalendarDate(p.dateOfBirth) }));
+    const candidates = await ctx.rosterIndex.candidates(rosterId, queries);
+    return queries.map((query, i) => toGraphQL(patients[i].id, decide(query, candidates[i])));
+  }
+}

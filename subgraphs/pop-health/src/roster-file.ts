@@ -1,0 +1,99 @@
+/**
+ * Roster files ("pop health files"): CSV with the contract's header, one member per row. Each row is
+ * checked on its own: a bad row is rejected with its line number and reason and the good rows are kept;
+ * a file whose header is wrong, or that is not CSV at all, fails as a whole.
+ */
+import { parseCalendarDate } from '@care-graph/time';
+import { usableSsn } from '@care-graph/matching';
+
+export const ROSTER_HEADER = ['member_id', 'first_name', 'middle_name', 'last_name', 'date_of_birth', 'sex', 'ssn', 'address_line1', 'city', 'state', 'zip'];
+const SEX_CODES = new Set(['F', 'M', 'O', 'U']);
+/** How many rejected rows a roster keeps with their reasons (the counts cover all of them). */
+export const MAX_REJECTIONS_KEPT = 100;
+
+export interface RosterRow {
+  memberId: string;
+  givenName: string;
+  middleName: string | null;
+  familyName: string;
+  dateOfBirth: Date;
+  sex: 'F' | 'M' | 'O' | 'U';
+  ssn: string | null;
+  addressLine1: string | null;
+  city: string | null;
+  state: string | null;
+  postalCode: string | null;
+}
+
+export interface RowRejection {
+  line: number;
+  memberId: string | null;
+  reason: string;
+}
+
+/** Thrown when the file as a whole cannot be read as a roster. */
+export class RosterFileError extends Error {}
+
+/** Checks the header row; throws RosterFileError with the expected header when it differs. */
+export function checkHeader(columns: string[]): void {
+  const found = columns.map((c) => c.trim().toLowerCase().replace(/^\uFEFF/, ''));
+  if (found.length !== ROSTER_HEADER.length || found.some((c, i) => c !== ROSTER_HEADER[i])) {
+    const shown = columns.join(',').slice(0, 200);
+    throw new RosterFileError(
+      `The roster's first line must be the header "${ROSTER_HEADER.join(',')}"; found "${shown}". ` +
+        'Send a CSV file with exactly these columns, in this order.',
+    );
+  }
+}
+
+const text = (value: string | undefined) => {
+  const trimmed = (value ?? '').trim().replace(/\s+/g, ' ');
+  return trimmed === '' ? null : trimmed;
+};
+
+/**
+ * Validates one data row (`line` counts from 1, the header being line 1). `seen` holds the member ids
+ * accepted so far in this file: a repeated member id is rejected, the first occurrence is kept.
+ */
+export function parseRow(cells: string[], line: number, seen: Set<string>): { row: RosterRow } | { rejection: RowRejection } {
+  const memberId = text(cells[0]);
+  const reject = (reason: string) => ({ rejection: { line, memberId, reason } });
+  if (cells.length !== ROSTER_HEADER.length) return reject(`expected ${ROSTER_HEADER.length} columns, found ${cells.length}`);
+  if (!memberId) return reject('member_id is empty');
+  if (memberId.length > 64) return reject('member_id is longer than 64 characters');
+  if (seen.has(memberId)) return reject(`duplicate member_id ${memberId} (the first row with it is kept)`);
+  const givenName = text(cells[1]);
+  const familyName = text(cells[3]);
+  if (!givenName) return reject('first_name is empty');
+  if (!familyName) return reject('last_name is empty');
+  const dobText = text(cells[4]) ?? '';
+  const dateOfBirth = parseCalendarDate(dobText);
+  if (!dateOfBirth) return reject(`date_of_birth "${dobText}" is not a calendar date YYYY-MM-DD`);
+  if (dateOfBirth.getTime() > Date.now()) return reject('date_of_birth is in the future');
+  const sex = (text(cells[5]) ?? '').toUpperCase();
+  if (!SEX_CODES.has(sex)) return reject(`sex "${cells[5] ?? ''}" is not one of F, M, O, U`);
+  const ssnText = text(cells[6]);
+  let ssn: string | null = null;
+  if (ssnText) {
+    const digits = ssnText.replace(/[\s-]/g, '');
+    if (!/^\d{9}$/.test(digits)) return reject('ssn must be 9 digits (dashes allowed) or empty');
+    // Placeholders (000000000 and the like) are kept as "no SSN", not as a bad row.
+    ssn = usableSsn(digits);
+  }
+  seen.add(memberId);
+  return {
+    row: {
+      memberId,
+      givenName,
+      middleName: text(cells[2]),
+      familyName,
+      dateOfBirth,
+      sex: sex as RosterRow['sex'],
+      ssn,
+      addressLine1: text(cells[7]),
+      city: text(cells[8]),
+      state: text(cells[9]),
+      postalCode: text(cells[10]),
+    },
+  };
+}
