@@ -22,6 +22,7 @@ import {
 import { authenticate, type GatewayContext } from './auth';
 import { errorMasking } from './error-masking';
 import { SignedIdentityDataSource } from './subgraph-client';
+import { rosterUploadRoute } from './roster-upload';
 
 export interface GatewayOptions {
   port: number;
@@ -86,6 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     },
   ]);
+  rosterUploadRoute(app, { verifier, internalAuth, popHealthUrl: () => subgraphUrls.get('pop-health') });
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),

@@ -109,3 +109,62 @@ describe('rosters', () => {
     expect(missing.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('streamed roster upload (POST /rosters)', () => {
+  let graph: Graph;
+  let partnerId: string;
+  beforeAll(async () => {
+    graph = await startGraph();
+    ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Upload Partner' } }));
+  });
+  afterAll(() => graph?.close());
+
+  const upload = async (body: string | ReadableStream, query: string, token?: string, contentType = 'text/csv') =>
+    fetch(`${graph.url.replace('/graphql', '/rosters')}?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+
+  it('streams a 20,000-row file through the gateway and answers with the roster', async () => {
+    // The body is produced as a stream, chunk by chunk, as a large file would be sent.
+    const rows = 20_000;
+    async function* chunks() {
+      yield `${HEADER}\n`;
+      for (let i = 0; i < rows; i += 1000) {
+        let chunk = '';
+        for (let j = i; j < i + 1000; j += 1) chunk += `S${j},Given${j % 97},,Family${j % 89},19${50 + (j % 40)}-0${1 + (j % 9)}-1${j % 9},${j % 2 ? 'F' : 'M'},,${j} Main St,Denver,CO,80201\n`;
+        yield chunk;
+      }
+      yield 'BAD,,,Nobody,1990-01-01,F,,,,,\n';
+    }
+    const response = await upload(ReadableStream.from(chunks()) as ReadableStream, `partnerId=${partnerId}&kind=BACKFILL&fileName=big.csv`, await graph.token('admin'));
+    expect(response.status).toBe(201);
+    const { roster } = (await response.json()) as { roster: Record<string, unknown> };
+    expect(roster).toMatchObject({ status: 'READY', kind: 'BACKFILL', fileName: 'big.csv', rowCount: rows + 1, acceptedCount: rows, rejectedCount: 1 });
+    expect(roster.rejectedRows).toEqual([{ line: rows + 2, memberId: 'BAD', reason: 'first_name is empty' }]);
+    const { roster: stored } = await graph.run('admin', RosterDocument, { id: roster.id as string, first: 1 });
+    expect(stored!.acceptedCount).toBe(rows);
+  });
+
+  it.each([
+    ['no token', undefined, 'text/csv', 401, 'UNAUTHENTICATED'],
+    ['a partner token', 'partner', 'text/csv', 403, 'FORBIDDEN'],
+    ['a JSON body', 'admin', 'application/json', 400, 'BAD_USER_INPUT'],
+  ])('refuses %s', async (_label, role, contentType, status, code) => {
+    const token = role ? await graph.token(role as 'admin', partnerId) : undefined;
+    const response = await upload(`${HEADER}\n`, `partnerId=${partnerId}&kind=CURRENT`, token, contentType);
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+
+  it('explains a bad kind and a wrong header', async () => {
+    const token = await graph.token('admin');
+    const kind = await upload(`${HEADER}\n`, `partnerId=${partnerId}&kind=OLD`, token);
+    expect(await kind.json()).toEqual({ error: { code: 'BAD_USER_INPUT', message: 'Query parameter kind must be CURRENT or BACKFILL.' } });
+    const header = await upload('a,b,c\n1,2,3\n', `partnerId=${partnerId}&kind=CURRENT`, token);
+    expect(header.status).toBe(400);
+    expect(((await header.json()) as { error: { message: string } }).error.message).toContain('member_id,first_name');
+  });
+});

@@ -58,3 +58,11 @@ export function closeServer(server: http.Server): Promise<void> {
 }
 
 export { express };
+
+/** Answers an HTTP (non-GraphQL) route's error as JSON with the error's code and a matching status. */
+export function sendError(res: import('express').Response, error: unknown): void {
+  const code = (error as { extensions?: { code?: string } }).extensions?.code;
+  const status = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 }[code ?? ''] ?? 500;
+  const message = status === 500 ? 'Internal server error.' : (error as Error).message;
+  res.status(status).json({ error: { code: code ?? 'INTERNAL_SERVER_ERROR', message } });
+}

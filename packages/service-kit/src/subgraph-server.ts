@@ -9,6 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import { IDENTITY_HEADER, type InternalAuth } from './auth';
 import type { RequestContext } from './context';
+import type { Express, Request } from 'express';
 import { closeServer, express, healthRoutes, listen, type ReadinessCheck } from './http-server';
 import type { Logger } from './logger';
 import type { WatermarkClock } from './watermark';
@@ -27,6 +28,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   createContext(base: RequestContext): Context;
   clock: WatermarkClock;
   readiness: ReadinessCheck[];
+  /** Extra HTTP routes (e.g. streamed uploads), mounted before /graphql; `authenticate` checks the internal identity. */
+  routes?: (app: Express, authenticate: (req: Request) => Promise<RequestContext>) => void;
   port: number;
   host: string;
   logger: Logger;
@@ -53,21 +56,16 @@ export async function startSubgraphServer<Context extends RequestContext>(
   const app = express();
   app.disable('x-powered-by');
   healthRoutes(app, options.name, () => options.readiness);
+  const authenticate = async (req: Request): Promise<RequestContext> => {
+    const header = req.headers[IDENTITY_HEADER];
+    const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
+    return { identity, requestId: requestId ?? randomUUID(), watermark: once(() => options.clock.compute()), clock: options.clock };
+  };
+  options.routes?.(app, authenticate);
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const header = req.headers[IDENTITY_HEADER];
-        const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
-        return options.createContext({
-          identity,
-          requestId: requestId ?? randomUUID(),
-          watermark: once(() => options.clock.compute()),
-          clock: options.clock,
-        });
-      },
-    }),
+    expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
   );
   const { server, port, url } = await listen(app, options.port, options.host);
   options.logger.info('listening', { url });

@@ -3,6 +3,7 @@
  * database, build its schema, serve it, and close it all again in reverse order.
  * Each subgraph's `index.ts` describes itself as a `SubgraphDefinition`; this file does the rest.
  */
+import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { InternalAuth } from './auth';
 import { serviceConfig, type ServiceConfig } from './config';
@@ -21,6 +22,8 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   buildSchema(): Promise<GraphQLSchema>;
   openDatabase(options: Omit<DatabaseOptions, 'service'>): Promise<Database<C>>;
   createContext(client: C, base: RequestContext): Context;
+  /** Extra HTTP routes of the service (e.g. streamed uploads); see SubgraphServerOptions.routes. */
+  routes?(app: Express, services: { client: C; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
   /**
    * Writes the demo data when the service's database is still empty (embedded mode's first start);
    * returns false when there was data already.
@@ -61,6 +64,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       internalAuth: await InternalAuth.fromEnv(env, config.dataDir),
       createContext: (base) => definition.createContext(database.client, base),
       clock,
+      routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, clock, authenticate })),
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,
       host: config.host,

@@ -12,6 +12,7 @@ import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
 import { PostgresRosterIndex, type RosterIndex } from './roster-index';
+import { rosterUploadRoute } from './roster-upload';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
@@ -42,6 +43,7 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext: (prisma, base) => createContext(prisma, rosterIndexFor(prisma), base),
+  routes: rosterUploadRoute,
   async seed(prisma) {
     if ((await prisma.roster.count()) > 0) return false;
     const members = demoRosterMembers();

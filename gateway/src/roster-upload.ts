@@ -1,0 +1,37 @@
+/**
+ * `POST /rosters?partnerId=…&kind=CURRENT|BACKFILL&fileName=…` (body `text/csv`, bearer token): streams a
+ * large roster file to the pop-health service without holding it in memory, and answers with the roster
+ * (status, counts, the first rejected rows). Small files can also go through the `ingestRoster` mutation.
+ */
+import type { Express } from 'express';
+import { IDENTITY_HEADER, forbidden, sendError, type InternalAuth, type TokenVerifier } from '@care-graph/service-kit';
+import { randomUUID } from 'node:crypto';
+import { authenticate } from './auth';
+
+export function rosterUploadRoute(app: Express, options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined }): void {
+  app.post('/rosters', async (req, res) => {
+    try {
+      const identity = await authenticate(options.verifier, req.headers.authorization);
+      if (identity.role !== 'admin') throw forbidden(`Ingesting rosters needs the admin role; your token has the ${identity.role} role.`);
+      const target = options.popHealthUrl();
+      if (!target) throw new Error('pop-health is not in the supergraph');
+      const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
+      const url = new URL('/rosters', target);
+      for (const [key, value] of Object.entries(req.query)) if (typeof value === 'string') url.searchParams.set(key, value);
+      const upstream = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': req.headers['content-type'] ?? '',
+          [IDENTITY_HEADER]: await options.internalAuth.sign(identity, requestId),
+          'x-request-id': requestId,
+        },
+        body: req as unknown as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+      res.status(upstream.status).type('application/json').send(await upstream.text());
+    } catch (error) {
+      req.resume();
+      sendError(res, error);
+    }
+  });
+}

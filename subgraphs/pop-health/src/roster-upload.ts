@@ -1,0 +1,32 @@
+/**
+ * `POST /rosters?partnerId=…&kind=CURRENT|BACKFILL&fileName=…` with a `text/csv` body: the streamed
+ * ingestion path for large rosters (the gateway forwards its own `POST /rosters` here). The body is parsed
+ * as it arrives; it is never held whole in memory.
+ */
+import type { Express } from 'express';
+import { badUserInput, forbidden, sendError, type RequestContext, type WatermarkClock } from '@care-graph/service-kit';
+import type { PrismaClient } from './db';
+import { ingestRoster, type RosterKindName } from './roster-ingest';
+
+export function rosterUploadRoute(
+  app: Express,
+  services: { client: PrismaClient; clock: WatermarkClock; authenticate: (req: import('express').Request) => Promise<RequestContext> },
+): void {
+  app.post('/rosters', async (req, res) => {
+    try {
+      const { identity } = await services.authenticate(req);
+      if (identity.role !== 'admin' && identity.role !== 'service') throw forbidden(`Ingesting rosters needs the admin role; your token has the ${identity.role} role.`);
+      const { partnerId, kind, fileName } = req.query as Record<string, string | undefined>;
+      if (!partnerId) throw badUserInput('Query parameter partnerId is required.');
+      if (kind !== 'CURRENT' && kind !== 'BACKFILL') throw badUserInput('Query parameter kind must be CURRENT or BACKFILL.');
+      if (!/^text\/csv\b|^application\/octet-stream\b/.test(req.headers['content-type'] ?? '')) {
+        throw badUserInput('Send the roster as the request body with Content-Type: text/csv.');
+      }
+      const roster = await ingestRoster(services.client, services.clock, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req);
+      res.status(201).json({ roster });
+    } catch (error) {
+      req.resume(); // drain what is left of the upload so the connection can answer
+      sendError(res, error);
+    }
+  });
+}
