@@ -12,15 +12,24 @@ import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
 import { PostgresRosterIndex, type RosterIndex } from './roster-index';
+import { ElasticsearchRosterIndex } from './elasticsearch-index';
 import { rosterUploadRoute } from './roster-upload';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
-/** The roster index configured by ROSTER_INDEX (default: the pop-health database), one per database. */
-function rosterIndexFor(prisma: PrismaClient): RosterIndex {
+/**
+ * The roster index configured by ROSTER_INDEX: `postgres` (default, the pop-health database) or
+ * `elasticsearch` (with ELASTICSEARCH_URL). One per database.
+ */
+export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = process.env): RosterIndex {
   let index = indexes.get(prisma);
   if (!index) {
-    index = new PostgresRosterIndex(prisma);
+    const kind = env.ROSTER_INDEX ?? 'postgres';
+    if (kind === 'elasticsearch') {
+      if (!env.ELASTICSEARCH_URL) throw new Error('ROSTER_INDEX=elasticsearch needs ELASTICSEARCH_URL.');
+      index = ElasticsearchRosterIndex.fromUrl(env.ELASTICSEARCH_URL);
+    } else if (kind === 'postgres') index = new PostgresRosterIndex(prisma);
+    else throw new Error(`ROSTER_INDEX must be postgres or elasticsearch; got "${kind}".`);
     indexes.set(prisma, index);
   }
   return index;
@@ -39,11 +48,13 @@ export function buildPopHealthSchema() {
 
 export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContext> = {
   name: 'pop-health',
-  tables: ['Roster', 'RosterPatient', 'Backfill'],
+  // RosterPatient is listed only per roster (Roster.patients); keeping its high-water mark would cost an
+  // index on (lastUpdated) that slows every roster ingestion, for a fast path that list rarely needs.
+  tables: ['Roster', 'Backfill'],
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext: (prisma, base) => createContext(prisma, rosterIndexFor(prisma), base),
-  routes: rosterUploadRoute,
+  routes: (app, services) => rosterUploadRoute(app, { ...services, rosterIndex: rosterIndexFor(services.client) }),
   async seed(prisma) {
     if ((await prisma.roster.count()) > 0) return false;
     const members = demoRosterMembers();

@@ -123,7 +123,7 @@ export class PatientMatchingResolver {
     assertPartnerAccess(ctx.identity, roster.partnerId);
     if (roster.status !== 'READY') throw badUserInput(`Roster ${rosterId} is ${roster.status}; only READY rosters can be matched.`);
     const queries = patients.map((p) => normalize({ ...p, dateOfBirth: formatCalendarDate(p.dateOfBirth) }));
-    const candidates = await ctx.rosterIndex.candidates(rosterId, queries);
+    const candidates = await ctx.rosterIndex.candidates(roster, queries);
     return queries.map((query, i) => toGraphQL(patients[i].id, decide(query, candidates[i])));
   }
 }

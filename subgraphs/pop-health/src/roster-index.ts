@@ -12,9 +12,19 @@ import { formatCalendarDate } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { RosterPatient as RosterPatientRow } from './generated/prisma/client';
 
+export interface RosterRef {
+  id: string;
+  kind: 'CURRENT' | 'BACKFILL';
+}
+
 export interface RosterIndex {
   /** For each query (in order), the roster members found under its blocking keys. */
-  candidates(rosterId: string, queries: NormalizedPerson[]): Promise<Candidate[][]>;
+  candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]>;
+  /**
+   * Called with each batch of members as a roster is ingested (after they are stored in the database).
+   * The database index needs nothing more: the keys are stored with the members.
+   */
+  addMembers(roster: RosterRef, members: (PersonInput & { rosterId: string; blockingKeys: string[] })[]): Promise<void>;
 }
 
 /** A roster member as the matcher sees it. */
@@ -52,7 +62,10 @@ const COLUMNS = '"id", "givenName", "middleName", "familyName", "dateOfBirth", "
 export class PostgresRosterIndex implements RosterIndex {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async candidates(rosterId: string, queries: NormalizedPerson[]): Promise<Candidate[][]> {
+  async addMembers(): Promise<void> {}
+
+  async candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]> {
+    const rosterId = roster.id;
     const keys = [...new Set(queries.flatMap((query) => blockingKeys(query)))];
     if (keys.length === 0) return queries.map(() => []);
     const rows = await this.prisma.$queryRawUnsafe<(Parameters<typeof personOf>[0] & { blockingKeys: string[] })[]>(

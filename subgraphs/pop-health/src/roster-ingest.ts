@@ -11,6 +11,7 @@ import { blockingKeys, normalize } from '@care-graph/matching';
 import { badUserInput, formatCalendarDate, writeStamp, type WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { Roster as RosterRowDb } from './generated/prisma/client';
+import type { RosterIndex, RosterRef } from './roster-index';
 import { MAX_REJECTIONS_KEPT, ROSTER_HEADER, RosterFileError, checkHeader, parseRow, type RosterRow, type RowRejection } from './roster-file';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
@@ -21,42 +22,58 @@ export interface IngestRequest {
   fileName: string;
 }
 
-/** Rows per INSERT: 15 parameters a row stays under PostgreSQL's 65,535-parameter limit. */
-const BATCH = 4000;
+/** Rows per INSERT. */
+const BATCH = 5000;
 
 const arrayLiteral = (items: string[]) => `{${items.map((item) => `"${item.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 
-async function insertBatch(prisma: PrismaClient, rosterId: string, rows: RosterRow[]): Promise<void> {
+/**
+ * Inserts a batch as one statement over column arrays (`unnest`): 15 parameters whatever the batch size,
+ * instead of 15 per row. On PGlite this halves the time of a 100,000-row roster against a multi-row VALUES
+ * list (measured with scripts in the issue note); the rows and their blocking keys land in one transaction.
+ */
+async function insertBatch(prisma: PrismaClient, index: RosterIndex, roster: RosterRef, rows: RosterRow[]): Promise<void> {
   if (rows.length === 0) return;
+  const rosterId = roster.id;
+  const columns: unknown[][] = Array.from({ length: 13 }, () => []);
+  const members: Parameters<RosterIndex['addMembers']>[1] = [];
+  for (const row of rows) {
+    const dob = formatCalendarDate(row.dateOfBirth);
+    const person = { id: randomUUID(), ...row, dateOfBirth: dob };
+    const keys = blockingKeys(normalize(person));
+    members.push({ ...person, rosterId, blockingKeys: keys });
+    const values = [person.id, row.memberId, row.givenName, row.middleName, row.familyName, dob, row.sex, row.ssn, row.addressLine1, row.city, row.state, row.postalCode, arrayLiteral(keys)];
+    values.forEach((value, i) => columns[i].push(value));
+  }
   await prisma.$transaction(async (tx) => {
     const stamp = (await writeStamp(tx)).toISOString();
-    const values: unknown[] = [];
-    const tuples = rows.map((row) => {
-      const keys = blockingKeys(
-        normalize({ id: '', ...row, dateOfBirth: formatCalendarDate(row.dateOfBirth) }),
-      );
-      const start = values.length;
-      values.push(
-        randomUUID(), rosterId, row.memberId, row.givenName, row.middleName, row.familyName, formatCalendarDate(row.dateOfBirth),
-        row.sex, row.ssn, row.addressLine1, row.city, row.state, row.postalCode, arrayLiteral(keys), stamp,
-      );
-      const p = (i: number) => `$${start + i}`;
-      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}::date, ${p(8)}::"Sex", ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}, ${p(14)}::text[], ${p(15)}::timestamptz)`;
-    });
     await tx.$executeRawUnsafe(
       `INSERT INTO "RosterPatient" ("id", "rosterId", "memberId", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn",
                                     "addressLine1", "city", "state", "postalCode", "blockingKeys", "lastUpdated")
-       VALUES ${tuples.join(', ')}`,
-      ...values,
+       SELECT u.id, $14, u.member_id, u.given, u.middle, u.family, u.dob::date, u.sex::"Sex", u.ssn, u.line1, u.city, u.state, u.zip,
+              u.keys::text[], $15::timestamptz
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                   $10::text[], $11::text[], $12::text[], $13::text[])
+         AS u(id, member_id, given, middle, family, dob, sex, ssn, line1, city, state, zip, keys)`,
+      ...columns,
+      rosterId,
+      stamp,
     );
   });
+  await index.addMembers(roster, members);
 }
 
 /**
  * Reads `source` as a roster file and stores it. Throws BAD_USER_INPUT (and keeps nothing) when the file
  * is not a CSV roster; otherwise returns the roster, READY, with its counts and first rejections.
  */
-export async function ingestRoster(prisma: PrismaClient, clock: WatermarkClock, request: IngestRequest, source: Readable): Promise<RosterRowDb> {
+export async function ingestRoster(
+  prisma: PrismaClient,
+  clock: WatermarkClock,
+  index: RosterIndex,
+  request: IngestRequest,
+  source: Readable,
+): Promise<RosterRowDb> {
   const fileName = request.fileName.trim();
   if (!fileName || fileName.length > 255) throw badUserInput('fileName must be 1 to 255 characters.', { field: 'fileName' });
   const roster = await prisma.$transaction(async (tx) =>
@@ -91,12 +108,12 @@ export async function ingestRoster(prisma: PrismaClient, clock: WatermarkClock, 
       acceptedCount += 1;
       batch.push(result.row);
       if (batch.length >= BATCH) {
-        await insertBatch(prisma, roster.id, batch);
+        await insertBatch(prisma, index, roster, batch);
         batch = [];
       }
     }
     if (header) throw new RosterFileError(`The roster is empty; its first line must be the header "${ROSTER_HEADER.join(',')}".`);
-    await insertBatch(prisma, roster.id, batch);
+    await insertBatch(prisma, index, roster, batch);
   } catch (error) {
     await prisma.roster.delete({ where: { id: roster.id } });
     if (error instanceof RosterFileError) throw badUserInput(error.message, { fileName });

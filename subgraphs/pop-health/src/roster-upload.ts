@@ -7,10 +7,11 @@ import type { Express } from 'express';
 import { badUserInput, forbidden, sendError, type RequestContext, type WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import { ingestRoster, type RosterKindName } from './roster-ingest';
+import type { RosterIndex } from './roster-index';
 
 export function rosterUploadRoute(
   app: Express,
-  services: { client: PrismaClient; clock: WatermarkClock; authenticate: (req: import('express').Request) => Promise<RequestContext> },
+  services: { client: PrismaClient; clock: WatermarkClock; rosterIndex: RosterIndex; authenticate: (req: import('express').Request) => Promise<RequestContext> },
 ): void {
   app.post('/rosters', async (req, res) => {
     try {
@@ -22,7 +23,7 @@ export function rosterUploadRoute(
       if (!/^text\/csv\b|^application\/octet-stream\b/.test(req.headers['content-type'] ?? '')) {
         throw badUserInput('Send the roster as the request body with Content-Type: text/csv.');
       }
-      const roster = await ingestRoster(services.client, services.clock, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req);
+      const roster = await ingestRoster(services.client, services.clock, services.rosterIndex, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req);
       res.status(201).json({ roster });
     } catch (error) {
       req.resume(); // drain what is left of the upload so the connection can answer

@@ -63,7 +63,7 @@ export class RosterResolver {
     description: 'Admin/service: ingest a roster file. Bad rows are rejected one by one; the same file again returns the same roster.',
   })
   async ingestRoster(@Arg('input', () => IngestRosterInput) input: IngestRosterInput, @Ctx() ctx: PopHealthContext) {
-    return ingestRoster(ctx.prisma, ctx.clock, input, Readable.from([input.content]));
+    return ingestRoster(ctx.prisma, ctx.clock, ctx.rosterIndex, input, Readable.from([input.content]));
   }
 
   @Authorized('partner', 'service')

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "RosterPatient_lastUpdated_id_idx";

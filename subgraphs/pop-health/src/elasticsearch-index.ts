@@ -1,0 +1,105 @@
+/**
+ * The roster index on Elasticsearch (`ROSTER_INDEX=elasticsearch`, `ELASTICSEARCH_URL`), as the original
+ * system had it: one index for current rosters and a separate one for backfill rosters, members written
+ * with the bulk API as a roster is ingested, and one `_msearch` per batch of people to match (one search
+ * per person: its blocking keys, within its roster).
+ *
+ * No Elasticsearch server can run on the project's machines, so this is unit-tested against
+ * @elastic/elasticsearch-mock (request bodies asserted) and has an integration test that runs when
+ * ELASTICSEARCH_URL is set. The embedded default never needs it.
+ */
+import { Client } from '@elastic/elasticsearch';
+import { MAX_BLOCK_SIZE, blockingKeys, normalize, type Candidate, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
+import type { RosterIndex, RosterRef } from './roster-index';
+
+export const INDEX_NAMES = { CURRENT: 'care-graph-roster-current', BACKFILL: 'care-graph-roster-backfill' } as const;
+
+/** A roster member as stored in Elasticsearch: the matcher's input plus its keys and roster. */
+export interface MemberDocument extends PersonInput {
+  rosterId: string;
+  blockingKeys: string[];
+}
+
+const MAPPINGS = {
+  properties: {
+    rosterId: { type: 'keyword' },
+    blockingKeys: { type: 'keyword' },
+    id: { type: 'keyword' },
+    givenName: { type: 'keyword', index: false },
+    middleName: { type: 'keyword', index: false },
+    familyName: { type: 'keyword', index: false },
+    dateOfBirth: { type: 'keyword', index: false },
+    sex: { type: 'keyword', index: false },
+    ssn: { type: 'keyword', index: false },
+    memberId: { type: 'keyword', index: false },
+    addressLine1: { type: 'keyword', index: false },
+    city: { type: 'keyword', index: false },
+    state: { type: 'keyword', index: false },
+    postalCode: { type: 'keyword', index: false },
+  },
+} as const;
+
+export class ElasticsearchRosterIndex implements RosterIndex {
+  private readonly ready = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly client: Client,
+    /** Candidates read per person: a person with more than this is ambiguous anyway. */
+    private readonly maxCandidates = 50,
+  ) {}
+
+  static fromUrl(url: string): ElasticsearchRosterIndex {
+    return new ElasticsearchRosterIndex(new Client({ node: url }));
+  }
+
+  /** Creates the index with its mappings the first time a roster of that kind is written. */
+  private ensureIndex(kind: RosterRef['kind']): Promise<void> {
+    const index = INDEX_NAMES[kind];
+    let ready = this.ready.get(index);
+    if (!ready) {
+      ready = (async () => {
+        if (!(await this.client.indices.exists({ index }))) {
+          await this.client.indices.create({ index, mappings: MAPPINGS as never }, { ignore: [400] });
+        }
+      })();
+      this.ready.set(index, ready);
+    }
+    return ready;
+  }
+
+  async addMembers(roster: RosterRef, members: MemberDocument[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.ensureIndex(roster.kind);
+    const index = INDEX_NAMES[roster.kind];
+    const operations = members.flatMap((member) => [{ index: { _index: index, _id: member.id } }, member]);
+    const response = await this.client.bulk({ operations, refresh: 'wait_for' });
+    if (response.errors) {
+      const failed = response.items.find((item) => item.index?.error);
+      throw new Error(`Elasticsearch refused roster members: ${failed?.index?.error?.reason ?? 'unknown reason'}`);
+    }
+  }
+
+  async candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]> {
+    const keysOf = queries.map((query) => blockingKeys(query));
+    const searches = queries.flatMap((_query, i) => [
+      { index: INDEX_NAMES[roster.kind] },
+      {
+        size: this.maxCandidates,
+        query: { bool: { filter: [{ term: { rosterId: roster.id } }, { terms: { blockingKeys: keysOf[i] } }] } },
+      },
+    ]);
+    if (queries.length === 0) return [];
+    const { responses } = await this.client.msearch<MemberDocument>({ searches });
+    return responses.map((response, i) => {
+      if ('error' in response) throw new Error(`Elasticsearch search failed: ${JSON.stringify(response.error).slice(0, 200)}`);
+      const wanted = new Set(keysOf[i]);
+      return response.hits.hits
+        .filter((hit) => hit._source)
+        .slice(0, MAX_BLOCK_SIZE)
+        .map((hit) => {
+          const { rosterId: _roster, blockingKeys: keys, ...person } = hit._source!;
+          return { person: normalize(person), keys: keys.filter((key) => wanted.has(key)) };
+        });
+    });
+  }
+}
