@@ -98,7 +98,3 @@ export function matchingQualityReport(q: MatchingQuality): string {
   ].join('\n');
 }
 
-if (require.main === module || process.argv[1]?.endsWith('matching.ts')) {
-  const size = Number(process.argv[2] ?? 100_000);
-  console.log(matchingQualityReport(runMatchingQuality({ rosterSize: size, patients: size })));
-}

@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- since] [--rows N] [--samples N]`: runs the benchmarks and prints their figures with
+ * `npm run bench [-- since|matching|roster] [--rows N] [--samples N] [--batch N]`: runs the benchmarks and prints their figures with
  * the machine they ran on. Record the printed tables in bench/RESULTS.md.
  */
 import { machine } from './lib';
 import { runSinceBenchmark, sinceReport } from './since';
+import { matchingQualityReport, runMatchingQuality } from './matching';
+import { rosterSpeedReport, runRosterSpeed } from './roster';
 
 async function main() {
   const args = process.argv.slice(2);
@@ -20,6 +22,14 @@ async function main() {
   if (wanted('since')) {
     const result = await runSinceBenchmark({ rows: option('rows', 1_000_000), samples: option('samples', 500), log: (l) => console.log(l) });
     console.log(`\n${sinceReport(result)}\n`);
+  }
+  if (wanted('matching')) {
+    const size = option('rows', 100_000);
+    console.log(`${matchingQualityReport(runMatchingQuality({ rosterSize: size, patients: size }))}\n`);
+  }
+  if (wanted('roster')) {
+    const result = await runRosterSpeed({ rows: option('rows', 100_000), batchSize: option('batch', 2000), log: (l) => console.log(l) });
+    console.log(`${rosterSpeedReport(result)}\n`);
   }
 }
 

@@ -11,15 +11,16 @@ import { createContext, type PopHealthContext } from './context';
 import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
-import { PostgresRosterIndex, type RosterIndex } from './roster-index';
+import { CachedRosterIndex, PostgresRosterIndex, type RosterIndex } from './roster-index';
 import { ElasticsearchRosterIndex } from './elasticsearch-index';
 import { rosterUploadRoute } from './roster-upload';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
 /**
- * The roster index configured by ROSTER_INDEX: `postgres` (default, the pop-health database) or
- * `elasticsearch` (with ELASTICSEARCH_URL). One per database.
+ * The roster index configured by ROSTER_INDEX: `postgres` (default: keys in the pop-health database,
+ * whole READY rosters cached in memory once matched against) or `elasticsearch` (with ELASTICSEARCH_URL).
+ * One per database.
  */
 export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = process.env): RosterIndex {
   let index = indexes.get(prisma);
@@ -28,7 +29,7 @@ export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = pr
     if (kind === 'elasticsearch') {
       if (!env.ELASTICSEARCH_URL) throw new Error('ROSTER_INDEX=elasticsearch needs ELASTICSEARCH_URL.');
       index = ElasticsearchRosterIndex.fromUrl(env.ELASTICSEARCH_URL);
-    } else if (kind === 'postgres') index = new PostgresRosterIndex(prisma);
+    } else if (kind === 'postgres') index = new CachedRosterIndex(prisma, new PostgresRosterIndex(prisma));
     else throw new Error(`ROSTER_INDEX must be postgres or elasticsearch; got "${kind}".`);
     indexes.set(prisma, index);
   }

@@ -64,7 +64,7 @@ export class MatchExplanation {
 @ObjectType({ simpleResolvers: true })
 export class PatientMatch {
   @Field(() => ID) patientId!: string;
-  /** Resolved through the roster-patient DataLoader: one query for the whole batch. */
+  @Field(() => ID, { nullable: true, description: 'The best candidate id (no roster lookup; `rosterPatient` loads the member).' })
   rosterPatientId!: string | null;
   @Field(() => MatchGrade) grade!: MatchGrade;
   @Field(() => Float) score!: number;

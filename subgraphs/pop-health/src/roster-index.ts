@@ -7,7 +7,7 @@
  * - `elasticsearch`: documents in Elasticsearch (`ELASTICSEARCH_URL`), one index for current rosters and a
  *   separate one for backfill rosters; bulk indexing, one msearch per batch (elasticsearch-index.ts).
  */
-import { MAX_BLOCK_SIZE, blockingKeys, normalize, type Candidate, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
+import { MAX_BLOCK_SIZE, MemoryIndex, blockingKeys, normalize, type Candidate, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { RosterPatient as RosterPatientRow } from './generated/prisma/client';
@@ -78,5 +78,55 @@ export class PostgresRosterIndex implements RosterIndex {
       queries,
       rows.map((row) => ({ person: normalize(personOf(row)), keys: row.blockingKeys.filter((key) => wanted.has(key)) })),
     );
+  }
+}
+
+/**
+ * Keeps whole rosters in memory once they have been matched against: a READY roster never changes, so
+ * its blocking-key index can be built once (one query for all its members) and reused by every batch of a
+ * backfill. Measured on 20,000 patients against a 20,000-member roster: looking each batch up in the
+ * database (GIN `&&` over ~14,000 keys a batch) matched ~80 patients/s on PGlite; from memory the matcher
+ * runs at its own speed. Bounded to the most recently used `capacity` rosters.
+ */
+export class CachedRosterIndex implements RosterIndex {
+  private readonly cache = new Map<string, Promise<MemoryIndex>>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly inner: RosterIndex,
+    private readonly capacity = 4,
+  ) {}
+
+  addMembers(roster: RosterRef, members: Parameters<RosterIndex['addMembers']>[1]): Promise<void> {
+    this.cache.delete(roster.id);
+    return this.inner.addMembers(roster, members);
+  }
+
+  private load(rosterId: string): Promise<MemoryIndex> {
+    let index = this.cache.get(rosterId);
+    if (index) {
+      // Most recently used last, so that the oldest is evicted first.
+      this.cache.delete(rosterId);
+      this.cache.set(rosterId, index);
+      return index;
+    }
+    index = (async () => {
+      const memory = new MemoryIndex();
+      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(
+        `SELECT ${COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`,
+        rosterId,
+      );
+      for (const row of rows) memory.add(normalize(personOf(row)));
+      return memory;
+    })();
+    index.catch(() => this.cache.delete(rosterId));
+    this.cache.set(rosterId, index);
+    while (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    return index;
+  }
+
+  async candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]> {
+    const memory = await this.load(roster.id);
+    return queries.map((query) => memory.candidates(query));
   }
 }
