@@ -41,6 +41,7 @@ const MAPPINGS = {
 
 export class ElasticsearchRosterIndex implements RosterIndex {
   private readonly ready = new Map<string, Promise<void>>();
+  readonly wantsMembers = true;
 
   constructor(
     private readonly client: Client,

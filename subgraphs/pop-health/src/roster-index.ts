@@ -2,8 +2,9 @@
  * The roster index: finds, for a batch of people, the roster members that share a blocking key with
  * each. One interface, chosen by configuration (`ROSTER_INDEX`):
  *
- * - `postgres` (default): the keys live on each roster member (`RosterPatient.blockingKeys`, GIN-indexed)
- *   in the pop-health database — PGlite embedded, PostgreSQL in production. One query per batch.
+ * - `postgres` (default): the keys live on each roster member (`RosterPatient.blockingKeys`) in the
+ *   pop-health database — PGlite embedded, PostgreSQL in production. `CachedRosterIndex` reads a READY
+ *   roster once and answers from memory; `PostgresRosterIndex` answers each batch with one query.
  * - `elasticsearch`: documents in Elasticsearch (`ELASTICSEARCH_URL`), one index for current rosters and a
  *   separate one for backfill rosters; bulk indexing, one msearch per batch (elasticsearch-index.ts).
  */
@@ -25,6 +26,8 @@ export interface RosterIndex {
    * The database index needs nothing more: the keys are stored with the members.
    */
   addMembers(roster: RosterRef, members: (PersonInput & { rosterId: string; blockingKeys: string[] })[]): Promise<void>;
+  /** False when `addMembers` ignores its input (the database index): ingestion then skips building it. */
+  readonly wantsMembers: boolean;
 }
 
 /** A roster member as the matcher sees it. */
@@ -60,6 +63,8 @@ export function candidatesFromBlocks(queries: NormalizedPerson[], members: { per
 const COLUMNS = '"id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId", "addressLine1", "city", "state", "postalCode", "blockingKeys"';
 
 export class PostgresRosterIndex implements RosterIndex {
+  readonly wantsMembers = false;
+
   constructor(private readonly prisma: PrismaClient) {}
 
   async addMembers(): Promise<void> {}
@@ -86,10 +91,15 @@ export class PostgresRosterIndex implements RosterIndex {
  * its blocking-key index can be built once (one query for all its members) and reused by every batch of a
  * backfill. Measured on 20,000 patients against a 20,000-member roster: looking each batch up in the
  * database (GIN `&&` over ~14,000 keys a batch) matched ~80 patients/s on PGlite; from memory the matcher
- * runs at its own speed. Bounded to the most recently used `capacity` rosters.
+ * runs at its own speed (the GIN index that query used was then dropped: ingestion is faster without it).
+ * Bounded to the most recently used `capacity` rosters.
  */
 export class CachedRosterIndex implements RosterIndex {
   private readonly cache = new Map<string, Promise<MemoryIndex>>();
+
+  get wantsMembers(): boolean {
+    return this.inner.wantsMembers;
+  }
 
   constructor(
     private readonly prisma: PrismaClient,

@@ -41,9 +41,9 @@ async function insertBatch(prisma: PrismaClient, index: RosterIndex, roster: Ros
     const dob = formatCalendarDate(row.dateOfBirth);
     const person = { id: randomUUID(), ...row, dateOfBirth: dob };
     const keys = blockingKeys(normalize(person));
-    members.push({ ...person, rosterId, blockingKeys: keys });
+    if (index.wantsMembers) members.push({ ...person, rosterId, blockingKeys: keys });
     const values = [person.id, row.memberId, row.givenName, row.middleName, row.familyName, dob, row.sex, row.ssn, row.addressLine1, row.city, row.state, row.postalCode, arrayLiteral(keys)];
-    values.forEach((value, i) => columns[i].push(value));
+    for (let i = 0; i < values.length; i += 1) columns[i].push(values[i]);
   }
   await prisma.$transaction(async (tx) => {
     const stamp = (await writeStamp(tx)).toISOString();
@@ -60,7 +60,7 @@ async function insertBatch(prisma: PrismaClient, index: RosterIndex, roster: Ros
       stamp,
     );
   });
-  await index.addMembers(roster, members);
+  if (index.wantsMembers) await index.addMembers(roster, members);
 }
 
 /**

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "RosterPatient_blockingKeys_idx";
