@@ -5,18 +5,10 @@
  * the first partner drawn from the same patients.
  */
 import type { ImportRecord, SexCode } from '@care-graph/care-request-import';
+import { seededRandom } from '@care-graph/matching';
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same data on every machine. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seedable PRNG the synthetic matching data uses too: the same seed gives the same data everywhere. */
+export const random = seededRandom;
 
 export const DEMO_PARTNERS = [
   { id: '6f1c2a3e-0000-4000-8000-000000000001', name: 'Front Range Health Plan' },

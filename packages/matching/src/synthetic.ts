@@ -8,6 +8,7 @@
  */
 import type { PersonInput } from './normalize';
 
+/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same data on every machine. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
