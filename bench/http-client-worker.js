@@ -8,11 +8,26 @@ async function send({ url, headers, body }) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const text = await response.text();
   if (!response.ok || text.includes('"errors"')) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return text;
 }
 
-/** Runs the requests in turn (a, b, a, b … when several), `warmup` rounds untimed, then `n` timed rounds. */
-parentPort.on('message', async ({ requests, n, warmup }) => {
+/**
+ * Runs the requests in turn (a, b, a, b … when several), `warmup` rounds untimed, then `n` timed rounds.
+ * With `sequence: true`, sends each request once, in order, and reports the total time and how many times
+ * `count` occurs in the answers (e.g. accepted matches).
+ */
+parentPort.on('message', async ({ requests, n, warmup, sequence, count }) => {
   try {
+    if (sequence) {
+      let found = 0;
+      const start = process.hrtime.bigint();
+      for (const request of requests) {
+        const text = await send(request);
+        if (count) found += text.split(count).length - 1;
+      }
+      parentPort.postMessage({ seconds: Number(process.hrtime.bigint() - start) / 1e9, found });
+      return;
+    }
     for (let i = 0; i < warmup; i += 1) for (const request of requests) await send(request);
     const samples = requests.map(() => []);
     for (let i = 0; i < n; i += 1) {

@@ -98,3 +98,26 @@ export async function measureHttp(requests: HttpRequestSpec[], n: number, warmup
     await worker.terminate();
   }
 }
+
+/**
+ * Sends requests one after another from a worker thread (a client program of its own, as the backfill
+ * runner is) and returns the total time and how often `count` occurs in the answers.
+ */
+export async function sendSequence(requests: HttpRequestSpec[], count?: string): Promise<{ seconds: number; found: number }> {
+  const worker = new Worker(path.join(__dirname, 'http-client-worker.js'));
+  try {
+    const result = await new Promise<{ seconds?: number; found?: number; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({
+        sequence: true,
+        count,
+        requests: requests.map((r) => ({ url: r.url, headers: r.headers ?? {}, body: JSON.stringify({ query: r.query, variables: r.variables }) })),
+      });
+    });
+    if (result.error) throw new Error(result.error);
+    return { seconds: result.seconds!, found: result.found! };
+  } finally {
+    await worker.terminate();
+  }
+}
