@@ -47,19 +47,22 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
   const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
   const started: RunningSubgraph<unknown>[] = [];
   try {
-    const definitions = [careRequestsSubgraph, popHealthSubgraph, partnersSubgraph] as const;
-    const running = await Promise.all(
-      definitions.map(async (definition) => {
-        const databaseUrl = (await options.databaseUrl?.(definition.name)) ?? 'memory://';
-        const subgraph = await startSubgraph(
-          definition as never,
-          { service: definition.name, port: 0, host: '127.0.0.1', databaseUrl, dataDir, seedDemoData: false },
-          env,
-        );
-        started.push(subgraph);
-        return subgraph;
-      }),
-    );
+    const start = async (definition: (typeof careRequestsSubgraph | typeof popHealthSubgraph | typeof partnersSubgraph)) => {
+      const databaseUrl = (await options.databaseUrl?.(definition.name)) ?? 'memory://';
+      const subgraph = await startSubgraph(
+        definition as never,
+        { service: definition.name, port: 0, host: '127.0.0.1', databaseUrl, dataDir, seedDemoData: false },
+        env,
+      );
+      started.push(subgraph);
+      return subgraph;
+    };
+    // care-requests and partners first: pop-health calls them (partner checks, data loads), so it needs
+    // their URLs, which free ports only tell once they listen.
+    const [careRequests, partners] = await Promise.all([start(careRequestsSubgraph), start(partnersSubgraph)]);
+    env.CARE_REQUESTS_URL = careRequests.url;
+    env.PARTNERS_URL = partners.url;
+    const running = [careRequests, await start(popHealthSubgraph), partners];
     const subgraphs = Object.fromEntries(running.map((s) => [s.name, s])) as unknown as Graph['subgraphs'];
     const gateway = await startGateway({
       port: 0,

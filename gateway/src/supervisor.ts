@@ -73,8 +73,9 @@ async function main() {
   process.on('SIGTERM', () => void stop(0));
 
   console.log(`Care Graph: starting embedded services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
+  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
   const subgraphs = SUBGRAPHS.map((name) =>
-    startChild(name, path.join('subgraphs', name, 'src', 'main.ts'), { ...baseEnv, PORT: String(portOf(name)) }),
+    startChild(name, path.join('subgraphs', name, 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf(name)) }),
   );
   children.push(...subgraphs);
   for (const child of subgraphs) {
@@ -87,7 +88,6 @@ async function main() {
   }
   await Promise.all(subgraphs.map((child) => waitReady(child, portOf(child.name), host)));
 
-  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
   const gateway = startChild('gateway', path.join('gateway', 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf('gateway')) });
   children.push(gateway);
   gateway.exited.then((code) => {

@@ -2,7 +2,7 @@
  * Rosters end to end: ingestion (row-by-row rejections, whole-file failures, no duplicates on re-ingest)
  * and batch matching with explanations, through the gateway.
  */
-import { CreatePartnerDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
+import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
 import { startGraph, type Graph } from './graph-harness';
 
 const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
@@ -46,6 +46,17 @@ describe('rosters', () => {
     expect(peggy.ssnLast4).toBeNull();
   });
 
+  it('records each ingestion in the data-load feed, failed ones as FAILED', async () => {
+    await ingest([HEADER, ...ROWS.slice(0, 2)].join('\n'), 'feed.csv', 'CURRENT');
+    await graph.post(await graph.as('admin'), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
+      i: { partnerId, kind: 'CURRENT', fileName: 'broken-feed.csv', content: 'not,a,roster' },
+    });
+    const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 1000 });
+    const loads = dataLoads.edges.map((e) => e.node).filter((l) => l.kind === 'ROSTER_INGESTION');
+    expect(loads).toContainEqual(expect.objectContaining({ source: 'feed.csv', status: 'COMPLETED', recordCount: 2 }));
+    expect(loads).toContainEqual(expect.objectContaining({ source: 'broken-feed.csv', status: 'FAILED', recordCount: 0 }));
+  });
+
   it('returns the same roster when the same file is ingested again', async () => {
     const content = [HEADER, ...ROWS.slice(0, 3)].join('\n');
     const first = (await ingest(content, 'again.csv')).ingestRoster;
@@ -67,6 +78,13 @@ describe('rosters', () => {
     });
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining(message) });
     expect(await graph.subgraphs['pop-health'].database.client.roster.count()).toBe(before);
+  });
+
+  it('refuses a roster for a partner that does not exist', async () => {
+    const { body } = await graph.post(await graph.as('admin'), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
+      i: { partnerId: 'no-such-partner', kind: 'CURRENT', fileName: 'x.csv', content: `${HEADER}\n${ROWS[0]}` },
+    });
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' }, message: expect.stringContaining('no-such-partner') });
   });
 
   it('refuses ingestion to partner tokens', async () => {

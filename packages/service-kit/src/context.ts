@@ -17,6 +17,11 @@ export interface RequestContext {
   watermark(): Promise<Date>;
   /** The service's watermark clock: high-water marks and the last known watermark (fast paths, writes). */
   clock: WatermarkClock;
+  /**
+   * Calls another Care Graph service's GraphQL API as this service (role `service`), e.g. pop-health
+   * recording a roster ingestion in care-requests' data-load feed. Throws on any GraphQL error.
+   */
+  callService<T = unknown>(service: string, query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   createContext(base: RequestContext): Context;
   clock: WatermarkClock;
   readiness: ReadinessCheck[];
+  /** This service's name (the subject of its calls to other services) and how to find the others. */
+  serviceUrl: (service: string) => string;
   /** Extra HTTP routes (e.g. streamed uploads), mounted before /graphql; `authenticate` checks the internal identity. */
   routes?: (app: Express, authenticate: (req: Request) => Promise<RequestContext>) => void;
   port: number;
@@ -59,7 +61,22 @@ export async function startSubgraphServer<Context extends RequestContext>(
   const authenticate = async (req: Request): Promise<RequestContext> => {
     const header = req.headers[IDENTITY_HEADER];
     const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
-    return { identity, requestId: requestId ?? randomUUID(), watermark: once(() => options.clock.compute()), clock: options.clock };
+    const id = requestId ?? randomUUID();
+    return { identity, requestId: id, watermark: once(() => options.clock.compute()), clock: options.clock, callService: (service, query, variables) => callService(service, query, variables, id) };
+  };
+  const callService = async <T>(service: string, query: string, variables: Record<string, unknown> | undefined, requestId: string): Promise<T> => {
+    const token = await options.internalAuth.sign({ subject: options.name, role: 'service' }, requestId);
+    const response = await fetch(options.serviceUrl(service), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: token, 'x-request-id': requestId },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
+    if (body.errors?.length || !body.data) {
+      throw new Error(`${service} answered ${response.status}: ${body.errors?.map((e) => e.message).join('; ') ?? 'no data'}`);
+    }
+    return body.data;
   };
   options.routes?.(app, authenticate);
   app.use(

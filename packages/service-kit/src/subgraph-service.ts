@@ -6,7 +6,7 @@
 import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { InternalAuth } from './auth';
-import { serviceConfig, type ServiceConfig } from './config';
+import { serviceConfig, serviceUrlFor, type ServiceConfig } from './config';
 import type { RequestContext } from './context';
 import type { Database, DatabaseOptions } from './database';
 import { createLogger, type Logger } from './logger';
@@ -65,6 +65,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       createContext: (base) => definition.createContext(database.client, base),
       clock,
       routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, clock, authenticate })),
+      serviceUrl: (service) => serviceUrlFor(service, env),
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,
       host: config.host,

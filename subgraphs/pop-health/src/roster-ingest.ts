@@ -12,6 +12,7 @@ import { badUserInput, formatCalendarDate, writeStamp, type WatermarkClock } fro
 import type { PrismaClient } from './db';
 import type { Roster as RosterRowDb } from './generated/prisma/client';
 import type { RosterIndex, RosterRef } from './roster-index';
+import type { LoadReport } from './service-calls';
 import { MAX_REJECTIONS_KEPT, ROSTER_HEADER, RosterFileError, checkHeader, parseRow, type RosterRow, type RowRejection } from './roster-file';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
@@ -73,9 +74,30 @@ export async function ingestRoster(
   index: RosterIndex,
   request: IngestRequest,
   source: Readable,
+  /** Where the ingestion is reported as a data load (see service-calls.ts); none in unit use. */
+  report?: (fileName: string) => Promise<LoadReport>,
 ): Promise<RosterRowDb> {
   const fileName = request.fileName.trim();
   if (!fileName || fileName.length > 255) throw badUserInput('fileName must be 1 to 255 characters.', { field: 'fileName' });
+  const load = await report?.(fileName);
+  try {
+    const roster = await ingest(prisma, clock, index, request, fileName, source);
+    await load?.finish('COMPLETED', roster.created ? roster.row.acceptedCount : 0);
+    return roster.row;
+  } catch (error) {
+    await load?.finish('FAILED', 0);
+    throw error;
+  }
+}
+
+async function ingest(
+  prisma: PrismaClient,
+  clock: WatermarkClock,
+  index: RosterIndex,
+  request: IngestRequest,
+  fileName: string,
+  source: Readable,
+): Promise<{ row: RosterRowDb; created: boolean }> {
   const roster = await prisma.$transaction(async (tx) =>
     tx.roster.create({
       data: { partnerId: request.partnerId, kind: request.kind, fileName, contentHash: `pending:${randomUUID()}`, status: 'INGESTING', lastUpdated: await writeStamp(tx) },
@@ -130,7 +152,7 @@ export async function ingestRoster(
   if (existing) {
     // The same file again: keep the roster already ingested, drop this copy.
     await prisma.roster.delete({ where: { id: roster.id } });
-    return existing;
+    return { row: existing, created: false };
   }
   const finished = await prisma.$transaction(async (tx) =>
     tx.roster.update({
@@ -139,6 +161,5 @@ export async function ingestRoster(
     }),
   );
   clock.noteWrite('Roster', finished.lastUpdated!);
-  clock.noteWrite('RosterPatient', finished.lastUpdated!);
-  return finished;
+  return { row: finished, created: true };
 }

@@ -8,6 +8,7 @@ import { badUserInput, forbidden, sendError, type RequestContext, type Watermark
 import type { PrismaClient } from './db';
 import { ingestRoster, type RosterKindName } from './roster-ingest';
 import type { RosterIndex } from './roster-index';
+import { assertPartnerExists, startLoadReport } from './service-calls';
 
 export function rosterUploadRoute(
   app: Express,
@@ -15,7 +16,8 @@ export function rosterUploadRoute(
 ): void {
   app.post('/rosters', async (req, res) => {
     try {
-      const { identity } = await services.authenticate(req);
+      const ctx = await services.authenticate(req);
+      const { identity } = ctx;
       if (identity.role !== 'admin' && identity.role !== 'service') throw forbidden(`Ingesting rosters needs the admin role; your token has the ${identity.role} role.`);
       const { partnerId, kind, fileName } = req.query as Record<string, string | undefined>;
       if (!partnerId) throw badUserInput('Query parameter partnerId is required.');
@@ -23,7 +25,8 @@ export function rosterUploadRoute(
       if (!/^text\/csv\b|^application\/octet-stream\b/.test(req.headers['content-type'] ?? '')) {
         throw badUserInput('Send the roster as the request body with Content-Type: text/csv.');
       }
-      const roster = await ingestRoster(services.client, services.clock, services.rosterIndex, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req);
+      await assertPartnerExists(ctx, partnerId);
+      const roster = await ingestRoster(services.client, services.clock, services.rosterIndex, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req, (source) => startLoadReport(ctx, source));
       res.status(201).json({ roster });
     } catch (error) {
       req.resume(); // drain what is left of the upload so the connection can answer

@@ -8,6 +8,7 @@ import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './g
 import type { PopHealthContext } from './context';
 import { Partner } from './references';
 import { ingestRoster } from './roster-ingest';
+import { assertPartnerExists, startLoadReport } from './service-calls';
 
 registerEnumType(RosterKind, {
   name: 'RosterKind',
@@ -63,7 +64,8 @@ export class RosterResolver {
     description: 'Admin/service: ingest a roster file. Bad rows are rejected one by one; the same file again returns the same roster.',
   })
   async ingestRoster(@Arg('input', () => IngestRosterInput) input: IngestRosterInput, @Ctx() ctx: PopHealthContext) {
-    return ingestRoster(ctx.prisma, ctx.clock, ctx.rosterIndex, input, Readable.from([input.content]));
+    await assertPartnerExists(ctx, input.partnerId);
+    return ingestRoster(ctx.prisma, ctx.clock, ctx.rosterIndex, input, Readable.from([input.content]), (source) => startLoadReport(ctx, source));
   }
 
   @Authorized('partner', 'service')

@@ -1,0 +1,47 @@
+/**
+ * What pop-health asks of the other services, by explicit GraphQL calls (services never import each other):
+ * that a partner exists (partners), and that a roster ingestion is listed in the data-load feed
+ * (care-requests), so integrators know when a roster is complete. A failure to report a load is logged
+ * and does not fail the ingestion itself (the roster is stored either way).
+ */
+import { createLogger, notFound, type RequestContext } from '@care-graph/service-kit';
+
+const logger = createLogger('pop-health');
+
+export interface LoadReport {
+  finish(status: 'COMPLETED' | 'FAILED', recordCount: number): Promise<void>;
+}
+
+export async function startLoadReport(ctx: Pick<RequestContext, 'callService' | 'requestId'>, source: string): Promise<LoadReport> {
+  let id: string | null = null;
+  try {
+    const data = await ctx.callService<{ startDataLoad: { id: string } }>(
+      'care-requests',
+      'mutation($input: StartDataLoadInput!) { startDataLoad(input: $input) { id } }',
+      { input: { kind: 'ROSTER_INGESTION', source } },
+    );
+    id = data.startDataLoad.id;
+  } catch (error) {
+    logger.warn('could not record the roster ingestion in dataLoads', { requestId: ctx.requestId, message: (error as Error).message });
+  }
+  return {
+    async finish(status, recordCount) {
+      if (!id) return;
+      try {
+        await ctx.callService(
+          'care-requests',
+          'mutation($id: ID!, $status: DataLoadStatus, $count: Int) { finishDataLoad(id: $id, status: $status, recordCount: $count) { id } }',
+          { id, status, count: recordCount },
+        );
+      } catch (error) {
+        logger.warn('could not finish the roster ingestion in dataLoads', { requestId: ctx.requestId, message: (error as Error).message });
+      }
+    },
+  };
+}
+
+/** Throws NOT_FOUND unless the partners service knows `partnerId`. */
+export async function assertPartnerExists(ctx: Pick<RequestContext, 'callService'>, partnerId: string): Promise<void> {
+  const data = await ctx.callService<{ partner: { id: string } | null }>('partners', 'query($id: ID!) { partner(id: $id) { id } }', { id: partnerId });
+  if (!data.partner) throw notFound(`No partner ${partnerId}; create it with createPartner first.`);
+}
