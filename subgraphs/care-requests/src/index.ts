@@ -2,7 +2,7 @@
  * care-requests: the source of truth for care requests and their patients.
  */
 import 'reflect-metadata';
-import { buildFederatedSchema, type SubgraphDefinition } from '@care-graph/service-kit';
+import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { demoCareRequests } from '@care-graph/demo-data';
 import { openCareRequestsDatabase, type PrismaClient } from './db';
 import { createContext, type CareRequestsContext } from './context';
@@ -31,9 +31,17 @@ export const careRequestsSubgraph: SubgraphDefinition<PrismaClient, CareRequests
   async seed(prisma) {
     if ((await prisma.careRequest.count()) > 0) return false;
     const records = demoCareRequests(new Date());
+    // One data load for the whole demo set, as the import CLI records a file.
+    const load = await prisma.$transaction(async (tx) =>
+      tx.dataLoad.create({ data: { kind: 'CARE_REQUEST_IMPORT', source: 'demo data', startedAt: await writeStamp(tx) } }),
+    );
     for (let i = 0; i < records.length; i += 1000) {
-      await writeImportRecords(prisma, records.slice(i, i + 1000), { loadId: null, source: 'demo data' });
+      await writeImportRecords(prisma, records.slice(i, i + 1000), { loadId: load.id });
     }
+    await prisma.$transaction(async (tx) => {
+      const stamp = await writeStamp(tx);
+      await tx.dataLoad.update({ where: { id: load.id }, data: { status: 'COMPLETED', finishedAt: stamp, lastUpdated: stamp } });
+    });
     return true;
   },
 };
