@@ -12,7 +12,12 @@ export class MemoryIndex {
   private readonly blocks = new Map<string, NormalizedPerson[]>();
 
   add(person: NormalizedPerson): void {
-    for (const key of blockingKeys(person)) {
+    this.addUnderKeys(person, blockingKeys(person));
+  }
+
+  /** Files a person under keys computed earlier (e.g. stored with a roster member). */
+  addUnderKeys(person: NormalizedPerson, keys: readonly string[]): void {
+    for (const key of keys) {
       const block = this.blocks.get(key);
       if (block) block.push(person);
       else this.blocks.set(key, [person]);

@@ -11,7 +11,7 @@ import { createContext, type PopHealthContext } from './context';
 import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
-import { CachedRosterIndex, PostgresRosterIndex, type RosterIndex } from './roster-index';
+import { PostgresRosterIndex, type RosterIndex } from './roster-index';
 import { ElasticsearchRosterIndex } from './elasticsearch-index';
 import { rosterUploadRoute } from './roster-upload';
 
@@ -29,7 +29,7 @@ export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = pr
     if (kind === 'elasticsearch') {
       if (!env.ELASTICSEARCH_URL) throw new Error('ROSTER_INDEX=elasticsearch needs ELASTICSEARCH_URL.');
       index = ElasticsearchRosterIndex.fromUrl(env.ELASTICSEARCH_URL);
-    } else if (kind === 'postgres') index = new CachedRosterIndex(prisma, new PostgresRosterIndex(prisma));
+    } else if (kind === 'postgres') index = new PostgresRosterIndex(prisma);
     else throw new Error(`ROSTER_INDEX must be postgres or elasticsearch; got "${kind}".`);
     indexes.set(prisma, index);
   }
