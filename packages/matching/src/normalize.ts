@@ -1,3 +1,4 @@
+/// <reference path="./talisman.d.ts" />
 /**
  * Normalisation: the same person written by two systems should come out the same. Case, diacritics,
  * punctuation, extra spaces, name suffixes, SSN placeholders and street abbreviations are smoothed away here,

@@ -1,3 +1,4 @@
+/// <reference path="./talisman.d.ts" />
 /**
  * Field-by-field comparison in the Fellegi–Sunter style: each field is compared to an agreement level, and
  * each level carries a weight, log2(m/u) — how much more often that level occurs between records of the
