@@ -18,14 +18,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitFor<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** Resolves with `event`'s outcome, or rejects when `deadlineMs` passes first. */
+function within<T>(what: string, deadlineMs: number, event: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), deadlineMs);
+  });
+  return Promise.race([event, deadline]).finally(() => clearTimeout(timer));
 }
 
 describe('npm start (embedded supervisor)', () => {
@@ -49,10 +48,17 @@ describe('npm start (embedded supervisor)', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    supervisor.stdout!.on('data', (chunk) => (output += chunk));
-    supervisor.stderr!.on('data', (chunk) => (output += chunk));
     exited = new Promise((resolve) => supervisor.once('exit', (code) => resolve(code)));
-    await waitFor('the ready banner', 150_000, async () => (output.includes('Care Graph is ready') ? true : undefined));
+    const ready = new Promise<void>((resolve, reject) => {
+      const collect = (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes('Care Graph is ready')) resolve();
+      };
+      supervisor.stdout!.on('data', collect);
+      supervisor.stderr!.on('data', collect);
+      void exited.then((code) => reject(new Error(`npm start exited with code ${code} before it was ready:\n${output}`)));
+    });
+    await within('the ready banner', 150_000, ready);
   });
 
   afterAll(async () => {
@@ -88,7 +94,7 @@ describe('npm start (embedded supervisor)', () => {
 
   it('stops every service cleanly on SIGINT', async () => {
     supervisor.kill('SIGINT');
-    expect(await waitFor('the supervisor to exit', 30_000, () => exited)).toBe(0);
+    expect(await within('the supervisor to exit', 30_000, exited)).toBe(0);
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }
