@@ -17,7 +17,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
-  InternalAuth, closeServer, createLogger, createTokenVerifier, express, healthRoutes, listen, repoRoot, type Logger,
+  InternalAuth, createLogger, createTokenVerifier, express, healthRoutes, repoRoot, serve, type Logger, type RunningServer,
 } from '@care-graph/service-kit';
 import { authenticate, type GatewayContext } from './auth';
 import { errorMasking } from './error-masking';
@@ -36,11 +36,7 @@ export interface GatewayOptions {
   logger?: Logger;
 }
 
-export interface RunningGateway {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type RunningGateway = RunningServer;
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const env = options.env ?? process.env;
@@ -98,14 +94,5 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     }),
   );
-  const { server, port, url } = await listen(app, options.port, options.host);
-  logger.info('listening', { url });
-  return {
-    url,
-    port,
-    async close() {
-      await closeServer(server);
-      await apollo.stop();
-    },
-  };
+  return serve(app, options.port, options.host, logger, () => apollo.stop());
 }

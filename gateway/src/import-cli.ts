@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import { parseImportRecord, readNdjson } from '@care-graph/care-request-import';
 import path from 'node:path';
 import {
-  FinishDataLoadDocument, GraphQLRequestError, ImportCareRequestsIntoLoadDocument, StartDataLoadDocument, request, type CareRequestImportInput,
+  FinishDataLoadDocument, GraphQLRequestError, ImportCareRequestsDocument, StartDataLoadDocument, request, type CareRequestImportInput,
 } from '@care-graph/operations';
 import { dataDir, signDevToken } from '@care-graph/service-kit';
 
@@ -81,7 +81,7 @@ async function importLines(
     batch = [];
     let result;
     try {
-      ({ importCareRequests: result } = await request(client, ImportCareRequestsIntoLoadDocument, {
+      ({ importCareRequests: result } = await request(client, ImportCareRequestsDocument, {
         records: sent.map((entry) => entry.raw),
         loadId: summary.loadId,
       }));

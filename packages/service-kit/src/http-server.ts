@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import type { Logger } from './logger';
 
 export interface ReadinessCheck {
   name: string;
@@ -48,6 +49,30 @@ export async function listen(app: Express, port: number, host: string): Promise<
   });
   const actual = (server.address() as AddressInfo).port;
   return { server, port: actual, url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}/graphql` };
+}
+
+/** A listening service: its GraphQL URL, its port, and how to stop it. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens with `app`, logs the URL, and returns a handle whose `close` stops the HTTP server first (no new
+ * requests) and then `stop` (e.g. Apollo Server).
+ */
+export async function serve(app: Express, port: number, host: string, logger: Logger, stop: () => Promise<void>): Promise<RunningServer> {
+  const { server, port: actual, url } = await listen(app, port, host);
+  logger.info('listening', { url });
+  return {
+    url,
+    port: actual,
+    async close() {
+      await closeServer(server);
+      await stop();
+    },
+  };
 }
 
 export function closeServer(server: http.Server): Promise<void> {

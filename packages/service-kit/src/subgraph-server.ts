@@ -10,7 +10,7 @@ import type { GraphQLSchema } from 'graphql';
 import { IDENTITY_HEADER, type InternalAuth } from './auth';
 import type { RequestContext } from './context';
 import type { Express, Request } from 'express';
-import { closeServer, express, healthRoutes, listen, type ReadinessCheck } from './http-server';
+import { express, healthRoutes, serve, type ReadinessCheck, type RunningServer } from './http-server';
 import type { Logger } from './logger';
 import type { WatermarkClock } from './watermark';
 
@@ -35,12 +35,6 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   port: number;
   host: string;
   logger: Logger;
-}
-
-export interface RunningServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
 }
 
 export async function startSubgraphServer<Context extends RequestContext>(
@@ -84,16 +78,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
     express.json({ limit: '32mb' }),
     expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
   );
-  const { server, port, url } = await listen(app, options.port, options.host);
-  options.logger.info('listening', { url });
-  return {
-    url,
-    port,
-    async close() {
-      await closeServer(server);
-      await apollo.stop();
-    },
-  };
+  return serve(app, options.port, options.host, options.logger, () => apollo.stop());
 }
 
 /** Logs unexpected resolver errors with the request's correlation id (never its variables). */
