@@ -3,7 +3,7 @@
  * the classic false matches (twins, and two candidates too close to tell apart); and every decision comes
  * with its explanation.
  */
-import { compare, type FieldComparison } from './score';
+import { compare, totalWeight, type FieldComparison } from './score';
 import type { NormalizedPerson } from './normalize';
 
 export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
@@ -60,18 +60,19 @@ export const keyKind = (key: string) => key.slice(0, key.indexOf(':'));
 /** Scores every candidate against the query and decides. */
 export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchDecision {
   if (candidates.length === 0) return { candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null };
-  let best: { candidate: Candidate; fields: FieldComparison[]; total: number } | undefined;
+  // Rank by total weight alone; only the chosen candidate is compared field by field, for its explanation.
+  let best: { candidate: Candidate; total: number } | undefined;
   let runnerUp: { candidate: Candidate; total: number } | undefined;
   for (const candidate of candidates) {
-    const { fields, total } = compare(query, candidate.person);
+    const total = totalWeight(query, candidate.person);
     if (!best || total > best.total) {
-      if (best) runnerUp = { candidate: best.candidate, total: best.total };
-      best = { candidate, fields, total };
+      if (best) runnerUp = best;
+      best = { candidate, total };
     } else if (!runnerUp || total > runnerUp.total) {
       runnerUp = { candidate, total };
     }
   }
-  const chosen = best!;
+  const chosen = { ...best!, fields: compare(query, best!.candidate.person).fields };
   let grade = gradeOf(chosen.total);
   const guards: string[] = [];
   const level = (field: string) => chosen.fields.find((f) => f.field === field)!.level;

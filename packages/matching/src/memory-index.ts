@@ -8,6 +8,8 @@ import type { Candidate } from './match';
 /** Blocks larger than this are skipped when looking up: a key shared by that many people proves nothing. */
 export const MAX_BLOCK_SIZE = 500;
 
+const SCAN_LIMIT = 16;
+
 export class MemoryIndex {
   private readonly blocks = new Map<string, NormalizedPerson[]>();
 
@@ -25,16 +27,34 @@ export class MemoryIndex {
   }
 
   candidates(query: NormalizedPerson): Candidate[] {
-    const found = new Map<string, Candidate>();
+    // A person is usually found under several keys. With a handful of candidates a scan of the list is
+    // cheaper than a map; past `SCAN_LIMIT` (large blocks) a map takes over.
+    const found: Candidate[] = [];
+    let byPerson: Map<NormalizedPerson, Candidate> | undefined;
     for (const key of blockingKeys(query)) {
       const block = this.blocks.get(key);
       if (!block || block.length > MAX_BLOCK_SIZE) continue;
       for (const person of block) {
-        const candidate = found.get(person.id);
-        if (candidate) candidate.keys.push(key);
-        else found.set(person.id, { person, keys: [key] });
+        let candidate: Candidate | undefined;
+        if (byPerson) candidate = byPerson.get(person);
+        else {
+          for (let i = 0; i < found.length; i += 1) {
+            if (found[i].person === person) {
+              candidate = found[i];
+              break;
+            }
+          }
+        }
+        if (candidate) {
+          candidate.keys.push(key);
+          continue;
+        }
+        candidate = { person, keys: [key] };
+        found.push(candidate);
+        if (byPerson) byPerson.set(person, candidate);
+        else if (found.length > SCAN_LIMIT) byPerson = new Map(found.map((c) => [c.person, c]));
       }
     }
-    return [...found.values()];
+    return found;
   }
 }

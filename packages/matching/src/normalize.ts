@@ -28,6 +28,8 @@ export interface NormalizedPerson {
   id: string;
   /** Given-name tokens ("mary ann" → ["mary", "ann"]); the first is the one compared. */
   given: string[];
+  /** The given-name tokens joined ("mary ann" → "maryann"). */
+  givenAll: string;
   middle: string | null;
   /** The family name joined without separators ("garcia lopez" → "garcialopez"). */
   family: string;
@@ -50,9 +52,13 @@ const SPECIAL_LETTERS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', �
 const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'v', 'md', 'phd', 'esq']);
 const PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'la', 'le', 'da', 'di', 'du', 'dos', 'das', 'st', 'saint', 'mac', 'y']);
 
+const PLAIN = /^[A-Za-z0-9]+(?: [A-Za-z0-9]+)*$/;
+
 /** Lower-case ASCII letters and single spaces: diacritics and punctuation removed, hyphens become spaces. */
 export function foldText(value: string | null | undefined): string {
   if (!value) return '';
+  // Most values are plain ASCII words with single spaces: for them, the steps below only lower the case.
+  if (PLAIN.test(value)) return value.toLowerCase();
   return value
     .toLowerCase()
     .normalize('NFKD')
@@ -121,6 +127,7 @@ export function normalize(person: PersonInput): NormalizedPerson {
   return {
     id: person.id,
     given,
+    givenAll: given.join(''),
     middle,
     family: familyAll.join(''),
     familyTokens,

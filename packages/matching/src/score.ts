@@ -38,7 +38,7 @@ const jw = (a: string, b: string) => jaroWinkler(a, b) as number;
 function compareGiven(a: NormalizedPerson, b: NormalizedPerson): Level<'givenName'> {
   const [x, y] = [a.given[0], b.given[0]];
   if (!x || !y) return 'missing';
-  if (x === y || a.given.join('') === b.given.join('')) return 'exact';
+  if (x === y || a.givenAll === b.givenAll) return 'exact';
   if (x.length === 1 || y.length === 1) return x[0] === y[0] ? 'initial' : 'disagree';
   if (areNicknames(x, y)) return 'nickname';
   // "Mary Ann" vs "Ann": a second given name used as the first.
@@ -61,7 +61,7 @@ function compareFamily(a: NormalizedPerson, b: NormalizedPerson): Level<'familyN
   if (!a.family || !b.family) return 'missing';
   if (a.family === b.family) return 'exact';
   // Hyphenated and multi-part surnames: "Garcia-Lopez" vs "Garcia", "van der Berg" vs "Berg".
-  if (a.familyTokens.some((t) => t.length > 1 && b.familyTokens.includes(t))) return 'multi-part';
+  for (const token of a.familyTokens) if (token.length > 1 && b.familyTokens.includes(token)) return 'multi-part';
   const similarity = jw(a.family, b.family);
   if (similarity >= 0.92) return 'similar';
   if (a.familyPhonetic && a.familyPhonetic === b.familyPhonetic) return 'phonetic';
@@ -69,23 +69,50 @@ function compareFamily(a: NormalizedPerson, b: NormalizedPerson): Level<'familyN
   return 'disagree';
 }
 
-/** Two strings of equal length that differ in one position, or by two adjacent characters swapped. */
-function oneSlip(x: string, y: string): boolean {
+/**
+ * Two strings of equal length that differ in one position, or by two adjacent characters swapped.
+ * `skip` is a separator that both strings carry at the same places (the dashes of a date): it is left out,
+ * so that digits on either side of it count as adjacent. Compared in place: this runs for every candidate.
+ */
+function oneSlip(x: string, y: string, skip = -1): boolean {
   if (x.length !== y.length) return false;
-  const diffs: number[] = [];
-  for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) diffs.push(i);
-  if (diffs.length === 1) return true;
-  return diffs.length === 2 && diffs[1] === diffs[0] + 1 && x[diffs[0]] === y[diffs[1]] && x[diffs[1]] === y[diffs[0]];
+  let first = -1;
+  let second = -1;
+  let firstAt = -1;
+  let secondAt = -1;
+  let seen = 0; // position among the characters that are not `skip`
+  for (let i = 0; i < x.length; i += 1) {
+    const c = x.charCodeAt(i);
+    if (c === skip) continue;
+    if (c !== y.charCodeAt(i)) {
+      if (first < 0) [first, firstAt] = [i, seen];
+      else if (second < 0) [second, secondAt] = [i, seen];
+      else return false;
+    }
+    seen += 1;
+  }
+  if (first < 0) return false;
+  if (second < 0) return true;
+  return secondAt === firstAt + 1 && x[first] === y[second] && x[second] === y[first];
 }
 
+/** True when x and y hold the same characters from `from` to `to` (exclusive). */
+function sameSpan(x: string, xFrom: number, y: string, yFrom: number, length: number): boolean {
+  for (let i = 0; i < length; i += 1) if (x.charCodeAt(xFrom + i) !== y.charCodeAt(yFrom + i)) return false;
+  return true;
+}
+
+const DASH = '-'.charCodeAt(0);
+
+/** Dates are YYYY-MM-DD (normalize checks the shape), so the parts are compared in place. */
 function compareDob(a: NormalizedPerson, b: NormalizedPerson): Level<'dateOfBirth'> {
-  if (!a.dob || !b.dob) return 'missing';
-  if (a.dob === b.dob) return 'exact';
-  const [ya, ma, da] = a.dob.split('-');
-  const [yb, mb, db] = b.dob.split('-');
-  if (ya === yb && ma === db && da === mb) return 'day-month-swap';
-  if (oneSlip(a.dob.replace(/-/g, ''), b.dob.replace(/-/g, ''))) return 'one-digit';
-  if (ya === yb) return 'same-year';
+  const [x, y] = [a.dob, b.dob];
+  if (!x || !y) return 'missing';
+  if (x === y) return 'exact';
+  const sameYear = sameSpan(x, 0, y, 0, 4);
+  if (sameYear && sameSpan(x, 5, y, 8, 2) && sameSpan(x, 8, y, 5, 2)) return 'day-month-swap';
+  if (oneSlip(x, y, DASH)) return 'one-digit';
+  if (sameYear) return 'same-year';
   return 'disagree';
 }
 
@@ -93,7 +120,7 @@ function compareSsn(a: NormalizedPerson, b: NormalizedPerson): Level<'ssn'> {
   if (!a.ssn || !b.ssn) return 'missing';
   if (a.ssn === b.ssn) return 'full';
   if (oneSlip(a.ssn, b.ssn)) return 'one-digit';
-  if (a.ssn.slice(5) === b.ssn.slice(5)) return 'last-four';
+  if (sameSpan(a.ssn, 5, b.ssn, 5, 4)) return 'last-four';
   return 'mismatch';
 }
 
@@ -120,6 +147,26 @@ export interface Comparison {
   total: number;
 }
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * The total weight alone, without the per-field list: what ranking the candidates needs (the decision
+ * then explains the chosen one with `compare`). Sums in the same order as `compare`, so the totals agree
+ * to the last bit.
+ */
+export function totalWeight(a: NormalizedPerson, b: NormalizedPerson): number {
+  let total = 0;
+  total += WEIGHTS.givenName[compareGiven(a, b)];
+  total += WEIGHTS.middleName[compareMiddle(a, b)];
+  total += WEIGHTS.familyName[compareFamily(a, b)];
+  total += WEIGHTS.dateOfBirth[compareDob(a, b)];
+  total += WEIGHTS.ssn[compareSsn(a, b)];
+  total += WEIGHTS.memberId[compareMember(a, b)];
+  total += WEIGHTS.sex[compareSex(a, b)];
+  total += WEIGHTS.address[compareAddress(a, b)];
+  return round2(total);
+}
+
 /** Compares two normalised people field by field. */
 export function compare(a: NormalizedPerson, b: NormalizedPerson): Comparison {
   const levels: [Field, string][] = [
@@ -138,5 +185,5 @@ export function compare(a: NormalizedPerson, b: NormalizedPerson): Comparison {
     total += weight;
     return { field, level, weight };
   });
-  return { fields, total: Math.round(total * 100) / 100 };
+  return { fields, total: round2(total) };
 }

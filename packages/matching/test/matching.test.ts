@@ -74,6 +74,8 @@ describe('field comparison levels', () => {
     ['dateOfBirth', { dateOfBirth: '1950-05-06' }, 'day-month-swap'],
     ['dateOfBirth', { dateOfBirth: '1950-06-08' }, 'one-digit'],
     ['dateOfBirth', { dateOfBirth: '1905-06-05' }, 'one-digit'], // adjacent digits transposed
+    ['dateOfBirth', { dateOfBirth: '1950-00-65' }, 'one-digit'], // transposed across a dash (19500605 → 19500065)
+    ['dateOfBirth', { dateOfBirth: '1950-07-04' }, 'same-year'], // two slips, not a transposition
     ['dateOfBirth', { dateOfBirth: '1950-11-23' }, 'same-year'],
     ['dateOfBirth', { dateOfBirth: '1961-11-23' }, 'disagree'],
     ['ssn', { ssn: '123456780' }, 'full'],
