@@ -121,3 +121,22 @@ export async function sendSequence(requests: HttpRequestSpec[], count?: string):
     await worker.terminate();
   }
 }
+
+/**
+ * Uploads a prepared file as a streamed request body from a worker thread (a client program of its own)
+ * and returns the time until the answer arrived, with the answer.
+ */
+export async function uploadFile(upload: { url: string; headers: Record<string, string>; body: Uint8Array }): Promise<{ seconds: number; status: number; text: string }> {
+  const worker = new Worker(path.join(__dirname, 'http-client-worker.js'));
+  try {
+    const result = await new Promise<{ seconds: number; status: number; text: string; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({ upload });
+    });
+    if (result.error) throw new Error(result.error);
+    return result;
+  } finally {
+    await worker.terminate();
+  }
+}

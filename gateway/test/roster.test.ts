@@ -57,11 +57,19 @@ describe('rosters', () => {
     expect(loads).toContainEqual(expect.objectContaining({ source: 'broken-feed.csv', status: 'FAILED', recordCount: 0 }));
   });
 
+  const stored = () => {
+    const db = graph.subgraphs['pop-health'].database.client;
+    return Promise.all([db.roster.count(), db.rosterPatient.count()]);
+  };
+
   it('returns the same roster when the same file is ingested again', async () => {
     const content = [HEADER, ...ROWS.slice(0, 3)].join('\n');
     const first = (await ingest(content, 'again.csv')).ingestRoster;
+    const before = await stored();
     const second = (await ingest(content, 'again-renamed.csv')).ingestRoster;
     expect(second.id).toBe(first.id);
+    // The second copy's members were written while it was read, and are gone with it.
+    expect(await stored()).toEqual(before);
     // The same file as the other kind is a different roster.
     const current = (await ingest(content, 'again.csv', 'CURRENT')).ingestRoster;
     expect(current.id).not.toBe(first.id);
@@ -71,13 +79,19 @@ describe('rosters', () => {
     ['a wrong header', 'id,first,last\n1,Ann,Lee', 'header "member_id,first_name'],
     ['an empty file', '', 'The roster is empty'],
     ['something that is not CSV', `${HEADER}\n"M1,Ann,unclosed quote`, 'is not a readable CSV file'],
+    // Broken after many good rows: batches were already written when the parser failed.
+    [
+      'a file that breaks after 5,000 good rows',
+      [HEADER, ...Array.from({ length: 5000 }, (_, i) => `B${i},Ann,,Lee${i},1950-06-05,F,,,,,`), '"B-last,unclosed quote'].join('\n'),
+      'is not a readable CSV file',
+    ],
   ])('fails %s as a whole with a clear message and keeps nothing', async (_label, content, message) => {
-    const before = await graph.subgraphs['pop-health'].database.client.roster.count();
+    const before = await stored();
     const { body } = await graph.post(await graph.as('admin'), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
       i: { partnerId, kind: 'CURRENT', fileName: 'bad.csv', content },
     });
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining(message) });
-    expect(await graph.subgraphs['pop-health'].database.client.roster.count()).toBe(before);
+    expect(await stored()).toEqual(before);
   });
 
   it('refuses a roster for a partner that does not exist', async () => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import { applyMigrations } from '@care-graph/migrate';
 import { repoRoot } from './paths';
@@ -25,6 +26,9 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
+/** One statement on the direct path: SQL with `$n` parameters; the rows come back as plain objects. */
+export type DirectQuery = <Row = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<Row[]>;
+
 export interface Database<Client> {
   client: Client;
   kind: 'pglite' | 'postgresql';
@@ -34,6 +38,12 @@ export interface Database<Client> {
   queryCount(): number;
   /** Runs background work (e.g. the watermark clock's refresh) without counting its statements. */
   uncounted<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction straight on the driver (the PGlite instance, or a small pg pool of its
+   * own), bypassing Prisma's query path. For measured bulk writes only: on 5,000-row roster batches, Prisma's
+   * raw-statement path added ~10 µs a row to PGlite's ~40 (2026-11-23). Everything else goes through `client`.
+   */
+  directTransaction<T>(work: (query: DirectQuery) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -78,14 +88,39 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
 
   const appliedMigrations = await applyMigrations(migrationTarget(options.service), factory);
   const client = makeClient(countingFactory(factory, counter));
+  const counted = <T>(statement: Promise<T>) => {
+    if (!background.getStore()) counter.queries += 1;
+    return statement;
+  };
+  let pool: pg.Pool | undefined;
+  const directTransaction = async <T>(work: (query: DirectQuery) => Promise<T>): Promise<T> => {
+    if (pglite) {
+      return pglite.transaction((tx) => work(async <Row>(sql: string, params?: unknown[]) => (await counted(tx.query<Row>(sql, params))).rows));
+    }
+    pool ??= new pg.Pool({ connectionString: options.url, max: 2 });
+    const connection = await pool.connect();
+    try {
+      await connection.query('BEGIN');
+      const result = await work(async <Row>(sql: string, params?: unknown[]) => (await counted(connection.query(sql, params))).rows as Row[]);
+      await connection.query('COMMIT');
+      return result;
+    } catch (error) {
+      await connection.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
+  };
   return {
     client,
     kind,
     appliedMigrations,
     queryCount: () => counter.queries,
     uncounted: (work) => background.run(true, work),
+    directTransaction,
     async close() {
       await client.$disconnect();
+      await pool?.end();
       // PGlite keeps the process alive until it is closed (shared STACK.md).
       await pglite?.close();
     },

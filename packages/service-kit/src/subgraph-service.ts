@@ -21,9 +21,10 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   tables: readonly string[];
   buildSchema(): Promise<GraphQLSchema>;
   openDatabase(options: Omit<DatabaseOptions, 'service'>): Promise<Database<C>>;
-  createContext(client: C, base: RequestContext): Context;
+  /** `database` is there for what `client` cannot do (its direct path for bulk writes). */
+  createContext(client: C, base: RequestContext, database: Database<C>): Context;
   /** Extra HTTP routes of the service (e.g. streamed uploads); see SubgraphServerOptions.routes. */
-  routes?(app: Express, services: { client: C; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
+  routes?(app: Express, services: { client: C; database: Database<C>; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
   /**
    * Writes the demo data when the service's database is still empty (embedded mode's first start);
    * returns false when there was data already.
@@ -62,9 +63,9 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       name: definition.name,
       schema: await definition.buildSchema(),
       internalAuth: await InternalAuth.fromEnv(env, config.dataDir),
-      createContext: (base) => definition.createContext(database.client, base),
+      createContext: (base) => definition.createContext(database.client, base, database),
       clock,
-      routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, clock, authenticate })),
+      routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
       serviceUrl: (service) => serviceUrlFor(service, env),
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,

@@ -1,5 +1,5 @@
 /** Per-request DataLoaders of the pop-health service. */
-import { byIdLoader, groupedPageLoaders, type DataLoader, type RequestContext } from '@care-graph/service-kit';
+import { byIdLoader, groupedPageLoaders, type DataLoader, type Database, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { RosterIndex } from './roster-index';
 import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
@@ -12,13 +12,21 @@ export interface PopHealthContext extends RequestContext {
   /** One page of each roster's members, batched across rosters. */
   rosterPatientPages: ReturnType<typeof groupedPageLoaders<RosterPatientRow>>;
   rosterIndex: RosterIndex;
+  /** The database's direct path, for roster ingestion's bulk inserts. */
+  database: Pick<Database<PrismaClient>, 'directTransaction'>;
 }
 
-export function createContext(prisma: PrismaClient, rosterIndex: RosterIndex, base: RequestContext): PopHealthContext {
+export function createContext(
+  prisma: PrismaClient,
+  rosterIndex: RosterIndex,
+  base: RequestContext,
+  database: PopHealthContext['database'],
+): PopHealthContext {
   return {
     ...base,
     prisma,
     rosterIndex,
+    database,
     rosters: byIdLoader((ids) => prisma.roster.findMany({ where: { id: { in: ids } } })),
     rosterPatients: byIdLoader((ids) => prisma.rosterPatient.findMany({ where: { id: { in: ids } } })),
     backfills: byIdLoader((ids) => prisma.backfill.findMany({ where: { id: { in: ids } } })),

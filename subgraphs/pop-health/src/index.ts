@@ -3,8 +3,7 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { buildFederatedSchema, formatCalendarDate, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
-import { blockingKeys, normalize } from '@care-graph/matching';
+import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
 import { openPopHealthDatabase, type PrismaClient } from './db';
 import { createContext, type PopHealthContext } from './context';
@@ -54,8 +53,9 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   tables: ['Roster', 'Backfill'],
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
-  createContext: (prisma, base) => createContext(prisma, rosterIndexFor(prisma), base),
-  routes: (app, services) => rosterUploadRoute(app, { ...services, rosterIndex: rosterIndexFor(services.client) }),
+  createContext: (prisma, base, database) => createContext(prisma, rosterIndexFor(prisma), base, database),
+  routes: (app, { client, database, clock, authenticate }) =>
+    rosterUploadRoute(app, { store: { prisma: client, database, clock, index: rosterIndexFor(client) }, authenticate }),
   async seed(prisma) {
     if ((await prisma.roster.count()) > 0) return false;
     const members = demoRosterMembers();
@@ -87,7 +87,6 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
           city: m.address?.city ?? null,
           state: m.address?.state ?? null,
           postalCode: m.address?.postalCode ?? null,
-          blockingKeys: blockingKeys(normalize({ ...m, ...m.address, addressLine1: m.address?.line1, dateOfBirth: formatCalendarDate(m.dateOfBirth) })),
           lastUpdated: now,
         })),
       });

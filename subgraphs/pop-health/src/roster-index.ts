@@ -2,8 +2,8 @@
  * The roster index: finds, for a batch of people, the roster members that share a blocking key with
  * each. One interface, chosen by configuration (`ROSTER_INDEX`):
  *
- * - `postgres` (default): the keys live on each roster member (`RosterPatient.blockingKeys`) in the
- *   pop-health database — PGlite embedded, PostgreSQL in production; see PostgresRosterIndex.
+ * - `postgres` (default): the members live in the pop-health database (PGlite embedded, PostgreSQL in
+ *   production); their keys are computed when a roster is first matched; see PostgresRosterIndex.
  * - `elasticsearch`: documents in Elasticsearch (`ELASTICSEARCH_URL`), one index for current rosters and a
  *   separate one for backfill rosters; bulk indexing, one msearch per batch (elasticsearch-index.ts).
  */
@@ -22,7 +22,7 @@ export interface RosterIndex {
   candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]>;
   /**
    * Called with each batch of members as a roster is ingested (after they are stored in the database).
-   * The database index needs nothing more: the keys are stored with the members.
+   * The database index needs nothing more: it reads the members from there.
    */
   addMembers(roster: RosterRef, members: (PersonInput & { rosterId: string; blockingKeys: string[] })[]): Promise<void>;
   /** False when `addMembers` ignores its input (the database index): ingestion then skips building it. */
@@ -34,13 +34,14 @@ export function personOf(row: Pick<RosterPatientRow, 'id' | 'givenName' | 'middl
   return { ...row, dateOfBirth: formatCalendarDate(new Date(row.dateOfBirth)) };
 }
 
-const COLUMNS = '"id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId", "addressLine1", "city", "state", "postalCode", "blockingKeys"';
+const COLUMNS = '"id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId", "addressLine1", "city", "state", "postalCode"';
 
 /**
- * The default index: every member's blocking keys are stored with it in the pop-health database
- * (`RosterPatient.blockingKeys`, written at ingestion). A READY roster never changes, so the first batch
- * matched against it reads the whole roster once (by `rosterId`, an indexed column) and files its members
- * under their stored keys in memory; every later batch of the backfill is answered from there.
+ * The default index: the members are in the pop-health database. A READY roster never changes, so the
+ * first batch matched against it reads the whole roster once (by `rosterId`, an indexed column) and files
+ * its members under their blocking keys in memory; every later batch of the backfill is answered from
+ * there. Keys are computed at that load (~4 µs a member), not stored: storing them doubled each row and
+ * the ingestion's time, and a change to the matching rules would have left stored keys stale.
  * Measured on 20,000 patients against a 20,000-member roster: looking each batch up in the database
  * instead (a GIN-indexed `&&` over ~14,000 keys a batch) matched ~80 patients/s on PGlite. Bounded to the
  * most recently used `capacity` rosters.
@@ -54,7 +55,7 @@ export class PostgresRosterIndex implements RosterIndex {
     private readonly capacity = 4,
   ) {}
 
-  /** The keys are already stored with the members by the ingestion's INSERT. */
+  /** Nothing to add: the members are read from the database when the roster is first matched. */
   async addMembers(roster: RosterRef): Promise<void> {
     this.cache.delete(roster.id);
   }
@@ -69,11 +70,11 @@ export class PostgresRosterIndex implements RosterIndex {
     }
     index = (async () => {
       const memory = new MemoryIndex();
-      const rows = await this.prisma.$queryRawUnsafe<(Parameters<typeof personOf>[0] & { blockingKeys: string[] })[]>(
+      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(
         `SELECT ${COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`,
         rosterId,
       );
-      for (const row of rows) memory.addUnderKeys(normalize(personOf(row)), row.blockingKeys);
+      for (const row of rows) memory.add(normalize(personOf(row)));
       return memory;
     })();
     index.catch(() => this.cache.delete(rosterId));

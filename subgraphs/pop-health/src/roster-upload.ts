@@ -4,16 +4,15 @@
  * as it arrives; it is never held whole in memory.
  */
 import type { Express } from 'express';
-import { badUserInput, forbidden, sendError, type RequestContext, type WatermarkClock } from '@care-graph/service-kit';
-import type { PrismaClient } from './db';
-import { ingestRoster, type RosterKindName } from './roster-ingest';
-import type { RosterIndex } from './roster-index';
+import { badUserInput, forbidden, sendError, type RequestContext } from '@care-graph/service-kit';
+import { ingestRoster, prepareRosterIngestion, type RosterKindName, type RosterStore } from './roster-ingest';
 import { assertPartnerExists, startLoadReport } from './service-calls';
 
 export function rosterUploadRoute(
   app: Express,
-  services: { client: PrismaClient; clock: WatermarkClock; rosterIndex: RosterIndex; authenticate: (req: import('express').Request) => Promise<RequestContext> },
+  services: { store: RosterStore; authenticate: (req: import('express').Request) => Promise<RequestContext> },
 ): void {
+  prepareRosterIngestion();
   app.post('/rosters', async (req, res) => {
     try {
       const ctx = await services.authenticate(req);
@@ -26,7 +25,7 @@ export function rosterUploadRoute(
         throw badUserInput('Send the roster as the request body with Content-Type: text/csv.');
       }
       await assertPartnerExists(ctx, partnerId);
-      const roster = await ingestRoster(services.client, services.clock, services.rosterIndex, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req, (source) => startLoadReport(ctx, source));
+      const roster = await ingestRoster(services.store, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req, (source) => startLoadReport(ctx, source));
       res.status(201).json({ roster });
     } catch (error) {
       req.resume(); // drain what is left of the upload so the connection can answer

@@ -65,7 +65,8 @@ export class RosterResolver {
   })
   async ingestRoster(@Arg('input', () => IngestRosterInput) input: IngestRosterInput, @Ctx() ctx: PopHealthContext) {
     await assertPartnerExists(ctx, input.partnerId);
-    return ingestRoster(ctx.prisma, ctx.clock, ctx.rosterIndex, input, Readable.from([input.content]), (source) => startLoadReport(ctx, source));
+    const store = { prisma: ctx.prisma, database: ctx.database, clock: ctx.clock, index: ctx.rosterIndex };
+    return ingestRoster(store, input, Readable.from([input.content]), (source) => startLoadReport(ctx, source));
   }
 
   @Authorized('partner', 'service')
