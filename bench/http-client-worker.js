@@ -11,38 +11,9 @@ async function send({ url, headers, body }) {
   return text;
 }
 
-/**
- * Runs the requests in turn (a, b, a, b … when several), `warmup` rounds untimed, then `n` timed rounds.
- * With `sequence: true`, sends each request once, in order, and reports the total time and how many times
- * `count` occurs in the answers (e.g. accepted matches).
- */
-parentPort.on('message', async ({ requests, n, warmup, sequence, count, upload }) => {
+/** Runs the requests in turn (a, b, a, b … when several), `warmup` rounds untimed, then `n` timed rounds. */
+parentPort.on('message', async ({ requests, n, warmup }) => {
   try {
-    if (upload) {
-      // One streamed upload of a prepared file, in 64 KiB chunks, as `curl -T` would send it.
-      const { url, headers, body } = upload;
-      const start = process.hrtime.bigint();
-      const stream = new ReadableStream({
-        start(controller) {
-          for (let i = 0; i < body.length; i += 65536) controller.enqueue(body.subarray(i, i + 65536));
-          controller.close();
-        },
-      });
-      const response = await fetch(url, { method: 'POST', headers, body: stream, duplex: 'half' });
-      const text = await response.text();
-      parentPort.postMessage({ seconds: Number(process.hrtime.bigint() - start) / 1e9, status: response.status, text });
-      return;
-    }
-    if (sequence) {
-      let found = 0;
-      const start = process.hrtime.bigint();
-      for (const request of requests) {
-        const text = await send(request);
-        if (count) found += text.split(count).length - 1;
-      }
-      parentPort.postMessage({ seconds: Number(process.hrtime.bigint() - start) / 1e9, found });
-      return;
-    }
     for (let i = 0; i < warmup; i += 1) for (const request of requests) await send(request);
     const samples = requests.map(() => []);
     for (let i = 0; i < n; i += 1) {

@@ -99,44 +99,4 @@ export async function measureHttp(requests: HttpRequestSpec[], n: number, warmup
   }
 }
 
-/**
- * Sends requests one after another from a worker thread (a client program of its own, as the backfill
- * runner is) and returns the total time and how often `count` occurs in the answers.
- */
-export async function sendSequence(requests: HttpRequestSpec[], count?: string): Promise<{ seconds: number; found: number }> {
-  const worker = new Worker(path.join(__dirname, 'http-client-worker.js'));
-  try {
-    const result = await new Promise<{ seconds?: number; found?: number; error?: string }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.postMessage({
-        sequence: true,
-        count,
-        requests: requests.map((r) => ({ url: r.url, headers: r.headers ?? {}, body: JSON.stringify({ query: r.query, variables: r.variables }) })),
-      });
-    });
-    if (result.error) throw new Error(result.error);
-    return { seconds: result.seconds!, found: result.found! };
-  } finally {
-    await worker.terminate();
-  }
-}
 
-/**
- * Uploads a prepared file as a streamed request body from a worker thread (a client program of its own)
- * and returns the time until the answer arrived, with the answer.
- */
-export async function uploadFile(upload: { url: string; headers: Record<string, string>; body: Uint8Array }): Promise<{ seconds: number; status: number; text: string }> {
-  const worker = new Worker(path.join(__dirname, 'http-client-worker.js'));
-  try {
-    const result = await new Promise<{ seconds: number; status: number; text: string; error?: string }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.postMessage({ upload });
-    });
-    if (result.error) throw new Error(result.error);
-    return result;
-  } finally {
-    await worker.terminate();
-  }
-}

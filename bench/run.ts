@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- since|matching|roster] [--rows N] [--samples N] [--batch N]`: runs the benchmarks and prints their figures with
+ * `npm run bench [-- since|matching|roster] [--rows N] [--samples N] [--batch N] [--inflight N]`: runs the benchmarks and prints their figures with
  * the machine they ran on. Record the printed tables in bench/RESULTS.md.
  */
 import { machine } from './lib';
@@ -28,7 +28,7 @@ async function main() {
     console.log(`${matchingQualityReport(runMatchingQuality({ rosterSize: size, patients: size }))}\n`);
   }
   if (wanted('roster')) {
-    const result = await runRosterSpeed({ rows: option('rows', 100_000), batchSize: option('batch', 2000), log: (l) => console.log(l) });
+    const result = await runRosterSpeed({ rows: option('rows', 100_000), batchSize: option('batch', 2000), inflight: option('inflight', 2), log: (l) => console.log(l) });
     console.log(`${rosterSpeedReport(result)}\n`);
   }
 }

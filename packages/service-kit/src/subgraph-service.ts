@@ -25,6 +25,8 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   createContext(client: C, base: RequestContext, database: Database<C>): Context;
   /** Extra HTTP routes of the service (e.g. streamed uploads); see SubgraphServerOptions.routes. */
   routes?(app: Express, services: { client: C; database: Database<C>; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
+  /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
+  close?(client: C): Promise<void>;
   /**
    * Writes the demo data when the service's database is still empty (embedded mode's first start);
    * returns false when there was data already.
@@ -81,6 +83,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       async close() {
         clock.stop();
         await server.close();
+        await definition.close?.(database.client);
         await database.close();
       },
     };

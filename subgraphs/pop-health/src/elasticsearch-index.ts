@@ -9,7 +9,7 @@
  * ELASTICSEARCH_URL is set. The embedded default never needs it.
  */
 import { Client } from '@elastic/elasticsearch';
-import { MAX_BLOCK_SIZE, blockingKeys, normalize, type Candidate, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
+import { MAX_BLOCK_SIZE, blockingKeys, decide, normalize, type Candidate, type MatchDecision, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
 import type { RosterIndex, RosterRef } from './roster-index';
 
 export const INDEX_NAMES = { CURRENT: 'care-graph-roster-current', BACKFILL: 'care-graph-roster-backfill' } as const;
@@ -80,6 +80,18 @@ export class ElasticsearchRosterIndex implements RosterIndex {
     }
   }
 
+  /** One msearch for the batch, then the decisions (on the service's thread: the search is the slow part). */
+  async match(roster: RosterRef, people: PersonInput[]): Promise<MatchDecision[]> {
+    const queries = people.map(normalize);
+    const candidates = await this.candidates(roster, queries);
+    return queries.map((query, i) => decide(query, candidates[i]));
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /** For each query (in order), the roster members found under its blocking keys. */
   async candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]> {
     const keysOf = queries.map((query) => blockingKeys(query));
     const searches = queries.flatMap((_query, i) => [

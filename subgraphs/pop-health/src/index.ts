@@ -12,14 +12,15 @@ import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
 import { PostgresRosterIndex, type RosterIndex } from './roster-index';
 import { ElasticsearchRosterIndex } from './elasticsearch-index';
+import { matchHost } from './match-threads';
 import { rosterUploadRoute } from './roster-upload';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
 /**
- * The roster index configured by ROSTER_INDEX: `postgres` (default: keys in the pop-health database,
- * whole READY rosters cached in memory once matched against) or `elasticsearch` (with ELASTICSEARCH_URL).
- * One per database.
+ * The roster index configured by ROSTER_INDEX: `postgres` (default: members in the pop-health database,
+ * whole READY rosters held by the matching threads once matched against; MATCH_THREADS) or
+ * `elasticsearch` (with ELASTICSEARCH_URL). One per database.
  */
 export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = process.env): RosterIndex {
   let index = indexes.get(prisma);
@@ -28,11 +29,18 @@ export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = pr
     if (kind === 'elasticsearch') {
       if (!env.ELASTICSEARCH_URL) throw new Error('ROSTER_INDEX=elasticsearch needs ELASTICSEARCH_URL.');
       index = ElasticsearchRosterIndex.fromUrl(env.ELASTICSEARCH_URL);
-    } else if (kind === 'postgres') index = new PostgresRosterIndex(prisma);
+    } else if (kind === 'postgres') index = new PostgresRosterIndex(prisma, matchHost(env));
     else throw new Error(`ROSTER_INDEX must be postgres or elasticsearch; got "${kind}".`);
     indexes.set(prisma, index);
   }
   return index;
+}
+
+/** Releases the roster index of a database (its matching threads), when the service stops. */
+async function closeRosterIndex(prisma: PrismaClient): Promise<void> {
+  const index = indexes.get(prisma);
+  indexes.delete(prisma);
+  await index?.close();
 }
 
 export function buildPopHealthSchema() {
@@ -54,6 +62,7 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext: (prisma, base, database) => createContext(prisma, rosterIndexFor(prisma), base, database),
+  close: closeRosterIndex,
   routes: (app, { client, database, clock, authenticate }) =>
     rosterUploadRoute(app, { store: { prisma: client, database, clock, index: rosterIndexFor(client) }, authenticate }),
   async seed(prisma) {

@@ -1,10 +1,11 @@
 /**
- * `matchPatients`: the backfill runner's one call per batch. Every patient of the batch is normalised,
- * candidates come from the roster index in one lookup, and each patient gets its best candidate with a
- * grade, a score and the explanation.
+ * `matchPatients`: the backfill runner's one call per batch. The roster index matches the whole batch at
+ * once (by default on the matching threads, see match-threads.ts), and each patient gets their best
+ * candidate with a grade, a score and the explanation.
  */
-import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
-import { decide, normalize, type MatchDecision } from '@care-graph/matching';
+import { Kind, type GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, Info, InputType, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+import type { MatchDecision } from '@care-graph/matching';
 import { DateScalar, Sex, assertPartnerAccess, badUserInput, formatCalendarDate, notFound } from '@care-graph/service-kit';
 import type { PopHealthContext } from './context';
 import { RosterPatient } from './roster';
@@ -72,24 +73,50 @@ export class PatientMatch {
   @Field(() => MatchExplanation, { nullable: true }) explanation!: MatchExplanation | null;
 }
 
+/**
+ * The GraphQL view of an explanation. Read through getters, so that an answer pays only for the parts it
+ * selects (the matching threads hand explanations over packed; see match-worker.ts).
+ */
+class ExplanationView {
+  constructor(private readonly e: NonNullable<MatchDecision['explanation']>) {}
+  get blockingKeys() { return this.e.blockingKeys; }
+  get fields() { return this.e.fields; }
+  get total() { return this.e.total; }
+  get runnerUp(): MatchRunnerUp | null {
+    const runnerUp = this.e.runnerUp;
+    return runnerUp && { rosterPatientId: runnerUp.candidateId, score: runnerUp.total };
+  }
+  get margin() { return this.e.margin; }
+  get guards() { return this.e.guards; }
+  get summary() { return this.e.summary; }
+}
+
 function toGraphQL(patientId: string, decision: MatchDecision): PatientMatch {
-  const e = decision.explanation;
   return {
     patientId,
     rosterPatientId: decision.candidateId,
     grade: decision.grade as MatchGrade,
     score: decision.score,
     accepted: decision.accepted,
-    explanation: e && {
-      blockingKeys: e.blockingKeys,
-      fields: e.fields,
-      total: e.total,
-      runnerUp: e.runnerUp ? { rosterPatientId: e.runnerUp.candidateId, score: e.runnerUp.total } : null,
-      margin: e.margin,
-      guards: e.guards,
-      summary: e.summary,
-    },
+    explanation: decision.explanation && (new ExplanationView(decision.explanation) as MatchExplanation),
   };
+}
+
+/**
+ * Whether the operation reads anything of `explanation` beyond its summary (fragments count as reading
+ * everything). When it does not, the matching threads leave the details out of their answer.
+ */
+function explanationDetailsWanted(info: GraphQLResolveInfo): boolean {
+  for (const node of info.fieldNodes) {
+    for (const selection of node.selectionSet?.selections ?? []) {
+      if (selection.kind !== Kind.FIELD) return true;
+      if (selection.name.value !== 'explanation') continue;
+      for (const sub of selection.selectionSet?.selections ?? []) {
+        if (sub.kind !== Kind.FIELD || (sub.name.value !== 'summary' && sub.name.value !== '__typename')) return true;
+      }
+    }
+  }
+  return false;
 }
 
 @Resolver(() => PatientMatch)
@@ -116,14 +143,15 @@ export class PatientMatchingResolver {
     @Arg('rosterId', () => ID) rosterId: string,
     @Arg('patients', () => [MatchPatientInput]) patients: MatchPatientInput[],
     @Ctx() ctx: PopHealthContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<PatientMatch[]> {
     if (patients.length > MAX_MATCH_BATCH) throw badUserInput(`At most ${MAX_MATCH_BATCH} patients per call; got ${patients.length}.`);
     const roster = await ctx.rosters.load(rosterId);
     if (!roster) throw notFound(`No roster ${rosterId}.`);
     assertPartnerAccess(ctx.identity, roster.partnerId);
     if (roster.status !== 'READY') throw badUserInput(`Roster ${rosterId} is ${roster.status}; only READY rosters can be matched.`);
-    const queries = patients.map((p) => normalize({ ...p, dateOfBirth: formatCalendarDate(p.dateOfBirth) }));
-    const candidates = await ctx.rosterIndex.candidates(roster, queries);
-    return queries.map((query, i) => toGraphQL(patients[i].id, decide(query, candidates[i])));
+    const people = patients.map((p) => ({ ...p, dateOfBirth: formatCalendarDate(p.dateOfBirth) }));
+    const decisions = await ctx.rosterIndex.match(roster, people, explanationDetailsWanted(info));
+    return decisions.map((decision, i) => toGraphQL(patients[i].id, decision));
   }
 }

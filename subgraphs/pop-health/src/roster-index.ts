@@ -7,10 +7,11 @@
  * - `elasticsearch`: documents in Elasticsearch (`ELASTICSEARCH_URL`), one index for current rosters and a
  *   separate one for backfill rosters; bulk indexing, one msearch per batch (elasticsearch-index.ts).
  */
-import { MemoryIndex, normalize, type Candidate, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
+import type { MatchDecision, PersonInput } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { RosterPatient as RosterPatientRow } from './generated/prisma/client';
+import type { MatchHost } from './match-threads';
 
 export interface RosterRef {
   id: string;
@@ -18,8 +19,11 @@ export interface RosterRef {
 }
 
 export interface RosterIndex {
-  /** For each query (in order), the roster members found under its blocking keys. */
-  candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]>;
+  /**
+   * For each person (in order), the decision on their best roster candidate (see @care-graph/matching).
+   * `details: false` when only the explanations' summaries will be read (they may come without the rest).
+   */
+  match(roster: RosterRef, people: PersonInput[], details?: boolean): Promise<MatchDecision[]>;
   /**
    * Called with each batch of members as a roster is ingested (after they are stored in the database).
    * The database index needs nothing more: it reads the members from there.
@@ -27,6 +31,8 @@ export interface RosterIndex {
   addMembers(roster: RosterRef, members: (PersonInput & { rosterId: string; blockingKeys: string[] })[]): Promise<void>;
   /** False when `addMembers` ignores its input (the database index): ingestion then skips building it. */
   readonly wantsMembers: boolean;
+  /** Releases what the index holds (threads, clients). */
+  close(): Promise<void>;
 }
 
 /** A roster member as the matcher sees it. */
@@ -48,43 +54,56 @@ const COLUMNS = '"id", "givenName", "middleName", "familyName", "dateOfBirth", "
  */
 export class PostgresRosterIndex implements RosterIndex {
   readonly wantsMembers = false;
-  private readonly cache = new Map<string, Promise<MemoryIndex>>();
+  /** Rosters loaded into the match host, least recently used first. */
+  private readonly loaded = new Map<string, Promise<void>>();
 
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly host: MatchHost,
     private readonly capacity = 4,
   ) {}
 
   /** Nothing to add: the members are read from the database when the roster is first matched. */
   async addMembers(roster: RosterRef): Promise<void> {
-    this.cache.delete(roster.id);
+    this.forget(roster.id);
   }
 
-  private load(rosterId: string): Promise<MemoryIndex> {
-    let index = this.cache.get(rosterId);
-    if (index) {
+  private forget(rosterId: string): void {
+    this.loaded.delete(rosterId);
+    this.host.drop(rosterId);
+  }
+
+  private load(rosterId: string): Promise<void> {
+    let loading = this.loaded.get(rosterId);
+    if (loading) {
       // Most recently used last, so that the oldest is evicted first.
-      this.cache.delete(rosterId);
-      this.cache.set(rosterId, index);
-      return index;
+      this.loaded.delete(rosterId);
+      this.loaded.set(rosterId, loading);
+      return loading;
     }
-    index = (async () => {
-      const memory = new MemoryIndex();
-      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(
-        `SELECT ${COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`,
-        rosterId,
-      );
-      for (const row of rows) memory.add(normalize(personOf(row)));
-      return memory;
+    loading = (async () => {
+      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(`SELECT ${COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`, rosterId);
+      await this.host.load(rosterId, rows.map(personOf));
     })();
-    index.catch(() => this.cache.delete(rosterId));
-    this.cache.set(rosterId, index);
-    while (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
-    return index;
+    loading.catch(() => this.loaded.delete(rosterId));
+    this.loaded.set(rosterId, loading);
+    while (this.loaded.size > this.capacity) this.forget(this.loaded.keys().next().value!);
+    return loading;
   }
 
-  async candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]> {
-    const memory = await this.load(roster.id);
-    return queries.map((query) => memory.candidates(query));
+  async match(roster: RosterRef, people: PersonInput[], details = true): Promise<MatchDecision[]> {
+    // A second try when the host lost the roster between the load and the batch (evicted, or a thread restarted).
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await this.load(roster.id);
+      const decisions = await this.host.match(roster.id, people, details);
+      if (decisions) return decisions;
+      this.loaded.delete(roster.id);
+    }
+    throw new Error(`Roster ${roster.id} could not be held for matching; try again.`);
+  }
+
+  close(): Promise<void> {
+    this.loaded.clear();
+    return this.host.close();
   }
 }

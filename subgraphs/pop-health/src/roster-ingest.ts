@@ -7,8 +7,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
-import { badUserInput, writeStamp, type Database, type WatermarkClock } from '@care-graph/service-kit';
+import type { Worker } from 'node:worker_threads';
+import { badUserInput, tsWorker, writeStamp, type Database, type WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { Roster as RosterRowDb } from './generated/prisma/client';
 import type { RosterIndex, RosterRef } from './roster-index';
@@ -72,7 +72,7 @@ let spare: Worker | undefined;
 /** Starts the idle parse worker ahead of the next ingestion (the service calls it when it starts). */
 export function prepareRosterIngestion(): void {
   if (spare) return;
-  const worker = new Worker(path.join(__dirname, 'worker-entry.js'), { workerData: { module: 'roster-parser.ts' } });
+  const worker = tsWorker(path.join(__dirname, 'roster-parser.ts'));
   worker.unref();
   worker.on('error', () => {
     if (spare === worker) spare = undefined;

@@ -1,0 +1,157 @@
+/**
+ * A matching thread: holds the rosters it is given, each as an in-memory blocking index, and answers batches
+ * of people with their match decisions (normalise, find candidates, decide). See match-threads.ts.
+ *
+ * Messages: `{ id, load: { rosterId, members } }`, `{ id, match: { rosterId, people, details } }`,
+ * `{ drop: rosterId }`, people and members packed as columns (`packPeople`). Answers: `{ id }` (loaded),
+ * `{ id, decisions }` (packed, `packDecisions`), `{ id, missing: true }` (roster not held), `{ id, error }`.
+ *
+ * Everything crosses between threads as columns of plain values rather than thousands of small objects:
+ * measured on 2,000-patient batches, that roughly halved what the hand-over cost each side.
+ */
+import { parentPort } from 'node:worker_threads';
+import { MemoryIndex, decide, normalize, type MatchDecision, type MatchExplanation, type PersonInput } from '@care-graph/matching';
+
+const PERSON_FIELDS = [
+  'id', 'givenName', 'middleName', 'familyName', 'dateOfBirth', 'sex', 'ssn', 'memberId', 'addressLine1', 'city', 'state', 'postalCode',
+] as const satisfies readonly (keyof PersonInput)[];
+
+/** People as one array per field (PERSON_FIELDS order). */
+export type PackedPeople = (string | null)[][];
+
+export function packPeople(people: PersonInput[]): PackedPeople {
+  return PERSON_FIELDS.map((field) => people.map((person) => person[field] ?? null));
+}
+
+function unpackPeople(columns: PackedPeople): PersonInput[] {
+  const people: PersonInput[] = [];
+  const [id, givenName, middleName, familyName, dateOfBirth, sex, ssn, memberId, addressLine1, city, state, postalCode] = columns;
+  for (let i = 0; i < id.length; i += 1) {
+    people.push({
+      id: id[i]!, givenName: givenName[i]!, middleName: middleName[i], familyName: familyName[i]!, dateOfBirth: dateOfBirth[i]!, sex: sex[i],
+      ssn: ssn[i], memberId: memberId[i], addressLine1: addressLine1[i], city: city[i], state: state[i], postalCode: postalCode[i],
+    });
+  }
+  return people;
+}
+
+export type MatchRequest =
+  | { id: number; load: { rosterId: string; members: PackedPeople } }
+  | { id: number; match: { rosterId: string; people: PackedPeople; details: boolean } }
+  | { id?: undefined; drop: string };
+
+export interface MatchAnswer {
+  id: number;
+  decisions?: DecisionBatch;
+  missing?: true;
+  error?: string;
+}
+
+/**
+ * A batch of decisions as columns: the summaries as strings, each explanation's other details as one JSON
+ * string (only when asked for), parsed on first use (`decisionsOf`).
+ */
+export interface DecisionBatch {
+  candidateIds: (string | null)[];
+  grades: MatchDecision['grade'][];
+  scores: number[];
+  summaries: (string | null)[];
+  details: (string | null)[] | null;
+}
+
+function packDecisions(decisions: MatchDecision[], details: boolean): DecisionBatch {
+  const batch: DecisionBatch = { candidateIds: [], grades: [], scores: [], summaries: [], details: details ? [] : null };
+  for (const { candidateId, grade, score, explanation } of decisions) {
+    batch.candidateIds.push(candidateId);
+    batch.grades.push(grade);
+    batch.scores.push(score);
+    batch.summaries.push(explanation?.summary ?? null);
+    batch.details?.push(explanation ? JSON.stringify({ ...explanation, summary: undefined }) : null);
+  }
+  return batch;
+}
+
+/** An explanation whose details are parsed from their JSON on first use. */
+class PackedExplanation implements MatchExplanation {
+  private parsed: MatchExplanation | undefined;
+  constructor(
+    readonly summary: string,
+    private readonly json: string | null,
+  ) {}
+  private get details(): MatchExplanation {
+    if (this.json === null) throw new Error('This match was asked for without explanation details.');
+    return (this.parsed ??= JSON.parse(this.json) as MatchExplanation);
+  }
+  get candidateId() { return this.details.candidateId; }
+  get blockingKeys() { return this.details.blockingKeys; }
+  get fields() { return this.details.fields; }
+  get total() { return this.details.total; }
+  get runnerUp() { return this.details.runnerUp; }
+  get margin() { return this.details.margin; }
+  get guards() { return this.details.guards; }
+}
+
+export function decisionsOf(batch: DecisionBatch): MatchDecision[] {
+  return batch.grades.map((grade, i) => {
+    const summary = batch.summaries[i];
+    return {
+      candidateId: batch.candidateIds[i],
+      grade,
+      score: batch.scores[i],
+      accepted: grade === 'CERTAIN' || grade === 'PROBABLE',
+      explanation: summary === null ? null : new PackedExplanation(summary, batch.details?.[i] ?? null),
+    };
+  });
+}
+
+/** The rosters one thread holds, each as a blocking index. */
+export class RosterMatcher {
+  private readonly rosters = new Map<string, MemoryIndex>();
+
+  load(rosterId: string, members: PersonInput[]): void {
+    const index = new MemoryIndex();
+    for (const member of members) index.add(normalize(member));
+    this.rosters.set(rosterId, index);
+  }
+
+  drop(rosterId: string): void {
+    this.rosters.delete(rosterId);
+  }
+
+  /** Decisions for `people`, in order; null when the roster is not held. */
+  match(rosterId: string, people: PersonInput[]): MatchDecision[] | null {
+    const index = this.rosters.get(rosterId);
+    if (!index) return null;
+    return people.map((person) => {
+      const query = normalize(person);
+      return decide(query, index.candidates(query));
+    });
+  }
+}
+
+function answer(matcher: RosterMatcher, message: MatchRequest): MatchAnswer | undefined {
+  if ('drop' in message) {
+    matcher.drop(message.drop);
+    return undefined;
+  }
+  if ('load' in message) {
+    matcher.load(message.load.rosterId, unpackPeople(message.load.members));
+    return { id: message.id };
+  }
+  const { rosterId, people, details } = message.match;
+  const decisions = matcher.match(rosterId, unpackPeople(people));
+  return decisions ? { id: message.id, decisions: packDecisions(decisions, details) } : { id: message.id, missing: true };
+}
+
+const port = parentPort;
+if (port) {
+  const matcher = new RosterMatcher();
+  port.on('message', (message: MatchRequest) => {
+    try {
+      const reply = answer(matcher, message);
+      if (reply) port.postMessage(reply);
+    } catch (error) {
+      port.postMessage({ id: message.id, error: (error as Error).message });
+    }
+  });
+}
