@@ -21,6 +21,8 @@ import { startGateway } from '../gateway/src/gateway';
 export interface InProcessGraphOptions {
   /** Database URL per subgraph (default `memory://`); called once per subgraph. */
   databaseUrl?: (service: string) => Promise<string> | string;
+  /** Embedded databases on disk under the graph's data directory, as `npm start` keeps them (default: in memory). */
+  onDisk?: boolean;
 }
 
 export interface Graph {
@@ -48,7 +50,7 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
   const started: RunningSubgraph<unknown>[] = [];
   try {
     const start = async (definition: (typeof careRequestsSubgraph | typeof popHealthSubgraph | typeof partnersSubgraph)) => {
-      const databaseUrl = (await options.databaseUrl?.(definition.name)) ?? 'memory://';
+      const databaseUrl = (await options.databaseUrl?.(definition.name)) ?? (options.onDisk ? undefined : 'memory://');
       const subgraph = await startSubgraph(
         definition as never,
         { service: definition.name, port: 0, host: '127.0.0.1', databaseUrl, dataDir, seedDemoData: false },
