@@ -3,7 +3,7 @@
  * and batch matching with explanations, through the gateway.
  */
 import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
-import { startGraph, type Graph } from './graph-harness';
+import { DATABASE_KINDS, startGraph, type Graph } from './graph-harness';
 
 const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
 const ROWS = [
@@ -18,11 +18,11 @@ const ROWS = [
   'M8,Peggy,,Olson,1939-02-20,F,000000000,,,,', // placeholder SSN: kept, as no SSN
 ];
 
-describe('rosters', () => {
+describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
   let graph: Graph;
   let partnerId: string;
   beforeAll(async () => {
-    graph = await startGraph();
+    graph = await startGraph(kind);
     ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Roster Partner' } }));
   });
   afterAll(() => graph?.close());
@@ -142,11 +142,11 @@ describe('rosters', () => {
   });
 });
 
-describe('streamed roster upload (POST /rosters)', () => {
+describe.each(DATABASE_KINDS)('streamed roster upload (POST /rosters) on %s', (kind) => {
   let graph: Graph;
   let partnerId: string;
   beforeAll(async () => {
-    graph = await startGraph();
+    graph = await startGraph(kind);
     ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Upload Partner' } }));
   });
   afterAll(() => graph?.close());
