@@ -26,11 +26,13 @@ export interface RosterSpeed {
   accepted: number;
   /** Embedded databases on disk (as `npm start`) rather than in memory. */
   onDisk: boolean;
+  /** PostgreSQL databases instead of embedded ones. */
+  postgres: boolean;
 }
 
-export async function runRosterSpeed(options: { rows: number; batchSize: number; inflight: number; onDisk: boolean; log: (line: string) => void }): Promise<RosterSpeed> {
+export async function runRosterSpeed(options: { rows: number; batchSize: number; inflight: number; onDisk: boolean; postgres?: string; log: (line: string) => void }): Promise<RosterSpeed> {
   process.env.LOG_LEVEL ??= 'warn';
-  const graph = await startInProcessGraph({ onDisk: options.onDisk });
+  const graph = await startInProcessGraph({ onDisk: options.onDisk, postgres: options.postgres });
   try {
     const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Speed Partner' } });
     // Matching goes straight to the subgraph, as the partners service's backfill runner calls it.
@@ -62,7 +64,7 @@ export async function runRosterSpeed(options: { rows: number; batchSize: number;
       return {
         rosterRows: result.acceptedRows, ingestSeconds: result.ingestSeconds, patients: options.rows, batchSize: options.batchSize,
         inflight: options.inflight, serialPatientsPerSecond: options.rows / result.serialSeconds, matchSeconds: result.matchSeconds,
-        patientsPerSecond: options.rows / result.matchSeconds, accepted: result.accepted, onDisk: options.onDisk,
+        patientsPerSecond: options.rows / result.matchSeconds, accepted: result.accepted, onDisk: options.onDisk, postgres: Boolean(options.postgres),
       };
     } finally {
       await client.terminate();
@@ -75,7 +77,7 @@ export async function runRosterSpeed(options: { rows: number; batchSize: number;
 export function rosterSpeedReport(r: RosterSpeed): string {
   const count = (n: number) => Math.round(n).toLocaleString('en-US');
   return [
-    `Roster speed (embedded PGlite ${r.onDisk ? 'on disk, as npm start keeps it' : 'in memory'}, through the running services)`,
+    `Roster speed (${r.postgres ? 'PostgreSQL' : `embedded PGlite ${r.onDisk ? 'on disk, as npm start keeps it' : 'in memory'}`}, through the running services)`,
     `  ingest ${count(r.rosterRows)} rows via POST /rosters: ${r.ingestSeconds.toFixed(2)} s (${count(r.rosterRows / r.ingestSeconds)} rows/s)`,
     `  match ${count(r.patients)} patients via matchPatients, batches of ${count(r.batchSize)}, one at a time: ${count(r.serialPatientsPerSecond)} patients/s`,
     `  match ${count(r.patients)} patients via matchPatients, batches of ${count(r.batchSize)}, ${r.inflight} in flight: ${r.matchSeconds.toFixed(2)} s = ${count(r.patientsPerSecond)} patients/s (${count(r.accepted)} accepted)`,

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- since|matching|roster] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]`: runs the benchmarks and prints their figures with
+ * `npm run bench [-- since|matching|roster] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
+ *  [--postgres postgres://…]`: runs the benchmarks and prints their figures with
  * the machine they ran on. Record the printed tables in bench/RESULTS.md.
  */
 import { machine } from './lib';
@@ -16,6 +17,12 @@ async function main() {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer.`);
     return value;
   };
+  const urlOption = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    if (!/^postgres(ql)?:\/\//.test(args[i + 1] ?? '')) throw new Error(`--${name} needs a postgres:// URL (a role that may create databases).`);
+    return args[i + 1];
+  };
   const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && args[i - 1] !== '--disk'));
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   console.log(`Care Graph benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine()}\n`);
@@ -28,7 +35,7 @@ async function main() {
     console.log(`${matchingQualityReport(runMatchingQuality({ rosterSize: size, patients: size }))}\n`);
   }
   if (wanted('roster')) {
-    const result = await runRosterSpeed({ rows: option('rows', 100_000), batchSize: option('batch', 2000), inflight: option('inflight', 2), onDisk: args.includes('--disk'), log: (l) => console.log(l) });
+    const result = await runRosterSpeed({ rows: option('rows', 100_000), batchSize: option('batch', 2000), inflight: option('inflight', 2), onDisk: args.includes('--disk'), postgres: urlOption('postgres'), log: (l) => console.log(l) });
     console.log(`${rosterSpeedReport(result)}\n`);
   }
 }

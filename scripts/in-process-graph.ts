@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Client as PgClient } from 'pg';
 import { signDevToken, startSubgraph, type Identity, type Role, type RunningSubgraph } from '@care-graph/service-kit';
 import { post, request, type ClientOptions } from '@care-graph/operations';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -23,6 +24,29 @@ export interface InProcessGraphOptions {
   databaseUrl?: (service: string) => Promise<string> | string;
   /** Embedded databases on disk under the graph's data directory, as `npm start` keeps them (default: in memory). */
   onDisk?: boolean;
+  /**
+   * A PostgreSQL server (a URL whose role may create databases): each subgraph gets a fresh database there,
+   * dropped when the graph closes.
+   */
+  postgres?: string;
+}
+
+/** A fresh database on the PostgreSQL server at `admin`; `drop` removes it. */
+export async function freshPostgresDatabase(admin: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix.replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new PgClient({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
 export interface Graph {
@@ -50,7 +74,12 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
   const started: RunningSubgraph<unknown>[] = [];
   try {
     const start = async (definition: (typeof careRequestsSubgraph | typeof popHealthSubgraph | typeof partnersSubgraph)) => {
-      const databaseUrl = (await options.databaseUrl?.(definition.name)) ?? (options.onDisk ? undefined : 'memory://');
+      let databaseUrl = (await options.databaseUrl?.(definition.name)) ?? (options.onDisk ? undefined : 'memory://');
+      if (options.postgres) {
+        const database = await freshPostgresDatabase(options.postgres, `cg_${definition.name}`);
+        cleanups.push(database.drop); // after the subgraphs close (cleanups run last)
+        databaseUrl = database.url;
+      }
       const subgraph = await startSubgraph(
         definition as never,
         { service: definition.name, port: 0, host: '127.0.0.1', databaseUrl, dataDir, seedDemoData: false },
