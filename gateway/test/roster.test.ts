@@ -3,6 +3,7 @@
  * and batch matching with explanations, through the gateway.
  */
 import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
+import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
 import { DATABASE_KINDS, startGraph, type Graph } from './graph-harness';
 
 const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
@@ -132,6 +133,27 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
     expect(byId['p-twin'].explanation!.guards).toContain('twin');
     expect(byId['p-stranger']).toMatchObject({ accepted: false, grade: 'NONE', rosterPatient: null, explanation: null });
     expect(JSON.stringify(matchPatients)).not.toContain('123456780');
+  });
+
+  it('answers a summary-only selection with summaries, and fragments with the full details', async () => {
+    // Straight to pop-health, as the backfill runner calls it: the gateway would flatten the fragments.
+    const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'), 'match.csv', 'CURRENT');
+    const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
+    const subgraph = { url: graph.subgraphs['pop-health'].url, headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'test', role: 'service' }) } };
+    const variables = { rosterId: roster.id, patients: [{ id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', ssn: '123456780' }] };
+    type Answer = { matchPatients: { grade: string; explanation: { summary: string; fields?: { field: string; level: string }[] } }[] };
+    const match = async (selection: string, fragments = '') => {
+      const query = `query($rosterId: ID!, $patients: [MatchPatientInput!]!) {
+        matchPatients(rosterId: $rosterId, patients: $patients) { ${selection} } } ${fragments}`;
+      const { body } = await graph.post(subgraph, query, variables);
+      expect(body.errors).toBeUndefined();
+      return (body.data as Answer).matchPatients[0];
+    };
+    expect(await match('grade explanation { summary }')).toEqual({ grade: 'CERTAIN', explanation: { summary: expect.stringMatching(/^CERTAIN: /) } });
+    const level = { field: 'ssn', level: 'full' };
+    expect((await match('grade explanation { summary ...Details }', 'fragment Details on MatchExplanation { fields { field level } }')).explanation.fields).toContainEqual(level);
+    expect((await match('...Match', 'fragment Match on PatientMatch { grade explanation { fields { field level } } }')).explanation.fields).toContainEqual(level);
+    expect((await match('grade explanation { ... on MatchExplanation { fields { field level } } }')).explanation.fields).toContainEqual(level);
   });
 
   it('refuses matching to partner tokens and against an unknown roster', async () => {
