@@ -20,8 +20,6 @@ import type { PrismaClient as PartnersPrisma } from '../subgraphs/partners/src/d
 import { startGateway } from '../gateway/src/gateway';
 
 export interface InProcessGraphOptions {
-  /** Database URL per subgraph (default `memory://`); called once per subgraph. */
-  databaseUrl?: (service: string) => Promise<string> | string;
   /** Embedded databases on disk under the graph's data directory, as `npm start` keeps them (default: in memory). */
   onDisk?: boolean;
   /**
@@ -74,7 +72,8 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
   const started: RunningSubgraph<unknown>[] = [];
   try {
     const start = async (definition: (typeof careRequestsSubgraph | typeof popHealthSubgraph | typeof partnersSubgraph)) => {
-      let databaseUrl = (await options.databaseUrl?.(definition.name)) ?? (options.onDisk ? undefined : 'memory://');
+      // In memory by default; on disk under dataDir when asked (as `npm start`); or a fresh PostgreSQL database.
+      let databaseUrl = options.onDisk ? undefined : 'memory://';
       if (options.postgres) {
         const database = await freshPostgresDatabase(options.postgres, `cg_${definition.name}`);
         cleanups.push(database.drop); // after the subgraphs close (cleanups run last)

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 export * from './paths';
+export * from './workers';
 export * from './config';
 export * from './database';
 export * from './auth';
