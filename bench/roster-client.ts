@@ -16,7 +16,7 @@ export interface RosterClientJob {
 
 export type RosterClientMessage =
   | { log: string }
-  | { result: { ingestSeconds: number; acceptedRows: number; serialSeconds: number; matchSeconds: number; accepted: number } }
+  | { result: { ingestSeconds: number; acceptedRows: number; serialSeconds: number; matchSeconds: number; matchCpuSeconds: number; accepted: number } }
   | { error: string };
 
 const csvCell = (value: string | null | undefined) => {
@@ -33,10 +33,14 @@ async function post(url: string, headers: Record<string, string>, body: string):
   return text;
 }
 
-/** Sends the bodies in order, `inflight` outstanding at a time; returns the time and the accepted matches. */
-async function sendAll(job: RosterClientJob, bodies: string[], inflight: number): Promise<{ seconds: number; accepted: number }> {
+/**
+ * Sends the bodies in order, `inflight` outstanding at a time; returns the time, the CPU time the whole
+ * process spent meanwhile (every thread: the services' and this client's) and the accepted matches.
+ */
+async function sendAll(job: RosterClientJob, bodies: string[], inflight: number): Promise<{ seconds: number; cpuSeconds: number; accepted: number }> {
   let next = 0;
   let accepted = 0;
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   const lane = async () => {
     while (next < bodies.length) {
@@ -45,7 +49,8 @@ async function sendAll(job: RosterClientJob, bodies: string[], inflight: number)
     }
   };
   await Promise.all(Array.from({ length: inflight }, lane));
-  return { seconds: seconds(start), accepted };
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds: seconds(start), cpuSeconds: (cpu.user + cpu.system) / 1e6, accepted };
 }
 
 async function run(job: RosterClientJob): Promise<RosterClientMessage> {
@@ -87,7 +92,7 @@ async function run(job: RosterClientJob): Promise<RosterClientMessage> {
   const pipelined = await sendAll(job, bodies, job.inflight);
   if (serial.accepted !== pipelined.accepted) throw new Error(`the two passes disagree: ${serial.accepted} vs ${pipelined.accepted} accepted`);
   return {
-    result: { ingestSeconds, acceptedRows: stored.acceptedCount, serialSeconds: serial.seconds, matchSeconds: pipelined.seconds, accepted: pipelined.accepted },
+    result: { ingestSeconds, acceptedRows: stored.acceptedCount, serialSeconds: serial.seconds, matchSeconds: pipelined.seconds, matchCpuSeconds: pipelined.cpuSeconds, accepted: pipelined.accepted },
   };
 }
 

@@ -4,7 +4,7 @@
  * with its explanation.
  */
 import { compare, totalWeight, type FieldComparison } from './score';
-import type { NormalizedPerson } from './normalize';
+import type { BlockingKeyKind, NormalizedPerson } from './normalize';
 
 export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
 
@@ -15,8 +15,8 @@ export const AMBIGUITY_MARGIN = 4;
 
 export interface Candidate {
   person: NormalizedPerson;
-  /** The blocking keys under which it was found. */
-  keys: string[];
+  /** The kinds of the blocking keys under which it was found (in key order; a kind may repeat). */
+  kinds: BlockingKeyKind[];
 }
 
 export interface MatchExplanation {
@@ -55,7 +55,7 @@ const LABELS: Record<string, string> = {
   ssn: 'SSN', memberId: 'member id', sex: 'sex', address: 'address',
 };
 const signed = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
-export const keyKind = (key: string) => key.slice(0, key.indexOf(':'));
+export const keyKind = (key: string) => key.slice(0, key.indexOf(':')) as BlockingKeyKind;
 
 /** Scores every candidate against the query and decides. */
 export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchDecision {
@@ -92,7 +92,7 @@ export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchD
     grade = 'POSSIBLE';
   }
   const accepted = grade === 'CERTAIN' || grade === 'PROBABLE';
-  const blockingKeys = [...new Set(chosen.candidate.keys.map(keyKind))];
+  const blockingKeys = [...new Set(chosen.candidate.kinds)];
   const summary =
     `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.candidate.person.id} scores ${chosen.total} — ` +
     chosen.fields.filter((f) => f.weight !== 0).map((f) => `${LABELS[f.field]} ${f.level} ${signed(f.weight)}`).join(', ') +

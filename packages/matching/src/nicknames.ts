@@ -153,17 +153,22 @@ export function areNicknames(a: string, b: string): boolean {
   return !!ga && !!gb && ga.some((g) => gb.includes(g));
 }
 
+const formalName = (group: number) => GROUPS[group].split(' ', 1)[0];
+
+// The formal names of each name in a group, worked out once: blocking asks for them for every person.
+const formalsByName = new Map<string, readonly string[]>();
+for (const [name, groups] of groupsByName) formalsByName.set(name, [...new Set(groups.map(formalName))]);
+
 /**
  * A stable key for blocking: the formal name of the name's first group (its own name when it has none),
  * so that "bill" and "william" land in the same block.
  */
 export function nicknameKey(name: string): string {
   const groups = groupsByName.get(name);
-  return groups ? GROUPS[groups[0]].split(' ', 1)[0] : name;
+  return groups ? formalName(groups[0]) : name;
 }
 
 /** Every formal name a given name may stand for (for blocking on ambiguous nicknames such as "chris"). */
-export function nicknameKeys(name: string): string[] {
-  const groups = groupsByName.get(name);
-  return groups ? [...new Set(groups.map((g) => GROUPS[g].split(' ', 1)[0]))] : [name];
+export function nicknameKeys(name: string): readonly string[] {
+  return formalsByName.get(name) ?? [name];
 }

@@ -143,22 +143,43 @@ export function normalize(person: PersonInput): NormalizedPerson {
   };
 }
 
+/** The kinds of blocking key; a key is written `kind:part:part…`. */
+export type BlockingKeyKind = 'ssn' | 'mid' | 'dob-fam' | 'dob-giv' | 'names-yob' | 'names' | 'dob-zip';
+
+/** Receives one blocking key as its kind and parts (one to three). */
+export type BlockingKeySink = (kind: BlockingKeyKind, a: string, b?: string, c?: string) => void;
+
 /**
  * Blocking keys: cheap exact keys under which candidates are looked up. Several independent keys, so that
  * a single typo or change (a misspelt surname, a swapped birth date, a new married name, a missing SSN)
  * still leaves at least one key in common with the true record.
+ *
+ * The keys are handed over in parts, each once and always in this order: the in-memory index hashes the
+ * parts without writing the key out (see memory-index.ts); `blockingKeys` writes them out.
  */
-export function blockingKeys(p: NormalizedPerson): string[] {
-  const keys = new Set<string>();
-  if (p.ssn) keys.add(`ssn:${p.ssn}`);
-  if (p.memberId) keys.add(`mid:${p.memberId}`);
-  const year = p.dob?.slice(0, 4);
-  if (p.dob && p.familyPhonetic) keys.add(`dob-fam:${p.dob}:${p.familyPhonetic}`);
-  if (p.dob && p.given[0]) for (const formal of nicknameKeys(p.given[0])) keys.add(`dob-giv:${p.dob}:${formal.slice(0, 2)}`);
-  if (year && p.familyPhonetic && p.givenPhonetic) keys.add(`names-yob:${p.familyPhonetic}:${p.givenPhonetic}:${year}`);
-  if (p.familyPhonetic && p.given[0]) {
-    for (const formal of nicknameKeys(p.given[0])) keys.add(`names:${p.familyPhonetic}:${formal}`);
+export function eachBlockingKey(p: NormalizedPerson, emit: BlockingKeySink): void {
+  if (p.ssn) emit('ssn', p.ssn);
+  if (p.memberId) emit('mid', p.memberId);
+  const given = p.given[0];
+  const formals = given ? nicknameKeys(given) : [];
+  if (p.dob && p.familyPhonetic) emit('dob-fam', p.dob, p.familyPhonetic);
+  if (p.dob) {
+    // The first two letters of each formal name: "christopher" and "christine" share theirs.
+    for (let i = 0; i < formals.length; i += 1) {
+      const prefix = formals[i].slice(0, 2);
+      let repeated = false;
+      for (let j = 0; j < i; j += 1) repeated ||= formals[j].startsWith(prefix);
+      if (!repeated) emit('dob-giv', p.dob, prefix);
+    }
   }
-  if (p.dob && p.zip5) keys.add(`dob-zip:${p.dob}:${p.zip5}`);
-  return [...keys];
+  if (p.dob && p.familyPhonetic && p.givenPhonetic) emit('names-yob', p.familyPhonetic, p.givenPhonetic, p.dob.slice(0, 4));
+  if (p.familyPhonetic) for (const formal of formals) emit('names', p.familyPhonetic, formal);
+  if (p.dob && p.zip5) emit('dob-zip', p.dob, p.zip5);
+}
+
+/** The blocking keys written out, e.g. `dob-fam:1980-04-02:KRS` (as the Elasticsearch index stores them). */
+export function blockingKeys(p: NormalizedPerson): string[] {
+  const keys: string[] = [];
+  eachBlockingKey(p, (kind, a, b, c) => keys.push(c !== undefined ? `${kind}:${a}:${b}:${c}` : b !== undefined ? `${kind}:${a}:${b}` : `${kind}:${a}`));
+  return keys;
 }

@@ -1,5 +1,6 @@
 import {
-  MemoryIndex, areNicknames, blockingKeys, compare, decide, foldText, generateSynthetic, normalize, usableSsn, type PersonInput,
+  MAX_BLOCK_SIZE, MemoryIndex, areNicknames, blockingKeys, compare, decide, foldText, generateSynthetic, keyKind, normalize, usableSsn,
+  type NormalizedPerson, type PersonInput,
 } from '../src';
 
 const ann: PersonInput = {
@@ -152,6 +153,50 @@ describe('decisions', () => {
   it('gives every record several blocking keys, so one error does not hide it', () => {
     const keys = blockingKeys(normalize(ann)).map((k) => k.slice(0, k.indexOf(':')));
     expect(keys).toEqual(expect.arrayContaining(['ssn', 'mid', 'dob-fam', 'dob-giv', 'names-yob', 'names', 'dob-zip']));
+  });
+});
+
+describe('the in-memory index', () => {
+  it('finds the same candidates, in the same order and by the same kinds of key, as a plain map of written-out keys', () => {
+    const { roster, patients } = generateSynthetic({ rosterSize: 3000, patients: 3000, seed: 5 });
+    const index = new MemoryIndex();
+    const byKey = new Map<string, NormalizedPerson[]>();
+    for (const member of roster.map(normalize)) {
+      index.add(member);
+      for (const key of blockingKeys(member)) byKey.set(key, [...(byKey.get(key) ?? []), member]);
+    }
+    let compared = 0;
+    for (const query of patients.map(normalize)) {
+      const expected = new Map<string, string[]>();
+      for (const key of blockingKeys(query)) {
+        const block = byKey.get(key) ?? [];
+        if (block.length > MAX_BLOCK_SIZE) continue;
+        for (const member of block) expected.set(member.id, [...(expected.get(member.id) ?? []), keyKind(key)]);
+      }
+      const found = index.candidates(query).map((c) => [c.person.id, c.kinds] as const);
+      expect(found).toEqual([...expected]);
+      compared += found.length;
+    }
+    expect(compared).toBeGreaterThan(2000); // most patients have candidates, many several
+  });
+
+  it('skips a key shared by more than MAX_BLOCK_SIZE people, and only that key', () => {
+    const namesake = (i: number): PersonInput => ({
+      id: `rp-${i}`, givenName: 'John', familyName: 'Smith', dateOfBirth: `19${String(10 + (i % 80)).padStart(2, '0')}-01-${String(1 + (i % 28)).padStart(2, '0')}`,
+    });
+    const query = normalize({ id: 'pt', givenName: 'John', familyName: 'Smith', dateOfBirth: '2001-12-31' });
+    const index = new MemoryIndex();
+    for (let i = 0; i < MAX_BLOCK_SIZE; i += 1) index.add(normalize(namesake(i)));
+    expect(index.candidates(query)).toHaveLength(MAX_BLOCK_SIZE); // all found by the names key
+    index.add(normalize(namesake(MAX_BLOCK_SIZE)));
+    index.add(normalize({ id: 'rp-twin', givenName: 'John', familyName: 'Smith', dateOfBirth: '2001-12-31' }));
+    expect(index.candidates(query).map((c) => [c.person.id, c.kinds])).toEqual([['rp-twin', ['dob-fam', 'dob-giv', 'names-yob']]]);
+  });
+
+  it('writes one birth-date key for formal names that start alike, and a names key for each', () => {
+    const kinds = blockingKeys(normalize({ id: 'p', givenName: 'Chris', familyName: 'Doe', dateOfBirth: '1990-01-02' })).map(keyKind);
+    expect(kinds.filter((k) => k === 'dob-giv')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'names')).toHaveLength(3);
   });
 });
 

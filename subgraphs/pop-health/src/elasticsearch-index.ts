@@ -9,7 +9,7 @@
  * ELASTICSEARCH_URL is set. The embedded default never needs it.
  */
 import { Client } from '@elastic/elasticsearch';
-import { MAX_BLOCK_SIZE, blockingKeys, decide, normalize, type Candidate, type MatchDecision, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
+import { MAX_BLOCK_SIZE, blockingKeys, decide, keyKind, normalize, type Candidate, type MatchDecision, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
 import type { RosterIndex, RosterRef } from './roster-index';
 
 export const INDEX_NAMES = { CURRENT: 'care-graph-roster-current', BACKFILL: 'care-graph-roster-backfill' } as const;
@@ -111,7 +111,7 @@ export class ElasticsearchRosterIndex implements RosterIndex {
         .slice(0, MAX_BLOCK_SIZE)
         .map((hit) => {
           const { rosterId: _roster, blockingKeys: keys, ...person } = hit._source!;
-          return { person: normalize(person), keys: keys.filter((key) => wanted.has(key)) };
+          return { person: normalize(person), kinds: keys.filter((key) => wanted.has(key)).map(keyKind) };
         });
     });
   }
