@@ -54,28 +54,44 @@ const LABELS: Record<string, string> = {
   givenName: 'given name', middleName: 'middle name', familyName: 'family name', dateOfBirth: 'date of birth',
   ssn: 'SSN', memberId: 'member id', sex: 'sex', address: 'address',
 };
-const signed = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
 export const keyKind = (key: string) => key.slice(0, key.indexOf(':')) as BlockingKeyKind;
+
+/** `given name nickname +5.5, family name exact +7, …`: the fields that carried weight. */
+function weighedFields(fields: FieldComparison[]): string {
+  let text = '';
+  for (const f of fields) {
+    if (f.weight === 0) continue;
+    text += `${text ? ', ' : ''}${LABELS[f.field]} ${f.level} ${f.weight >= 0 ? '+' : ''}${f.weight}`;
+  }
+  return text;
+}
 
 /** Scores every candidate against the query and decides. */
 export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchDecision {
   if (candidates.length === 0) return { candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null };
-  // Rank by total weight alone; only the chosen candidate is compared field by field, for its explanation.
-  let best: { candidate: Candidate; total: number } | undefined;
-  let runnerUp: { candidate: Candidate; total: number } | undefined;
-  for (const candidate of candidates) {
-    const total = totalWeight(query, candidate.person);
-    if (!best || total > best.total) {
-      if (best) runnerUp = best;
-      best = { candidate, total };
-    } else if (!runnerUp || total > runnerUp.total) {
-      runnerUp = { candidate, total };
+  // Rank by total weight alone (the first of equals wins); only the chosen candidate is compared field by
+  // field, for its explanation.
+  let best = 0;
+  let bestTotal = totalWeight(query, candidates[0].person);
+  let runnerUp = -1;
+  let runnerUpTotal = 0;
+  for (let i = 1; i < candidates.length; i += 1) {
+    const total = totalWeight(query, candidates[i].person);
+    if (total > bestTotal) {
+      runnerUp = best;
+      runnerUpTotal = bestTotal;
+      best = i;
+      bestTotal = total;
+    } else if (runnerUp < 0 || total > runnerUpTotal) {
+      runnerUp = i;
+      runnerUpTotal = total;
     }
   }
-  const chosen = { ...best!, fields: compare(query, best!.candidate.person).fields };
-  let grade = gradeOf(chosen.total);
+  const chosen = candidates[best];
+  const { fields, total } = compare(query, chosen.person);
+  let grade = gradeOf(total);
   const guards: string[] = [];
-  const level = (field: string) => chosen.fields.find((f) => f.field === field)!.level;
+  const level = (field: string) => fields.find((f) => f.field === field)!.level;
   const strongId = level('ssn') === 'full' || level('memberId') === 'exact';
 
   // Twins share a surname, a birth date and an address; only the given name tells them apart. A given name
@@ -86,33 +102,26 @@ export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchD
     guards.push('twin');
     grade = 'NONE';
   }
-  const margin = runnerUp ? Math.round((chosen.total - runnerUp.total) * 100) / 100 : null;
-  if (margin !== null && margin < AMBIGUITY_MARGIN && (grade === 'CERTAIN' || grade === 'PROBABLE') && gradeOf(runnerUp!.total) !== 'NONE') {
+  const second = runnerUp < 0 ? null : { candidateId: candidates[runnerUp].person.id, total: runnerUpTotal };
+  const margin = second ? Math.round((total - second.total) * 100) / 100 : null;
+  if (margin !== null && margin < AMBIGUITY_MARGIN && (grade === 'CERTAIN' || grade === 'PROBABLE') && gradeOf(runnerUpTotal) !== 'NONE') {
     guards.push('ambiguous');
     grade = 'POSSIBLE';
   }
   const accepted = grade === 'CERTAIN' || grade === 'PROBABLE';
-  const blockingKeys = [...new Set(chosen.candidate.kinds)];
+  const blockingKeys = [...new Set(chosen.kinds)];
+  const weighed = weighedFields(fields);
+  // Plain ASCII throughout: a summary with one wider character is stored, copied and encoded at twice the size.
   const summary =
-    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.candidate.person.id} scores ${chosen.total} — ` +
-    chosen.fields.filter((f) => f.weight !== 0).map((f) => `${LABELS[f.field]} ${f.level} ${signed(f.weight)}`).join(', ') +
-    (runnerUp ? `; runner-up ${runnerUp.candidate.person.id} scores ${runnerUp.total} (margin ${margin})` : '; no runner-up') +
+    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.person.id} scores ${total}${weighed ? ` from ${weighed}` : ''}` +
+    (second ? `; runner-up ${second.candidateId} scores ${second.total} (margin ${margin})` : '; no runner-up') +
     `; found by ${blockingKeys.join(', ')}` +
     (guards.length ? `; guards: ${guards.join(', ')}` : '');
   return {
-    candidateId: chosen.candidate.person.id,
+    candidateId: chosen.person.id,
     grade,
-    score: chosen.total,
+    score: total,
     accepted,
-    explanation: {
-      candidateId: chosen.candidate.person.id,
-      blockingKeys,
-      fields: chosen.fields,
-      total: chosen.total,
-      runnerUp: runnerUp ? { candidateId: runnerUp.candidate.person.id, total: runnerUp.total } : null,
-      margin,
-      guards,
-      summary,
-    },
+    explanation: { candidateId: chosen.person.id, blockingKeys, fields, total, runnerUp: second, margin, guards, summary },
   };
 }

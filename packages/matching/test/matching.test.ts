@@ -130,6 +130,10 @@ describe('decisions', () => {
     expect(decision).toMatchObject({ candidateId: 'rp-ann', accepted: true });
     expect(decision.explanation!.runnerUp?.candidateId).toBe('rp-twin');
     expect(decision.explanation!.margin).toBeGreaterThan(10);
+    expect(decision.explanation!.summary).toBe(
+      'CERTAIN: rp-ann scores 27 from given name exact +6.5, middle name exact +1, family name exact +7, date of birth exact +9, ' +
+        'sex agree +0.5, address street +3; runner-up rp-twin scores 14.5 (margin 12.5); found by dob-fam, dob-giv, names-yob, names, dob-zip',
+    );
   });
 
   it('still finds a member whose surname changed, through the other blocking keys', () => {
