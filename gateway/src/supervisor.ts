@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DEFAULT_PORTS, dataDir, devSigningKey, envPrefix, internalSecret, repoRoot } from '@care-graph/service-kit';
+import { DEFAULT_PORTS, SERVICE_NODE_FLAGS, dataDir, devSigningKey, envPrefix, internalSecret, repoRoot } from '@care-graph/service-kit';
 
 const SUBGRAPHS = ['care-requests', 'pop-health', 'partners'] as const;
 const STARTUP_DEADLINE_MS = 180_000;
@@ -17,7 +17,7 @@ interface Child {
 }
 
 function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],

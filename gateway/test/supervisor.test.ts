@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { post } from '@care-graph/operations';
-import { repoRoot, signDevToken } from '@care-graph/service-kit';
+import { readFileSync } from 'node:fs';
+import { SERVICE_NODE_FLAGS, repoRoot, signDevToken } from '@care-graph/service-kit';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -98,5 +99,18 @@ describe('npm start (embedded supervisor)', () => {
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }
+  });
+});
+
+describe('service node flags', () => {
+  const scripts = (workspace: string): Record<string, string> => JSON.parse(readFileSync(path.join(repoRoot, workspace, 'package.json'), 'utf8')).scripts;
+
+  it('are passed by every way a service is started alone, and by the benchmarks that run the services', () => {
+    const flags = SERVICE_NODE_FLAGS.join(' ');
+    for (const workspace of ['gateway', 'subgraphs/care-requests', 'subgraphs/pop-health', 'subgraphs/partners']) {
+      expect(scripts(workspace).start).toMatch(new RegExp(`^node ${flags} `));
+    }
+    expect(scripts('.').bench).toContain(`node ${flags} `);
+    expect(scripts('.')['bench:matching']).toContain(`node ${flags} `);
   });
 });
