@@ -36,8 +36,26 @@ describe('parseCalendarDate', () => {
     expect(formatCalendarDate(date!)).toBe('1950-06-05');
   });
 
-  it.each(['1950-02-30', '1950-6-5', '1950-06-05T00:00Z', '05/06/1950', '2023-02-29'])('rejects %j', (text) => {
+  it.each(['1950-02-30', '1950-6-5', '1950-06-05T00:00Z', '05/06/1950', '2023-02-29', '1950-00-10', '1950-13-01', '1950-04-31', '1950-06-00',
+    '19a0-06-05', '1950-0b-05', '1950-06-0x', ' 950-06-05', '1950_06_05', '１９５０-06-05', '1950-06-05 ', ''])('rejects %j', (text) => {
     expect(parseCalendarDate(text)).toBeNull();
+  });
+
+  it('reads and writes every day of a span of years exactly as the ISO form has it', () => {
+    for (let time = Date.UTC(1899, 0, 1); time < Date.UTC(2101, 0, 1); time += 86_400_000) {
+      const iso = new Date(time).toISOString().slice(0, 10);
+      expect(parseCalendarDate(iso)?.getTime()).toBe(time);
+      expect(formatCalendarDate(new Date(time))).toBe(iso);
+    }
+  });
+
+  it('keeps years below 100 and above 9999 as they are', () => {
+    expect(parseCalendarDate('0050-03-01')?.toISOString()).toBe('0050-03-01T00:00:00.000Z');
+    expect(formatCalendarDate(parseCalendarDate('0050-03-01')!)).toBe('0050-03-01');
+    expect(formatCalendarDate(parseCalendarDate('0999-12-31')!)).toBe('0999-12-31');
+    const far = new Date(Date.UTC(12026, 0, 2));
+    expect(formatCalendarDate(far)).toBe(far.toISOString().slice(0, 10)); // the standard path, as before
+    expect(() => formatCalendarDate(new Date(Number.NaN))).toThrow(RangeError);
   });
 
   it('accepts 29 February in leap years only', () => {
