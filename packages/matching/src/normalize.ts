@@ -52,13 +52,44 @@ const SPECIAL_LETTERS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', �
 const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'v', 'md', 'phd', 'esq']);
 const PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'la', 'le', 'da', 'di', 'du', 'dos', 'das', 'st', 'saint', 'mac', 'y']);
 
-const PLAIN = /^[A-Za-z0-9]+(?: [A-Za-z0-9]+)*$/;
+// Normalising runs for every person of every batch, and most values are already plain (ASCII words, single
+// spaces; nine-digit SSNs; five-digit ZIP codes): each step checks for that by character codes first and
+// only then takes the general path (regular expressions, Unicode folding), which costs several times more.
+
+const SPACE = 32;
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isUpperCode = (c: number) => c >= 65 && c <= 90;
+const isLowerCode = (c: number) => c >= 97 && c <= 122;
+
+/** ASCII letters and digits in words separated by single spaces, with no space at either end. */
+function isPlain(value: string): boolean {
+  let afterSpace = true;
+  for (let i = 0; i < value.length; i += 1) {
+    const c = value.charCodeAt(i);
+    if (c === SPACE) {
+      if (afterSpace) return false;
+      afterSpace = true;
+    } else if (isDigitCode(c) || isUpperCode(c) || isLowerCode(c)) {
+      afterSpace = false;
+    } else {
+      return false;
+    }
+  }
+  return !afterSpace;
+}
+
+/** Only the characters `accepts` takes (and at least one). */
+function only(value: string, accepts: (c: number) => boolean): boolean {
+  for (let i = 0; i < value.length; i += 1) if (!accepts(value.charCodeAt(i))) return false;
+  return value.length > 0;
+}
+
+const isDigits = (value: string) => only(value, isDigitCode);
 
 /** Lower-case ASCII letters and single spaces: diacritics and punctuation removed, hyphens become spaces. */
 export function foldText(value: string | null | undefined): string {
   if (!value) return '';
-  // Most values are plain ASCII words with single spaces: for them, the steps below only lower the case.
-  if (PLAIN.test(value)) return value.toLowerCase();
+  if (isPlain(value)) return value.toLowerCase();
   return value
     .toLowerCase()
     .normalize('NFKD')
@@ -69,35 +100,71 @@ export function foldText(value: string | null | undefined): string {
     .trim();
 }
 
+const isNameToken = (token: string) => token !== '' && !SUFFIXES.has(token) && !isDigits(token);
+
 function nameTokens(value: string | null | undefined): string[] {
-  return foldText(value)
-    .split(' ')
-    .filter((token) => token !== '' && !SUFFIXES.has(token) && !/^\d+$/.test(token));
+  const folded = foldText(value);
+  if (!folded.includes(' ')) return isNameToken(folded) ? [folded] : [];
+  return folded.split(' ').filter(isNameToken);
 }
 
 /** Placeholder SSNs that systems put in when they have none: treated as missing. */
 export function usableSsn(value: string | null | undefined): string | null {
-  const digits = (value ?? '').replace(/\D/g, '');
+  if (!value) return null;
+  const digits = isDigits(value) ? value : value.replace(/\D/g, '');
   if (digits.length !== 9) return null;
-  if (/^(\d)\1{8}$/.test(digits) || digits === '123456789' || digits === '078051120') return null;
+  let sameDigit = true;
+  for (let i = 1; i < 9 && sameDigit; i += 1) sameDigit = digits.charCodeAt(i) === digits.charCodeAt(0);
+  if (sameDigit || digits === '123456789' || digits === '078051120') return null;
   // Never issued: area 000, 666 or 9xx; group 00; serial 0000.
-  if (/^(000|666|9)/.test(digits) || digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return null;
+  if (digits.startsWith('000') || digits.startsWith('666') || digits.startsWith('9') || digits.startsWith('00', 3) || digits.endsWith('0000')) return null;
   return digits;
 }
 
-const STREET_WORDS: Record<string, string> = {
+const STREET_WORDS = new Map(Object.entries({
   street: 'st', avenue: 'ave', av: 'ave', boulevard: 'blvd', road: 'rd', drive: 'dr', lane: 'ln', court: 'ct',
   place: 'pl', terrace: 'ter', highway: 'hwy', parkway: 'pkwy', circle: 'cir', square: 'sq', north: 'n', south: 's',
   east: 'e', west: 'w', apartment: 'apt', suite: 'ste', unit: 'apt',
-};
+}));
 
 export function normaliseStreet(line: string | null | undefined): string | null {
   const folded = foldText(line);
   if (!folded) return null;
-  return folded
-    .split(' ')
-    .map((word) => STREET_WORDS[word] ?? word)
-    .join(' ');
+  const words = folded.split(' ');
+  let changed = false;
+  for (let i = 0; i < words.length; i += 1) {
+    const short = STREET_WORDS.get(words[i]);
+    if (short !== undefined) {
+      words[i] = short;
+      changed = true;
+    }
+  }
+  return changed ? words.join(' ') : folded;
+}
+
+/** Upper-case letters and digits only: "m-001" → "M001". */
+function memberIdOf(value: string | null | undefined): string | null {
+  if (!value) return null;
+  if (only(value, (c) => isDigitCode(c) || isUpperCode(c))) return value;
+  return value.toUpperCase().replace(/[^A-Z0-9]/g, '') || null;
+}
+
+/** The first five digits of a postal code ("80201-1234" → "80201"), or null. */
+function zip5Of(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const digits = isDigits(value) ? value : value.replace(/\D/g, '');
+  if (digits.length < 5) return null;
+  return digits.length === 5 ? digits : digits.slice(0, 5);
+}
+
+/** `YYYY-MM-DD` in shape (the value is compared as text, not as a calendar day). */
+function isDateShape(value: string): boolean {
+  if (value.length !== 10) return false;
+  for (let i = 0; i < 10; i += 1) {
+    const c = value.charCodeAt(i);
+    if (i === 4 || i === 7 ? c !== 45 : !isDigitCode(c)) return false;
+  }
+  return true;
 }
 
 // Names repeat a great deal across a roster, and Double Metaphone is the costliest step of normalising:
@@ -120,10 +187,8 @@ export function normalize(person: PersonInput): NormalizedPerson {
   const significant = familyAll.filter((token) => !PARTICLES.has(token));
   const familyTokens = significant.length ? significant : familyAll;
   const middle = nameTokens(person.middleName)[0] ?? null;
-  const dob = /^\d{4}-\d{2}-\d{2}$/.test(person.dateOfBirth) ? person.dateOfBirth : null;
+  const dob = isDateShape(person.dateOfBirth) ? person.dateOfBirth : null;
   const sex = person.sex === 'F' || person.sex === 'M' ? person.sex : null;
-  const memberId = (person.memberId ?? '').toUpperCase().replace(/[^A-Z0-9]/g, '') || null;
-  const zip = (person.postalCode ?? '').replace(/\D/g, '');
   return {
     id: person.id,
     given,
@@ -136,9 +201,9 @@ export function normalize(person: PersonInput): NormalizedPerson {
     dob,
     sex,
     ssn: usableSsn(person.ssn),
-    memberId,
+    memberId: memberIdOf(person.memberId),
     street: normaliseStreet(person.addressLine1),
-    zip5: zip.length >= 5 ? zip.slice(0, 5) : null,
+    zip5: zip5Of(person.postalCode),
     city: foldText(person.city) || null,
   };
 }
