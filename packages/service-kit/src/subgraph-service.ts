@@ -25,6 +25,11 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   createContext(client: C, base: RequestContext, database: Database<C>): Context;
   /** Extra HTTP routes of the service (e.g. streamed uploads); see SubgraphServerOptions.routes. */
   routes?(app: Express, services: { client: C; database: Database<C>; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
+  /**
+   * Starts the service's background work once it serves (housekeeping such as sweeps); returns how to stop
+   * it, which the service awaits when it stops, before its database closes.
+   */
+  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv }): () => Promise<void>;
   /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
   close?(client: C): Promise<void>;
   /**
@@ -74,6 +79,14 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       host: config.host,
       logger,
     });
+    let stopBackground: (() => Promise<void>) | undefined;
+    try {
+      stopBackground = definition.background?.({ client: database.client, logger, env });
+    } catch (error) {
+      clock.stop();
+      await server.close();
+      throw error;
+    }
     return {
       name: definition.name,
       url: server.url,
@@ -82,6 +95,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       clock,
       async close() {
         clock.stop();
+        await stopBackground?.();
         await server.close();
         await definition.close?.(database.client);
         await database.close();

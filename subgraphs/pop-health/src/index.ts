@@ -14,6 +14,7 @@ import { PostgresRosterIndex, type RosterIndex } from './roster-index';
 import { ElasticsearchRosterIndex } from './elasticsearch-index';
 import { matchHost } from './match-threads';
 import { rosterUploadRoute } from './roster-upload';
+import { sweepAbandonedIngestions } from './roster-ingest';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
@@ -62,6 +63,7 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext: (prisma, base, database) => createContext(prisma, rosterIndexFor(prisma), base, database),
+  background: sweepAbandonedIngestions,
   close: closeRosterIndex,
   routes: (app, { client, database, clock, authenticate }) =>
     rosterUploadRoute(app, { store: { prisma: client, database, clock, index: rosterIndexFor(client) }, authenticate }),

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
-import { badUserInput, tsWorker, writeStamp, type Database, type WatermarkClock } from '@care-graph/service-kit';
+import { badUserInput, conflict, tsWorker, writeStamp, type Database, type Logger, type WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { Roster as RosterRowDb } from './generated/prisma/client';
 import type { RosterIndex, RosterRef } from './roster-index';
@@ -90,7 +90,62 @@ function takeParseWorker(): Worker {
 
 /** Deletes a roster and its members together (members have no foreign key to cascade from; see schema). */
 async function deleteRoster(prisma: PrismaClient, rosterId: string): Promise<void> {
-  await prisma.$transaction([prisma.rosterPatient.deleteMany({ where: { rosterId } }), prisma.roster.delete({ where: { id: rosterId } })]);
+  await prisma.$transaction([prisma.rosterPatient.deleteMany({ where: { rosterId } }), prisma.roster.deleteMany({ where: { id: rosterId } })]);
+}
+
+/**
+ * Removes the ingestions started before `startedBefore` that are still INGESTING — the service stopped in
+ * the middle of their file — with the members they had written, each in one transaction. A roster that
+ * became READY meanwhile is left alone (the status is checked in the delete itself). Returns their ids.
+ */
+export async function removeUnfinishedIngestions(prisma: PrismaClient, startedBefore: Date): Promise<string[]> {
+  const where = { status: 'INGESTING' as const, createdAt: { lt: startedBefore } };
+  const removed: string[] = [];
+  for (const { id } of await prisma.roster.findMany({ where, select: { id: true } })) {
+    const gone = await prisma.$transaction(async (tx) => {
+      const { count } = await tx.roster.deleteMany({ where: { ...where, id } });
+      if (count) await tx.rosterPatient.deleteMany({ where: { rosterId: id } });
+      return count > 0;
+    });
+    if (gone) removed.push(id);
+  }
+  return removed;
+}
+
+/** `ROSTER_INGEST_ABANDON_MINUTES`: how long an ingestion may stay INGESTING before it counts as abandoned. */
+export function abandonAfterMinutes(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.ROSTER_INGEST_ABANDON_MINUTES;
+  if (value === undefined || value === '') return 60;
+  const minutes = Number(value);
+  if (!Number.isFinite(minutes) || minutes < 1) {
+    throw new Error(`ROSTER_INGEST_ABANDON_MINUTES must be a number of minutes, at least 1; got "${value}".`);
+  }
+  return minutes;
+}
+
+/**
+ * The pop-health service's housekeeping: at start, then every ten minutes (or the abandon time, if
+ * shorter), removes ingestions left INGESTING for longer than `ROSTER_INGEST_ABANDON_MINUTES` (default 60;
+ * a 100,000-row file takes seconds). Several replicas may sweep at once: each removal checks the status.
+ */
+export function sweepAbandonedIngestions({ client, logger, env }: { client: PrismaClient; logger: Logger; env: NodeJS.ProcessEnv }): () => Promise<void> {
+  const abandonMs = abandonAfterMinutes(env) * 60_000;
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping
+      .then(() => removeUnfinishedIngestions(client, new Date(Date.now() - abandonMs)))
+      .then(
+        (rosters) => void (rosters.length && logger.warn('removed abandoned roster ingestions', { rosters })),
+        (error: Error) => logger.warn('sweeping abandoned roster ingestions failed', { message: error.message }),
+      );
+  };
+  sweep();
+  const timer = setInterval(sweep, Math.min(abandonMs, 10 * 60_000));
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await sweeping;
+  };
 }
 
 /**
@@ -217,12 +272,18 @@ async function ingest(
     await deleteRoster(prisma, roster.id);
     return { row: existing, created: false };
   }
-  const finished = await prisma.$transaction(async (tx) =>
-    tx.roster.update({
-      where: { id: roster.id },
+  const finished = await prisma.$transaction(async (tx) => {
+    const { count } = await tx.roster.updateMany({
+      where: { id: roster.id, status: 'INGESTING' },
       data: { contentHash, status: 'READY', rowCount, acceptedCount, rejectedCount, rejectedRows: rejections as never, lastUpdated: await writeStamp(tx) },
-    }),
-  );
+    });
+    return count ? tx.roster.findUniqueOrThrow({ where: { id: roster.id } }) : null;
+  });
+  if (!finished) {
+    // Swept as abandoned while it ran (it outlived ROSTER_INGEST_ABANDON_MINUTES): drop what it wrote since.
+    await deleteRoster(prisma, roster.id);
+    throw conflict(`The ingestion of ${fileName} ran longer than ROSTER_INGEST_ABANDON_MINUTES and was abandoned; nothing of it was kept. Upload it again (or raise the limit).`, { fileName });
+  }
   clock.noteWrite('Roster', finished.lastUpdated!);
   return { row: finished, created: true };
 }
