@@ -4,7 +4,7 @@
  */
 import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
 import { Readable } from 'node:stream';
-import { IDENTITY_HEADER, InternalAuth, createLogger } from '@care-graph/service-kit';
+import { IDENTITY_HEADER, InternalAuth, createLogger, serviceCaller } from '@care-graph/service-kit';
 import { popHealthSubgraph, rosterIndexFor } from '../../subgraphs/pop-health/src';
 import { abandonAfterMinutes, ingestRoster, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../../subgraphs/pop-health/src/roster-ingest';
 import { DATABASE_KINDS, startGraph, type Graph } from './graph-harness';
@@ -60,13 +60,16 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
   });
 
   it('records each ingestion in the data-load feed, failed ones as FAILED', async () => {
-    await ingest([HEADER, ...ROWS.slice(0, 2)].join('\n'), 'feed.csv', 'CURRENT');
+    const { ingestRoster: fed } = await ingest([HEADER, ...ROWS.slice(0, 2)].join('\n'), 'feed.csv', 'CURRENT');
     await graph.post(await graph.as('admin'), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
       i: { partnerId, kind: 'CURRENT', fileName: 'broken-feed.csv', content: 'not,a,roster' },
     });
     const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 1000 });
     const loads = dataLoads.edges.map((e) => e.node).filter((l) => l.kind === 'ROSTER_INGESTION');
     expect(loads).toContainEqual(expect.objectContaining({ source: 'feed.csv', status: 'COMPLETED', recordCount: 2 }));
+    // The roster remembers its load, so that an ingestion abandoned mid-file can be marked FAILED.
+    const { dataLoadId } = await graph.subgraphs['pop-health'].database.client.roster.findUniqueOrThrow({ where: { id: fed.id } });
+    expect(loads.find((l) => l.id === dataLoadId)?.source).toBe('feed.csv');
     expect(loads).toContainEqual(expect.objectContaining({ source: 'broken-feed.csv', status: 'FAILED', recordCount: 0 }));
   });
 
@@ -126,7 +129,7 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
       const abandoned = await unfinished(2 * HOUR, 3);
       const running = await unfinished(60_000, 2);
       const ready = await db().roster.count({ where: { status: 'READY' } });
-      expect(await removeUnfinishedIngestions(db(), new Date(Date.now() - HOUR))).toEqual([abandoned]);
+      expect(await removeUnfinishedIngestions(db(), new Date(Date.now() - HOUR))).toEqual([{ id: abandoned, dataLoadId: null }]);
       expect(await left(abandoned)).toEqual([0, 0]);
       expect(await left(running)).toEqual([1, 2]);
       expect(await db().roster.count({ where: { status: 'READY' } })).toBe(ready);
@@ -134,13 +137,19 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
       expect(await left(running)).toEqual([0, 0]);
     });
 
-    it('sweeps at once when the service starts it, and stops cleanly', async () => {
+    it('sweeps at once when the service starts it, marks the data load FAILED, and stops cleanly', async () => {
       expect(popHealthSubgraph.background).toBe(sweepAbandonedIngestions);
+      const internalAuth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
+      const callService = serviceCaller({ name: 'pop-health', internalAuth, serviceUrl: (service) => graph.subgraphs[service as 'care-requests'].url });
+      const { startDataLoad } = await callService<{ startDataLoad: { id: string } }>('care-requests', 'mutation { startDataLoad(input: { kind: ROSTER_INGESTION, source: "cut.csv" }) { id } }');
       const abandoned = await unfinished(2 * HOUR, 2);
-      const stop = sweepAbandonedIngestions({ client: db(), logger: createLogger('pop-health-test', { LOG_LEVEL: 'error' }), env: {} });
-      await eventually('the abandoned ingestion is gone', async () => (await left(abandoned))[0] === 0);
+      await db().roster.update({ where: { id: abandoned }, data: { dataLoadId: startDataLoad.id } });
+      const stop = sweepAbandonedIngestions({ client: db(), logger: createLogger('pop-health-test', { LOG_LEVEL: 'error' }), env: {}, callService });
+      const load = async () => (await graph.run('admin', DataLoadsDocument, { first: 1000 })).dataLoads.edges.find((e) => e.node.id === startDataLoad.id)?.node;
+      await eventually('the abandoned ingestion is gone and its load FAILED', async () => (await left(abandoned))[0] === 0 && (await load())?.status === 'FAILED');
       await stop();
       expect(await left(abandoned)).toEqual([0, 0]);
+      expect(await load()).toMatchObject({ source: 'cut.csv', status: 'FAILED', recordCount: 0 });
     });
 
     it('refuses an ingestion swept while it ran, and keeps nothing of it', async () => {
@@ -159,7 +168,7 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
           id = await slow();
           return Boolean(id) && (await db().rosterPatient.count({ where: { rosterId: id } })) > 0;
         });
-        expect(await removeUnfinishedIngestions(db(), new Date(Date.now() + HOUR))).toContain(id);
+        expect((await removeUnfinishedIngestions(db(), new Date(Date.now() + HOUR))).map((r) => r.id)).toContain(id);
         source.push(`${rows(3000, 3000)}\n`);
       } finally {
         source.push(null); // the ingestion always ends, whatever failed above

@@ -68,9 +68,24 @@ export async function startSubgraphServer<Context extends RequestContext>(
     const id = requestId ?? randomUUID();
     return { identity, requestId: id, watermark: once(() => options.clock.compute()), clock: options.clock, callService: (service, query, variables) => callService(service, query, variables, id) };
   };
-  const callService = async <T>(service: string, query: string, variables: Record<string, unknown> | undefined, requestId: string): Promise<T> => {
-    const token = await options.internalAuth.sign({ subject: options.name, role: 'service' }, requestId);
-    const response = await fetch(options.serviceUrl(service), {
+  const callService = serviceCaller(options);
+  options.routes?.(app, authenticate);
+  app.use(
+    '/graphql',
+    express.json({ limit: '32mb' }),
+    expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
+  );
+  return serve(app, options.port, options.host, options.logger, () => apollo.stop());
+}
+
+/**
+ * Calls another Care Graph service's GraphQL API as service `name` (role `service`), under the request id
+ * given (a new one for work that no request started). Throws on any GraphQL error.
+ */
+export function serviceCaller({ name, internalAuth, serviceUrl }: Pick<SubgraphServerOptions<RequestContext>, 'name' | 'internalAuth' | 'serviceUrl'>) {
+  return async <T>(service: string, query: string, variables?: Record<string, unknown>, requestId: string = randomUUID()): Promise<T> => {
+    const token = await internalAuth.sign({ subject: name, role: 'service' }, requestId);
+    const response = await fetch(serviceUrl(service), {
       method: 'POST',
       headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: token, 'x-request-id': requestId },
       body: JSON.stringify({ query, variables }),
@@ -82,13 +97,6 @@ export async function startSubgraphServer<Context extends RequestContext>(
     }
     return body.data;
   };
-  options.routes?.(app, authenticate);
-  app.use(
-    '/graphql',
-    express.json({ limit: '32mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
-  );
-  return serve(app, options.port, options.host, options.logger, () => apollo.stop());
 }
 
 /** Logs unexpected resolver errors with the request's correlation id (never its variables). */

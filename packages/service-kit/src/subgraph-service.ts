@@ -10,7 +10,7 @@ import { serviceConfig, serviceUrlFor, type ServiceConfig } from './config';
 import type { RequestContext } from './context';
 import type { Database, DatabaseOptions } from './database';
 import { createLogger, type Logger } from './logger';
-import { startSubgraphServer } from './subgraph-server';
+import { serviceCaller, startSubgraphServer } from './subgraph-server';
 import { WatermarkClock, type SqlClient } from './watermark';
 
 type Client = { $disconnect(): Promise<void> } & SqlClient;
@@ -29,7 +29,7 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
    * Starts the service's background work once it serves (housekeeping such as sweeps); returns how to stop
    * it, which the service awaits when it stops, before its database closes.
    */
-  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv }): () => Promise<void>;
+  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv; callService: RequestContext['callService'] }): () => Promise<void>;
   /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
   close?(client: C): Promise<void>;
   /**
@@ -66,14 +66,16 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       singleConnection: database.kind === 'pglite',
     });
     await clock.start((error) => logger.warn('watermark refresh failed', { message: error.message }));
+    const internalAuth = await InternalAuth.fromEnv(env, config.dataDir);
+    const serviceUrl = (service: string) => serviceUrlFor(service, env);
     const server = await startSubgraphServer({
       name: definition.name,
       schema: await definition.buildSchema(),
-      internalAuth: await InternalAuth.fromEnv(env, config.dataDir),
+      internalAuth,
       createContext: (base) => definition.createContext(database.client, base, database),
       clock,
       routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
-      serviceUrl: (service) => serviceUrlFor(service, env),
+      serviceUrl,
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,
       host: config.host,
@@ -81,7 +83,8 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
     });
     let stopBackground: (() => Promise<void>) | undefined;
     try {
-      stopBackground = definition.background?.({ client: database.client, logger, env });
+      const callService = serviceCaller({ name: definition.name, internalAuth, serviceUrl });
+      stopBackground = definition.background?.({ client: database.client, logger, env, callService: (service, query, variables) => callService(service, query, variables) });
     } catch (error) {
       clock.stop();
       await server.close();

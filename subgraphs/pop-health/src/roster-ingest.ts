@@ -8,11 +8,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
-import { badUserInput, conflict, tsWorker, writeStamp, type Database, type Logger, type WatermarkClock } from '@care-graph/service-kit';
+import { badUserInput, conflict, tsWorker, writeStamp, type Database, type Logger, type RequestContext, type WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
 import type { Roster as RosterRowDb } from './generated/prisma/client';
 import type { RosterIndex, RosterRef } from './roster-index';
-import type { LoadReport } from './service-calls';
+import { finishDataLoad, type LoadReport } from './service-calls';
 import type { ParseSummary, RowBatch } from './roster-parser';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
@@ -96,18 +96,19 @@ async function deleteRoster(prisma: PrismaClient, rosterId: string): Promise<voi
 /**
  * Removes the ingestions started before `startedBefore` that are still INGESTING — the service stopped in
  * the middle of their file — with the members they had written, each in one transaction. A roster that
- * became READY meanwhile is left alone (the status is checked in the delete itself). Returns their ids.
+ * became READY meanwhile is left alone (the status is checked in the delete itself). Returns the removed
+ * rosters with their data loads.
  */
-export async function removeUnfinishedIngestions(prisma: PrismaClient, startedBefore: Date): Promise<string[]> {
+export async function removeUnfinishedIngestions(prisma: PrismaClient, startedBefore: Date): Promise<{ id: string; dataLoadId: string | null }[]> {
   const where = { status: 'INGESTING' as const, createdAt: { lt: startedBefore } };
-  const removed: string[] = [];
-  for (const { id } of await prisma.roster.findMany({ where, select: { id: true } })) {
+  const removed: { id: string; dataLoadId: string | null }[] = [];
+  for (const roster of await prisma.roster.findMany({ where, select: { id: true, dataLoadId: true } })) {
     const gone = await prisma.$transaction(async (tx) => {
-      const { count } = await tx.roster.deleteMany({ where: { ...where, id } });
-      if (count) await tx.rosterPatient.deleteMany({ where: { rosterId: id } });
+      const { count } = await tx.roster.deleteMany({ where: { ...where, id: roster.id } });
+      if (count) await tx.rosterPatient.deleteMany({ where: { rosterId: roster.id } });
       return count > 0;
     });
-    if (gone) removed.push(id);
+    if (gone) removed.push(roster);
   }
   return removed;
 }
@@ -126,18 +127,29 @@ export function abandonAfterMinutes(env: NodeJS.ProcessEnv = process.env): numbe
 /**
  * The pop-health service's housekeeping: at start, then every ten minutes (or the abandon time, if
  * shorter), removes ingestions left INGESTING for longer than `ROSTER_INGEST_ABANDON_MINUTES` (default 60;
- * a 100,000-row file takes seconds). Several replicas may sweep at once: each removal checks the status.
+ * a 100,000-row file takes seconds), and marks their entries in the data-load feed FAILED, so that nobody
+ * waits for them. Several replicas may sweep at once: each removal checks the status.
  */
-export function sweepAbandonedIngestions({ client, logger, env }: { client: PrismaClient; logger: Logger; env: NodeJS.ProcessEnv }): () => Promise<void> {
+export function sweepAbandonedIngestions({ client, logger, env, callService }: {
+  client: PrismaClient;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  callService: RequestContext['callService'];
+}): () => Promise<void> {
   const abandonMs = abandonAfterMinutes(env) * 60_000;
+  const sweepOnce = async () => {
+    const removed = await removeUnfinishedIngestions(client, new Date(Date.now() - abandonMs));
+    if (removed.length) logger.warn('removed abandoned roster ingestions', { rosters: removed.map((r) => r.id) });
+    for (const { id, dataLoadId } of removed) {
+      if (!dataLoadId) continue;
+      await finishDataLoad(callService, dataLoadId, 'FAILED', 0).catch((error: Error) =>
+        logger.warn('could not mark an abandoned roster ingestion FAILED in dataLoads', { roster: id, dataLoad: dataLoadId, message: error.message }),
+      );
+    }
+  };
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = () => {
-    sweeping = sweeping
-      .then(() => removeUnfinishedIngestions(client, new Date(Date.now() - abandonMs)))
-      .then(
-        (rosters) => void (rosters.length && logger.warn('removed abandoned roster ingestions', { rosters })),
-        (error: Error) => logger.warn('sweeping abandoned roster ingestions failed', { message: error.message }),
-      );
+    sweeping = sweeping.then(sweepOnce).catch((error: Error) => logger.warn('sweeping abandoned roster ingestions failed', { message: error.message }));
   };
   sweep();
   const timer = setInterval(sweep, Math.min(abandonMs, 10 * 60_000));
@@ -173,7 +185,7 @@ export async function ingestRoster(
   if (!fileName || fileName.length > 255) throw badUserInput('fileName must be 1 to 255 characters.', { field: 'fileName' });
   const load = await report?.(fileName);
   try {
-    const roster = await ingest(store, request, fileName, source);
+    const roster = await ingest(store, request, fileName, source, load?.id ?? null);
     await load?.finish('COMPLETED', roster.created ? roster.row.acceptedCount : 0);
     return roster.row;
   } catch (error) {
@@ -187,11 +199,12 @@ async function ingest(
   request: IngestRequest,
   fileName: string,
   source: Readable,
+  dataLoadId: string | null,
 ): Promise<{ row: RosterRowDb; created: boolean }> {
   const { prisma, clock, index } = store;
   const roster = await prisma.$transaction(async (tx) =>
     tx.roster.create({
-      data: { partnerId: request.partnerId, kind: request.kind, fileName, contentHash: `pending:${randomUUID()}`, status: 'INGESTING', lastUpdated: await writeStamp(tx) },
+      data: { partnerId: request.partnerId, kind: request.kind, fileName, contentHash: `pending:${randomUUID()}`, status: 'INGESTING', dataLoadId, lastUpdated: await writeStamp(tx) },
     }),
   );
   const hash = createHash('sha256');

@@ -9,7 +9,20 @@ import { createLogger, notFound, type RequestContext } from '@care-graph/service
 const logger = createLogger('pop-health');
 
 export interface LoadReport {
+  /** The data load's id, or null when it could not be recorded. */
+  readonly id: string | null;
   finish(status: 'COMPLETED' | 'FAILED', recordCount: number): Promise<void>;
+}
+
+type CallService = RequestContext['callService'];
+
+/** Marks a data load as finished (in care-requests' feed). */
+export async function finishDataLoad(callService: CallService, id: string, status: 'COMPLETED' | 'FAILED', recordCount: number): Promise<void> {
+  await callService(
+    'care-requests',
+    'mutation($id: ID!, $status: DataLoadStatus, $count: Int) { finishDataLoad(id: $id, status: $status, recordCount: $count) { id } }',
+    { id, status, count: recordCount },
+  );
 }
 
 export async function startLoadReport(ctx: Pick<RequestContext, 'callService' | 'requestId'>, source: string): Promise<LoadReport> {
@@ -25,14 +38,11 @@ export async function startLoadReport(ctx: Pick<RequestContext, 'callService' | 
     logger.warn('could not record the roster ingestion in dataLoads', { requestId: ctx.requestId, message: (error as Error).message });
   }
   return {
+    id,
     async finish(status, recordCount) {
       if (!id) return;
       try {
-        await ctx.callService(
-          'care-requests',
-          'mutation($id: ID!, $status: DataLoadStatus, $count: Int) { finishDataLoad(id: $id, status: $status, recordCount: $count) { id } }',
-          { id, status, count: recordCount },
-        );
+        await finishDataLoad(ctx.callService, id, status, recordCount);
       } catch (error) {
         logger.warn('could not finish the roster ingestion in dataLoads', { requestId: ctx.requestId, message: (error as Error).message });
       }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Roster" ADD COLUMN     "dataLoadId" TEXT;
