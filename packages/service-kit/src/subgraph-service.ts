@@ -84,7 +84,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
     let stopBackground: (() => Promise<void>) | undefined;
     try {
       const callService = serviceCaller({ name: definition.name, internalAuth, serviceUrl });
-      stopBackground = definition.background?.({ client: database.client, logger, env, callService: (service, query, variables) => callService(service, query, variables) });
+      stopBackground = definition.background?.({ client: database.client, logger, env, callService });
     } catch (error) {
       clock.stop();
       await server.close();
