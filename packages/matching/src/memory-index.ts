@@ -74,10 +74,6 @@ export class MemoryIndex {
   private seenAt = new Int32Array(1024);
   private lookups = 0;
 
-  get size(): number {
-    return this.people.length;
-  }
-
   add(person: NormalizedPerson): void {
     const index = this.people.push(person) - 1;
     if (index >= this.seenBy.length) {

@@ -159,15 +159,6 @@ const formalName = (group: number) => GROUPS[group].split(' ', 1)[0];
 const formalsByName = new Map<string, readonly string[]>();
 for (const [name, groups] of groupsByName) formalsByName.set(name, [...new Set(groups.map(formalName))]);
 
-/**
- * A stable key for blocking: the formal name of the name's first group (its own name when it has none),
- * so that "bill" and "william" land in the same block.
- */
-export function nicknameKey(name: string): string {
-  const groups = groupsByName.get(name);
-  return groups ? formalName(groups[0]) : name;
-}
-
 /** Every formal name a given name may stand for (for blocking on ambiguous nicknames such as "chris"). */
 export function nicknameKeys(name: string): readonly string[] {
   return formalsByName.get(name) ?? [name];
