@@ -1,7 +1,8 @@
 /**
  * The whole graph in one process: the three subgraphs (each on the database URL it is given, in-memory
- * PGlite by default) and the gateway in front of them, on free ports. Tests and benchmarks use it to talk
- * to the real services over HTTP exactly as clients do; `npm start` runs the same services as processes.
+ * PGlite by default) and the gateway in front of them, on free ports. Tests (of every workspace) and
+ * benchmarks use it to talk to the real services over HTTP exactly as clients do; `npm start` runs the
+ * same services as processes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -129,4 +130,17 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
     for (const cleanup of cleanups.reverse()) await cleanup();
     throw error;
   }
+}
+
+export type DatabaseKind = 'pglite' | 'postgresql';
+
+/** The database kinds a test run covers: PGlite always, PostgreSQL when TEST_POSTGRES_URL is set (CI). */
+export const DATABASE_KINDS: DatabaseKind[] = process.env.TEST_POSTGRES_URL ? ['pglite', 'postgresql'] : ['pglite'];
+
+/** The graph for a test on `kind`: in-memory PGlite, or fresh PostgreSQL databases dropped when it closes. */
+export function startGraph(kind: DatabaseKind = 'pglite'): Promise<Graph> {
+  if (kind === 'pglite') return startInProcessGraph();
+  const admin = process.env.TEST_POSTGRES_URL;
+  if (!admin) throw new Error('TEST_POSTGRES_URL is not set');
+  return startInProcessGraph({ postgres: admin });
 }

@@ -4,7 +4,7 @@
  */
 import { SignJWT, generateKeyPair } from 'jose';
 import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
-import { startGraph, type Graph } from './graph-harness';
+import { startGraph, type Graph } from '../../scripts/in-process-graph';
 
 const PARTNERS_QUERY = '{ partners { edges { node { id } } } }';
 

@@ -6,7 +6,7 @@ import {
   BackfillOverviewDocument, CareRequestDocument, CareRequestsDocument, CreatePartnerDocument, ImportCareRequestsDocument,
   PartnerAssociationsDocument, PartnersDocument, type CareRequestImportInput,
 } from '@care-graph/operations';
-import { DATABASE_KINDS, startGraph, type Graph } from './graph-harness';
+import { DATABASE_KINDS, startGraph, type Graph } from '../../scripts/in-process-graph';
 
 const record = (i: number, overrides: Partial<CareRequestImportInput> = {}): CareRequestImportInput => ({
   id: `cr-${i}`,

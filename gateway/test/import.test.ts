@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CareRequestDocument, DataLoadsDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
-import { startGraph, type Graph } from './graph-harness';
+import { startGraph, type Graph } from '../../scripts/in-process-graph';
 import { importFile } from '../src/import-cli';
 import { writeImportRecords } from '../../subgraphs/care-requests/src';
 

@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { writeStamp } from '@care-graph/service-kit';
 import { CreatePartnerDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
-import { DATABASE_KINDS, startGraph, type Graph } from './graph-harness';
+import { DATABASE_KINDS, startGraph, type Graph } from '../../scripts/in-process-graph';
 
 const PULL = `query Pull($lastUpdated: LastUpdatedFilter, $first: Int, $after: String) {
   careRequests(lastUpdated: $lastUpdated, first: $first, after: $after) {
