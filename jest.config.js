@@ -14,7 +14,7 @@ const swc = {
 
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/gateway', '<rootDir>/scripts'],
+  roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/gateway', '<rootDir>/tools', '<rootDir>/scripts'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.[tj]s$': ['@swc/jest', swc] },
   // The WASM schema engine's glue is ESM-only; let swc turn it into CommonJS like our own code.

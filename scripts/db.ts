@@ -8,21 +8,20 @@
  * The database is the one the service would open: `<SERVICE>_DATABASE_URL`, else embedded under `.data/`.
  */
 import { createMigration, migrationStatus, applyMigrations } from '@care-graph/migrate';
-import { migrationTarget, dataDir, databaseUrlFor } from '@care-graph/service-kit';
+import { SUBGRAPHS, migrationTarget, dataDir, databaseUrlFor, type SubgraphName } from '@care-graph/service-kit';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { SERVICES, type ServiceName } from './services';
 
-function parseService(value: string | undefined): ServiceName[] {
-  if (value === undefined) return [...SERVICES];
-  if ((SERVICES as readonly string[]).includes(value)) return [value as ServiceName];
-  throw new Error(`Unknown service "${value}". Use one of: ${SERVICES.join(', ')}.`);
+function parseService(value: string | undefined): SubgraphName[] {
+  if (value === undefined) return [...SUBGRAPHS];
+  if ((SUBGRAPHS as readonly string[]).includes(value)) return [value as SubgraphName];
+  throw new Error(`Unknown service "${value}". Use one of: ${SUBGRAPHS.join(', ')}.`);
 }
 
-async function withAdapter<T>(service: ServiceName, run: (f: PrismaPg | PrismaPGlite) => Promise<T>): Promise<T> {
+async function withAdapter<T>(service: SubgraphName, run: (f: PrismaPg | PrismaPGlite) => Promise<T>): Promise<T> {
   const url = databaseUrlFor(service);
   if (url && url !== 'memory://') return run(new PrismaPg({ connectionString: url }));
   const dir = path.join(dataDir(), service, 'pgdata');

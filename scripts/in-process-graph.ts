@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import { signDevToken, startSubgraph, type Identity, type Role, type RunningSubgraph } from '@care-graph/service-kit';
+import { signDevToken, startSubgraph, type Identity, type Role, type RunningSubgraph, type SubgraphName } from '@care-graph/service-kit';
 import { post, request, type ClientOptions } from '@care-graph/operations';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { careRequestsSubgraph } from '../subgraphs/care-requests/src';
@@ -48,15 +48,18 @@ export async function freshPostgresDatabase(admin: string, prefix: string): Prom
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
+/** Each subgraph's Prisma client, so that a test reaches a subgraph's database with its own types. */
+interface SubgraphClients {
+  'care-requests': CareRequestsPrisma;
+  'pop-health': PopHealthPrisma;
+  partners: PartnersPrisma;
+}
+
 export interface Graph {
   url: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  subgraphs: {
-    'care-requests': RunningSubgraph<CareRequestsPrisma>;
-    'pop-health': RunningSubgraph<PopHealthPrisma>;
-    partners: RunningSubgraph<PartnersPrisma>;
-  };
+  subgraphs: { [name in SubgraphName]: RunningSubgraph<SubgraphClients[name]> };
   token(role: Role, partnerId?: string): Promise<string>;
   as(role: Role, partnerId?: string): Promise<ClientOptions>;
   /** Runs a typed operation as `role`; throws on any GraphQL error. */

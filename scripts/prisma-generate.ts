@@ -6,13 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { SERVICES } from './services';
+import { SUBGRAPHS } from '@care-graph/service-kit';
 
 const root = path.join(__dirname, '..');
 const prisma = require.resolve('prisma/build/index.js', { paths: [root] });
 const only = process.argv[2];
 
-for (const service of SERVICES.filter((s) => !only || s === only)) {
+for (const service of SUBGRAPHS.filter((s) => !only || s === only)) {
   const schema = path.join(root, 'prisma', service, 'schema.prisma');
   execFileSync(process.execPath, [prisma, 'generate', '--schema', schema], {
     cwd: root,

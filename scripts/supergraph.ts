@@ -7,28 +7,27 @@ import path from 'node:path';
 import { parse, type GraphQLSchema } from 'graphql';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { composeServices } from '@apollo/composition';
-import { DEFAULT_PORTS } from '@care-graph/service-kit';
+import { DEFAULT_PORTS, SUBGRAPHS, type SubgraphName } from '@care-graph/service-kit';
 import { buildCareRequestsSchema } from '../subgraphs/care-requests/src';
 import { buildPopHealthSchema } from '../subgraphs/pop-health/src';
 import { buildPartnersSchema } from '../subgraphs/partners/src';
-import { SERVICES, type ServiceName } from './services';
 
 export const SCHEMA_DIR = path.join(__dirname, '..', 'schema');
 
-const BUILDERS: Record<ServiceName, () => Promise<GraphQLSchema>> = {
+const BUILDERS: Record<SubgraphName, () => Promise<GraphQLSchema>> = {
   'care-requests': buildCareRequestsSchema,
   'pop-health': buildPopHealthSchema,
   partners: buildPartnersSchema,
 };
 
 export interface Composition {
-  subgraphs: { name: ServiceName; sdl: string }[];
+  subgraphs: { name: SubgraphName; sdl: string }[];
   supergraphSdl: string;
 }
 
 export async function composeSupergraph(): Promise<Composition> {
   const subgraphs = [];
-  for (const name of SERVICES) subgraphs.push({ name, sdl: `${printSubgraphSchema(await BUILDERS[name]())}\n` });
+  for (const name of SUBGRAPHS) subgraphs.push({ name, sdl: `${printSubgraphSchema(await BUILDERS[name]())}\n` });
   const result = composeServices(
     subgraphs.map(({ name, sdl }) => ({ name, url: `http://localhost:${DEFAULT_PORTS[name]}/graphql`, typeDefs: parse(sdl) })),
   );

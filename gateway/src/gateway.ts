@@ -1,28 +1,27 @@
 /**
- * The public entry: Apollo Server over @apollo/gateway on one port.
+ * The public entry: Apollo Server over @apollo/gateway on one port. This file only wires the parts.
  *
  * The request path stays plain; each cross-cutting concern is a seam of its own: authentication in the
- * context function (`auth.ts`), the signed identity on every subgraph call (`subgraph-client.ts`) and
- * error masking as a server plugin (`error-masking.ts`).
+ * context function (`auth.ts`), the request id (`plugins/request-id.ts`), the signed identity on every
+ * subgraph call (`subgraph-client.ts`), error masking (`plugins/error-masking.ts`) and Apollo's reporting
+ * turned off (`plugins/telemetry.ts`). Routes other than `/graphql` live in `routes/`.
  */
-// Apollo's anonymous usage telemetry leaves the machine with schema details: off unless an operator opts in.
-process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
-
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
-  InternalAuth, createLogger, createTokenVerifier, express, healthRoutes, repoRoot, serve, type Logger, type RunningServer,
+  InternalAuth, createLogger, createTokenVerifier, express, repoRoot, serve, type Logger, type RunningServer,
 } from '@care-graph/service-kit';
 import { authenticate, type GatewayContext } from './auth';
-import { errorMasking } from './error-masking';
+import { errorMasking } from './plugins/error-masking';
+import { requestIdOf } from './plugins/request-id';
+import { telemetryDisabled } from './plugins/telemetry';
+import { gatewayHealthRoutes } from './routes/health';
+import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
-import { rosterUploadRoute } from './roster-upload';
 
 export interface GatewayOptions {
   port: number;
@@ -38,6 +37,7 @@ export interface GatewayOptions {
 
 export type RunningGateway = RunningServer;
 
+/** Starts the gateway on `options.port` (0: a free port); it serves once the returned promise resolves. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger('gateway', env);
@@ -46,6 +46,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const verifier = await createTokenVerifier(env, options.dataDir);
   const subgraphUrls = new Map<string, string>();
 
+  const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
@@ -57,41 +58,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginUsageReportingDisabled(),
-      ApolloServerPluginSchemaReportingDisabled(),
-      errorMasking(logger),
-    ],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ...telemetryPlugins, errorMasking(logger)],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
-  healthRoutes(app, 'gateway', () => [
-    ...[...subgraphUrls].map(([name, url]) => ({
-      name,
-      async check() {
-        const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) });
-        if (!response.ok) throw new Error(`${name} /readyz answered ${response.status}`);
-      },
-    })),
-    {
-      name: 'supergraph',
-      async check() {
-        if (subgraphUrls.size === 0) throw new Error('supergraph not loaded');
-      },
-    },
-  ]);
+  gatewayHealthRoutes(app, subgraphUrls);
   rosterUploadRoute(app, { verifier, internalAuth, popHealthUrl: () => subgraphUrls.get('pop-health') });
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 100) : randomUUID();
-        return { identity: await authenticate(verifier, req.headers.authorization), requestId };
-      },
+      context: async ({ req }) => ({ identity: await authenticate(verifier, req.headers.authorization), requestId: requestIdOf(req.headers) }),
     }),
   );
   return serve(app, options.port, options.host, logger, () => apollo.stop());

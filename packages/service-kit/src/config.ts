@@ -14,6 +14,10 @@ export function databaseUrlFor(service: string, env: NodeJS.ProcessEnv = process
   return env[`${envPrefix(service)}_DATABASE_URL`] || undefined;
 }
 
+/** The subgraph services, in the order `npm start` starts them: the one list every tool and test derives from. */
+export const SUBGRAPHS = ['care-requests', 'pop-health', 'partners'] as const;
+export type SubgraphName = (typeof SUBGRAPHS)[number];
+
 export const DEFAULT_PORTS: Record<string, number> = {
   gateway: 4000,
   'care-requests': 4001,

@@ -1,13 +1,10 @@
 /**
- * Importing care requests: the `lastUpdated` rule, re-imports, and the CLI's line-by-line rejections.
+ * Importing care requests (`importCareRequests`): the `lastUpdated` rule, re-imports, per-record rejection,
+ * all-or-nothing batches and the batch limit.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CareRequestDocument, DataLoadsDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
-import { startGraph, type Graph } from '../../scripts/in-process-graph';
-import { importFile } from '../src/import-cli';
-import { writeImportRecords } from '../../subgraphs/care-requests/src';
+import { CareRequestDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
+import { startGraph, type Graph } from '../../../scripts/in-process-graph';
+import { writeImportRecords } from '../src';
 
 const patient = { id: 'pt-9', givenName: 'Ann', middleName: null, familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F' as const, ssn: '123456789', memberId: 'M1' };
 
@@ -61,39 +58,6 @@ describe('importing care requests', () => {
     expect(importCareRequests.rejected).toEqual([{ index: 1, id: 'bad-ssn', reasons: [expect.stringContaining('patient.ssn must be 9 digits')] }]);
     // Nothing of the rejected record is written, not even its patient.
     expect(await graph.subgraphs['care-requests'].database.client.patient.findUnique({ where: { id: 'pt-bad' } })).toBeNull();
-  });
-
-  it('imports an NDJSON file with the CLI, reporting bad lines by number and importing the good ones', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'import-'));
-    const file = path.join(dir, 'records.ndjson');
-    const good = (i: number) => JSON.stringify({ id: `file-${i}`, createdAt: '2026-04-01T00:00:00Z', status: 'COMPLETED', patient: { ...patient, id: `pt-file-${i}` } });
-    const lines = [
-      good(1),
-      '{"id":"file-bad-date","createdAt":"2026-02-30T00:00:00Z","status":"COMPLETED","patient":' + JSON.stringify(patient) + '}',
-      '',
-      good(2),
-      'not json at all',
-      JSON.stringify({ id: 'file-bad-sex', createdAt: '2026-04-01T00:00:00Z', status: 'COMPLETED', patient: { ...patient, sex: 'X' } }),
-      ...Array.from({ length: 7 }, (_, i) => good(i + 3)),
-    ];
-    await writeFile(file, `${lines.join('\n')}\n`);
-    const progress: number[] = [];
-    const token = await graph.token('admin');
-    const summary = await importFile(file, { url: graph.url, token, batchSize: 3, onProgress: (s) => progress.push(s.created) });
-    expect(summary.created).toBe(9);
-    expect(summary.rejected).toEqual([
-      { line: 2, id: 'file-bad-date', reasons: [expect.stringContaining('createdAt "2026-02-30T00:00:00Z"')] },
-      { line: 5, reasons: [expect.stringContaining('not valid JSON')] },
-      { line: 6, id: 'file-bad-sex', reasons: [expect.stringContaining('patient.sex "X"')] },
-    ]);
-    expect(progress.length).toBeGreaterThanOrEqual(3); // batches of 3 → progress after each
-    // The file is one data load, listed once finished.
-    const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 1000 });
-    expect(dataLoads.edges.map((e) => e.node)).toContainEqual(
-      expect.objectContaining({ id: summary.loadId, kind: 'CARE_REQUEST_IMPORT', status: 'COMPLETED', source: 'records.ndjson', recordCount: 9 }),
-    );
-    for (const i of [1, 2, 9]) expect((await graph.run('admin', CareRequestDocument, { id: `file-${i}` })).careRequest).not.toBeNull();
-    expect((await graph.run('admin', CareRequestDocument, { id: 'file-bad-date' })).careRequest).toBeNull();
   });
 
   it('writes a batch whole or not at all', async () => {

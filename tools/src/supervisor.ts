@@ -5,10 +5,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DEFAULT_PORTS, SERVICE_NODE_FLAGS, dataDir, devSigningKey, envPrefix, internalSecret, repoRoot } from '@care-graph/service-kit';
+import { DEFAULT_PORTS, SERVICE_NODE_FLAGS, SUBGRAPHS, dataDir, devSigningKey, envPrefix, internalSecret, repoRoot } from '@care-graph/service-kit';
+import { UsageError, runCommand } from './cli';
 
-const SUBGRAPHS = ['care-requests', 'pop-health', 'partners'] as const;
 const STARTUP_DEADLINE_MS = 180_000;
+
+const USAGE = `usage: npm start
+
+Starts the whole graph on embedded defaults, one process per service: ${SUBGRAPHS.join(', ')} and the gateway.
+Databases (PGlite) and dev keys live in DATA_DIR (default .data); the first start seeds demo data.
+Ctrl-C stops everything.
+
+Environment: HOST (default 127.0.0.1), ${['gateway', ...SUBGRAPHS].map((name) => `${envPrefix(name)}_PORT (${DEFAULT_PORTS[name]})`).join(', ')}.`;
 
 interface Child {
   name: string;
@@ -47,7 +55,8 @@ function portOf(name: string): number {
   return Number(process.env[`${envPrefix(name)}_PORT`] ?? DEFAULT_PORTS[name]);
 }
 
-async function main() {
+async function main(args: string[]) {
+  if (args.length > 0) throw new UsageError(`npm start takes no arguments; got "${args.join(' ')}".`);
   const directory = dataDir();
   const host = process.env.HOST ?? '127.0.0.1';
   // Create the dev keys before any service starts, so that every service reads the same ones.
@@ -110,7 +119,4 @@ Press Ctrl-C to stop.
 `);
 }
 
-main().catch((error: Error) => {
-  console.error(`Care Graph failed to start: ${error.message}`);
-  process.exit(1);
-});
+runCommand({ usage: USAGE, run: main, describeError: (error) => `Care Graph failed to start: ${error.message}` });

@@ -38,7 +38,7 @@ describe('npm start (embedded supervisor)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'care-graph-start-'));
     for (const name of ['GATEWAY', 'CARE_REQUESTS', 'POP_HEALTH', 'PARTNERS']) ports[name] = await freePort();
-    supervisor = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'run-ts.js'), 'gateway/src/supervisor.ts'], {
+    supervisor = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'run-ts.js'), 'tools/src/supervisor.ts'], {
       cwd: repoRoot,
       env: {
         ...process.env,

@@ -1,0 +1,33 @@
+/**
+ * `npm run token -- admin` | `-- partner <partnerId>` | `-- service`: prints a bearer token signed with the
+ * embedded dev key (valid 12 hours). Production tokens come from the identity provider instead.
+ */
+import { ROLES, dataDir, signDevToken, type Role } from '@care-graph/service-kit';
+import { UsageError, runCommand } from './cli';
+
+const USAGE = `usage: npm run -s token -- <${ROLES.join('|')}> [partnerId]
+
+Prints a bearer token signed with the embedded dev key in DATA_DIR (default .data), valid 12 hours.
+Partner tokens need the partner's id. Production tokens come from your identity provider.`;
+
+runCommand({
+  usage: USAGE,
+  failureExitCode: 2,
+  async run(args) {
+    const [role, partnerId] = args;
+    if (!role) throw new UsageError('Name the role of the token.');
+    if (!ROLES.includes(role as Role)) throw new UsageError(`Unknown role "${role}".`);
+    if (role === 'partner' && !partnerId) throw new UsageError('A partner token needs the partner id: npm run token -- partner <partnerId>');
+    const extra = args.slice(role === 'partner' ? 2 : 1);
+    if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}".`);
+    if (process.env.AUTH_JWKS_URL) {
+      console.error('note: AUTH_JWKS_URL is set, so the gateway will not accept dev tokens; get a token from your identity provider.');
+    }
+    const token = await signDevToken(dataDir(), {
+      subject: role === 'partner' ? `partner:${partnerId}` : `dev-${role}`,
+      role: role as Role,
+      ...(role === 'partner' ? { partnerId } : {}),
+    });
+    process.stdout.write(`${token}\n`);
+  },
+});
