@@ -34,9 +34,9 @@ describe('parseImportRecord', () => {
   });
 
   it('removes dashes from SSNs and treats an empty one as missing', () => {
-    const dashed = parseImportRecord({ ...valid(), patient: { ...valid().patient, ssn: '123-45-6789' } }, now);
+    const dashed = parseImportRecord({ ...valid(), patient: { ...valid().patient, ssn: '123-45-6780' } }, now);
     const empty = parseImportRecord({ ...valid(), patient: { ...valid().patient, ssn: '' } }, now);
-    expect(dashed.ok && dashed.record.patient.ssn).toBe('123456789');
+    expect(dashed.ok && dashed.record.patient.ssn).toBe('123456780');
     expect(empty.ok && empty.record.patient.ssn).toBeNull();
   });
 

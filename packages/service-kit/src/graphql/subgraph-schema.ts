@@ -9,18 +9,27 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import gql from 'graphql-tag';
 import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
-import { roleAuthChecker, type RequestContext } from './context';
+import { roleAuthChecker } from '../auth/roles';
+import type { RequestContext } from './request-context';
 import { DateTimeScalar } from './scalars';
 import { metaOf } from './resource-types';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
-export type ReferenceResolvers = Record<string, (reference: { id: string }, context: RequestContext) => unknown>;
+/** Each entity's `__resolveReference`, by type name, receiving the subgraph's own context type. */
+export type ReferenceResolvers<Context extends RequestContext = RequestContext> = Record<
+  string,
+  (reference: { id: string }, context: Context) => unknown
+>;
 
-export async function buildFederatedSchema(
+/**
+ * The subgraph schema of `options.resolvers`: role checks by `roleAuthChecker`, `meta` resolved for every
+ * resource, and `referenceResolvers` as the entities' `__resolveReference` (typed by the subgraph's context).
+ */
+export async function buildFederatedSchema<Context extends RequestContext = RequestContext>(
   options: Omit<BuildSchemaOptions, 'skipCheck'>,
-  referenceResolvers: ReferenceResolvers = {},
+  referenceResolvers: ReferenceResolvers<Context> = {},
 ): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     authChecker: roleAuthChecker,

@@ -6,12 +6,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from './logger';
+import { httpStatusOf } from '../graphql/errors';
 
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
 }
 
+/** `GET /healthz` (the process answers) and `GET /readyz` (every check passes: 200, else 503 with the failures). */
 export function healthRoutes(app: Express, service: string, checks: () => ReadinessCheck[]): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service });
@@ -39,6 +41,7 @@ export interface Listening {
   url: string;
 }
 
+/** Starts an HTTP server for `app` on `host:port` (0: a free port); EADDRINUSE becomes a sentence naming PORT. */
 export async function listen(app: Express, port: number, host: string): Promise<Listening> {
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -75,6 +78,7 @@ export async function serve(app: Express, port: number, host: string, logger: Lo
   };
 }
 
+/** Stops `server`: no new connections, open ones closed, resolved when it has stopped. */
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -86,8 +90,7 @@ export { express };
 
 /** Answers an HTTP (non-GraphQL) route's error as JSON with the error's code and a matching status. */
 export function sendError(res: import('express').Response, error: unknown): void {
-  const code = (error as { extensions?: { code?: string } }).extensions?.code;
-  const status = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 }[code ?? ''] ?? 500;
-  const message = status === 500 ? 'Internal server error.' : (error as Error).message;
-  res.status(status).json({ error: { code: code ?? 'INTERNAL_SERVER_ERROR', message } });
+  const status = httpStatusOf(error);
+  const code = (error as { extensions?: { code?: string } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR';
+  res.status(status).json({ error: { code, message: status === 500 ? 'Internal server error.' : (error as Error).message } });
 }

@@ -11,12 +11,13 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
-import { IDENTITY_HEADER, type InternalAuth } from './auth';
-import type { RequestContext } from './context';
+import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
+import type { RequestContext } from '../graphql/request-context';
 import type { Express, Request } from 'express';
 import { express, healthRoutes, serve, type ReadinessCheck, type RunningServer } from './http-server';
 import type { Logger } from './logger';
-import type { WatermarkClock } from './watermark';
+import type { WatermarkClock } from '../database/watermark';
+import type { ServiceClient } from './service-client';
 
 /** Memoises an async computation for the life of one request. */
 function once<T>(compute: () => Promise<T>): () => Promise<T> {
@@ -32,8 +33,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   createContext(base: RequestContext): Context;
   clock: WatermarkClock;
   readiness: ReadinessCheck[];
-  /** This service's name (the subject of its calls to other services) and how to find the others. */
-  serviceUrl: (service: string) => string;
+  /** This service's client for calls to the other services (bound to each request's id). */
+  services: ServiceClient;
   /** Extra HTTP routes (e.g. streamed uploads), mounted before /graphql; `authenticate` checks the internal identity. */
   routes?: (app: Express, authenticate: (req: Request) => Promise<RequestContext>) => void;
   port: number;
@@ -41,6 +42,7 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   logger: Logger;
 }
 
+/** Starts Apollo Server for `schema` behind the internal identity check, with health routes, on `port`. */
 export async function startSubgraphServer<Context extends RequestContext>(
   options: SubgraphServerOptions<Context>,
 ): Promise<RunningServer> {
@@ -48,7 +50,8 @@ export async function startSubgraphServer<Context extends RequestContext>(
     schema: options.schema,
     // Subgraphs sit behind the gateway: no landing page, no stack traces, and no inline traces (they
     // only feed Apollo's usage reporting, which Care Graph keeps off). No cache-control hints either: no
-    // cache reads them, and computing them wraps every field resolver (~1 µs a field on large answers).
+    // cache reads them, and computing them wraps every field resolver (cost: bench/RESULTS.md, "Figures behind
+    // design decisions").
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
@@ -66,9 +69,8 @@ export async function startSubgraphServer<Context extends RequestContext>(
     const header = req.headers[IDENTITY_HEADER];
     const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
     const id = requestId ?? randomUUID();
-    return { identity, requestId: id, watermark: once(() => options.clock.compute()), clock: options.clock, callService: (service, query, variables) => callService(service, query, variables, id) };
+    return { identity, requestId: id, watermark: once(() => options.clock.compute()), clock: options.clock, callService: options.services.forRequest(id) };
   };
-  const callService = serviceCaller(options);
   options.routes?.(app, authenticate);
   app.use(
     '/graphql',
@@ -76,27 +78,6 @@ export async function startSubgraphServer<Context extends RequestContext>(
     expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
   );
   return serve(app, options.port, options.host, options.logger, () => apollo.stop());
-}
-
-/**
- * Calls another Care Graph service's GraphQL API as service `name` (role `service`), under the request id
- * given (a new one for work that no request started). Throws on any GraphQL error.
- */
-export function serviceCaller({ name, internalAuth, serviceUrl }: Pick<SubgraphServerOptions<RequestContext>, 'name' | 'internalAuth' | 'serviceUrl'>) {
-  return async <T>(service: string, query: string, variables?: Record<string, unknown>, requestId: string = randomUUID()): Promise<T> => {
-    const token = await internalAuth.sign({ subject: name, role: 'service' }, requestId);
-    const response = await fetch(serviceUrl(service), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: token, 'x-request-id': requestId },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-    if (body.errors?.length || !body.data) {
-      throw new Error(`${service} answered ${response.status}: ${body.errors?.map((e) => e.message).join('; ') ?? 'no data'}`);
-    }
-    return body.data;
-  };
 }
 
 /** Logs unexpected resolver errors with the request's correlation id (never its variables). */

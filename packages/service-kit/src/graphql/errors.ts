@@ -6,17 +6,31 @@ import { GraphQLError } from 'graphql';
 
 export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
 
-const HTTP_STATUS: Record<ErrorCode, number | undefined> = {
-  BAD_USER_INPUT: undefined,
+/** The HTTP status of each code, as a plain HTTP route answers it (`sendError`). */
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
   UNAUTHENTICATED: 401,
-  FORBIDDEN: undefined,
-  NOT_FOUND: undefined,
-  CONFLICT: undefined,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
 };
 
+/**
+ * A GraphQL response carries the status only for UNAUTHENTICATED (the whole request is refused); every other
+ * error is part of a 200 answer, next to whatever data the rest of the operation produced.
+ */
+const SETS_GRAPHQL_STATUS: ReadonlySet<ErrorCode> = new Set(['UNAUTHENTICATED']);
+
+/** The HTTP status for an error: its code's status, 500 for anything without one of our codes. */
+export function httpStatusOf(error: unknown): number {
+  const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  return typeof code === 'string' && code in HTTP_STATUS ? HTTP_STATUS[code as ErrorCode] : 500;
+}
+
+/** An error with `code` and a sentence the user can act on; `details` go to `extensions` (e.g. `argument`). */
 export function userError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
-  const status = HTTP_STATUS[code];
-  return new GraphQLError(message, { extensions: { code, ...details, ...(status ? { http: { status } } : {}) } });
+  const http = SETS_GRAPHQL_STATUS.has(code) ? { http: { status: HTTP_STATUS[code] } } : {};
+  return new GraphQLError(message, { extensions: { code, ...details, ...http } });
 }
 
 export const badUserInput = (message: string, details?: Record<string, unknown>) => userError('BAD_USER_INPUT', message, details);

@@ -13,7 +13,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import { applyMigrations } from '@care-graph/migrate';
-import { repoRoot } from './paths';
+import { repoRoot } from '../server/paths';
 
 export interface DatabaseOptions {
   /** Service name: selects `prisma/<service>/` and the embedded folder `.data/<service>/`. */
@@ -40,8 +40,9 @@ export interface Database<Client> {
   uncounted<T>(work: () => Promise<T>): Promise<T>;
   /**
    * Runs `work` in one transaction straight on the driver (the PGlite instance, or a small pg pool of its
-   * own), bypassing Prisma's query path. For measured bulk writes only: on 5,000-row roster batches, Prisma's
-   * raw-statement path added ~10 µs a row to PGlite's ~40 (2026-11-23). Everything else goes through `client`.
+   * own), bypassing Prisma's query path. For measured bulk writes only (roster batches: Prisma's raw-statement
+   * path costs measurably more a row; bench/RESULTS.md, "Figures behind design decisions"). Everything else
+   * goes through `client`.
    */
   directTransaction<T>(work: (query: DirectQuery) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -22,10 +22,7 @@
  * transactions hold the watermark back for as long as they run: keep write transactions short.
  */
 
-/** The subset of a Prisma client (or transaction client) this module needs. */
-export interface SqlClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-}
+import { sqlIdentifier, type SqlClient } from './sql';
 
 const MS = 1;
 
@@ -106,11 +103,11 @@ export class WatermarkClock {
     if (current === undefined || stamp.getTime() > current) this.highWater.set(table, stamp.getTime());
   }
 
+  /** Recomputes the watermark and every table's high-water mark. */
   async refresh(): Promise<void> {
     await this.compute();
     for (const table of this.tables) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`unsafe table name ${table}`);
-      const [{ max }] = await this.client.$queryRawUnsafe<{ max: Date | null }[]>(`SELECT max("lastUpdated") AS max FROM "${table}"`);
+      const [{ max }] = await this.client.$queryRawUnsafe<{ max: Date | null }[]>(`SELECT max("lastUpdated") AS max FROM ${sqlIdentifier(table)}`);
       if (max) this.noteWrite(table, new Date(max));
       else if (!this.highWater.has(table)) this.highWater.set(table, -Infinity);
     }
@@ -124,12 +121,8 @@ export class WatermarkClock {
     this.timer.unref();
   }
 
+  /** Stops the background refresh. */
   stop(): void {
     clearInterval(this.timer);
   }
-}
-
-/** Prisma `where` fragment: rows visible at the watermark (legacy rows without `lastUpdated` included). */
-export function visibleAt(transactionTime: Date): object {
-  return { OR: [{ lastUpdated: null }, { lastUpdated: { lte: transactionTime } }] };
 }

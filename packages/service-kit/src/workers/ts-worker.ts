@@ -8,10 +8,10 @@ export function tsWorker(modulePath: string, options: Omit<WorkerOptions, 'worke
 
 /**
  * Node flags every service process starts with (the `start` scripts and `npm start` pass them; pass them
- * yourself when starting a service otherwise). A GraphQL request allocates a lot that dies with it: ~17 KB a
- * patient in a `matchPatients` batch (parsed JSON, graphql-js's coerced inputs, results). With V8's default
- * young generation that meant a collection every ~30 ms, copying the batches in flight each time: ~15% of
- * the service's thread. 64 MB semi-spaces cut the collections four-fold (bench/RESULTS.md); the memory is
- * only taken while the allocation rate calls for it.
+ * yourself when starting a service otherwise). A GraphQL request allocates a lot that dies with it (parsed
+ * JSON, graphql-js's coerced inputs, results), and with V8's default young generation the collections that
+ * copy the batches in flight took a large share of the service's thread. Larger semi-spaces cut them
+ * (figures: bench/RESULTS.md, "Figures behind design decisions"); the memory is only taken while the
+ * allocation rate calls for it.
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'] as const;

@@ -6,11 +6,11 @@
 import { ArgsType, Field, InputType, Int } from 'type-graphql';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { compileLastUpdated, lowerBound, PartialDateTimeError, type LastUpdatedCondition } from '@care-graph/since';
-import { badUserInput } from './errors';
-import { afterCursor, keysetPage, pageSize, type Cursor } from './pagination';
-import type { ConnectionShape } from './resource-types';
-import type { RequestContext } from './context';
-import { visibleAt } from './watermark';
+import { badUserInput } from '../graphql/errors';
+import type { ConnectionShape } from '../graphql/resource-types';
+import type { RequestContext } from '../graphql/request-context';
+import { keysetPage, pageSize, type Cursor } from './cursor';
+import type { SincePageQuery } from './keyset-sql';
 
 /**
  * Passed through as a string: malformed values are reported by the resolver as BAD_USER_INPUT with a
@@ -50,49 +50,16 @@ export function lastUpdatedCondition(filter: LastUpdatedFilter | null | undefine
   }
 }
 
-/** Prisma `where` fragment for a compiled condition. */
-export function lastUpdatedWhere(condition: LastUpdatedCondition): object {
-  if (!condition.bounded) return {};
-  return {
-    OR: condition.intervals.map(({ from, to }) => ({
-      lastUpdated: {
-        not: null,
-        ...(Number.isFinite(from) ? { gte: new Date(from) } : {}),
-        ...(Number.isFinite(to) ? { lt: new Date(to) } : {}),
-      },
-    })),
-  };
-}
-
-/** SQL fragment (on alias `t`) for a compiled condition; parameters are appended to `values`. */
-export function lastUpdatedSql(condition: LastUpdatedCondition, values: unknown[]): string {
-  if (!condition.bounded) return 'TRUE';
-  const parts = condition.intervals.map(({ from, to }) => {
-    const terms = ['t."lastUpdated" IS NOT NULL'];
-    if (Number.isFinite(from)) terms.push(`t."lastUpdated" >= $${values.push(new Date(from).toISOString())}::timestamptz`);
-    if (Number.isFinite(to)) terms.push(`t."lastUpdated" < $${values.push(new Date(to).toISOString())}::timestamptz`);
-    return `(${terms.join(' AND ')})`;
-  });
-  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
-}
-
+/** What a client asks of a list: its `(lastUpdated, first, after)` arguments. */
 export interface SincePageRequest {
   lastUpdated?: LastUpdatedFilter | null;
   first?: number | null;
   after?: string | null;
 }
 
-export interface SincePageQuery {
-  /** Prisma `where` with the watermark, the filter and the cursor (AND it with the list's own scope). */
-  where: object;
-  condition: LastUpdatedCondition;
-  transactionTime: Date;
-  take: number;
-  after: string | null;
-}
-
 /**
- * Runs one page of a `lastUpdated`-filtered list of `table`.
+ * Runs one page of a `lastUpdated`-filtered list of `table`: `fetch` loads the rows of the query it is given
+ * (with `pageSql` or `groupedPageLoaders`), and the answer is that page as a connection of those rows.
  *
  * Empty-pull fast path: when every instant the filter admits is newer than the table's newest committed
  * `lastUpdated` (as far as this process knows), the page is answered empty without a query, and its
@@ -120,12 +87,7 @@ export async function sincePage<Row extends Cursor>(
   if (condition.intervals.length === 0) {
     return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, transactionTime };
   }
-  // With a bound, legacy rows are out anyway: a plain range keeps the (lastUpdated, id) index scan simple.
-  const visible = condition.bounded ? { lastUpdated: { lte: transactionTime } } : visibleAt(transactionTime);
-  const where = { AND: [visible, lastUpdatedWhere(condition), afterCursor(request.after)] };
-  return keysetPage({ first: size }, transactionTime, (take) =>
-    fetch({ where, condition, transactionTime, take, after: request.after ?? null }),
-  );
+  return keysetPage({ first: size }, transactionTime, (take) => fetch({ condition, transactionTime, take, after: request.after ?? null }));
 }
 
 /** The arguments every list takes: `(lastUpdated, first, after)`. */

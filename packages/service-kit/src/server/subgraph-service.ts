@@ -5,13 +5,15 @@
  */
 import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { InternalAuth } from './auth';
+import { InternalAuth } from '../auth/tokens';
 import { serviceConfig, serviceUrlFor, type ServiceConfig } from './config';
-import type { RequestContext } from './context';
-import type { Database, DatabaseOptions } from './database';
+import type { RequestContext } from '../graphql/request-context';
+import type { Database, DatabaseOptions } from '../database/open-database';
 import { createLogger, type Logger } from './logger';
-import { serviceCaller, startSubgraphServer } from './subgraph-server';
-import { WatermarkClock, type SqlClient } from './watermark';
+import { startSubgraphServer } from './subgraph-server';
+import { serviceClient, type CallService } from './service-client';
+import { WatermarkClock } from '../database/watermark';
+import type { SqlClient } from '../database/sql';
 
 type Client = { $disconnect(): Promise<void> } & SqlClient;
 
@@ -29,7 +31,7 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
    * Starts the service's background work once it serves (housekeeping such as sweeps); returns how to stop
    * it, which the service awaits when it stops, before its database closes.
    */
-  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv; callService: RequestContext['callService'] }): () => Promise<void>;
+  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv; callService: CallService }): () => Promise<void>;
   /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
   close?(client: C): Promise<void>;
   /**
@@ -48,6 +50,7 @@ export interface RunningSubgraph<C> {
   close(): Promise<void>;
 }
 
+/** Opens (and migrates) the database, seeds it if asked, and serves the subgraph; `close` undoes it all. */
 export async function startSubgraph<C extends Client, Context extends RequestContext>(
   definition: SubgraphDefinition<C, Context>,
   config: ServiceConfig = serviceConfig(definition.name),
@@ -67,7 +70,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
     });
     await clock.start((error) => logger.warn('watermark refresh failed', { message: error.message }));
     const internalAuth = await InternalAuth.fromEnv(env, config.dataDir);
-    const serviceUrl = (service: string) => serviceUrlFor(service, env);
+    const services = serviceClient({ name: definition.name, internalAuth, serviceUrl: (service) => serviceUrlFor(service, env) });
     const server = await startSubgraphServer({
       name: definition.name,
       schema: await definition.buildSchema(),
@@ -75,7 +78,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       createContext: (base) => definition.createContext(database.client, base, database),
       clock,
       routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
-      serviceUrl,
+      services,
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,
       host: config.host,
@@ -83,8 +86,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
     });
     let stopBackground: (() => Promise<void>) | undefined;
     try {
-      const callService = serviceCaller({ name: definition.name, internalAuth, serviceUrl });
-      stopBackground = definition.background?.({ client: database.client, logger, env, callService });
+      stopBackground = definition.background?.({ client: database.client, logger, env, callService: services.call });
     } catch (error) {
       clock.stop();
       await server.close();

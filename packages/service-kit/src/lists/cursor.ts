@@ -5,18 +5,20 @@
  * last row seen. Rows sharing a timestamp are told apart by `id`, so a page boundary inside a run of equal
  * timestamps neither skips nor repeats a row, and rows written after a page was read land after the cursor.
  */
-import { badUserInput } from './errors';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ConnectionShape } from './resource-types';
+import { badUserInput } from '../graphql/errors';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ConnectionShape } from '../graphql/resource-types';
 
 export interface Cursor {
   lastUpdated: Date | null;
   id: string;
 }
 
+/** The opaque cursor of a row: its `(lastUpdated, id)` pair, base64url JSON. */
 export function encodeCursor(row: Cursor): string {
   return Buffer.from(JSON.stringify([row.lastUpdated ? row.lastUpdated.toISOString() : null, row.id])).toString('base64url');
 }
 
+/** The `(lastUpdated, id)` pair of a cursor `encodeCursor` made; BAD_USER_INPUT (argument `after`) for anything else. */
 export function decodeCursor(cursor: string): Cursor {
   try {
     const [lastUpdated, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string | null, string];
@@ -40,26 +42,9 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
-/** The Prisma `where` fragment for rows after a cursor, in `(lastUpdated NULLS LAST, id)` order. */
-export function afterCursor(after: string | null | undefined): object {
-  if (!after) return {};
-  const cursor = decodeCursor(after);
-  if (cursor.lastUpdated === null) return { lastUpdated: null, id: { gt: cursor.id } };
-  return {
-    OR: [
-      { lastUpdated: { gt: cursor.lastUpdated } },
-      { lastUpdated: cursor.lastUpdated, id: { gt: cursor.id } },
-      { lastUpdated: null },
-    ],
-  };
-}
-
-/** The Prisma `orderBy` matching the cursor (and the `(lastUpdated, id)` indexes). */
-export const KEYSET_ORDER = [{ lastUpdated: { sort: 'asc', nulls: 'last' } }, { id: 'asc' }] as const;
-
 /**
- * Runs one page: `fetch(take)` must apply `afterCursor` and `KEYSET_ORDER` (or load the same rows
- * another way, e.g. `groupedPageLoaders`); one extra row is read to know whether another page follows.
+ * Runs one page: `fetch(take)` loads up to `take` rows after the cursor in `(lastUpdated NULLS LAST, id)`
+ * order (`pageSql`, or `groupedPageLoaders`); one extra row is read to know whether another page follows.
  */
 export async function keysetPage<T extends Cursor>(
   args: { first?: number | null },

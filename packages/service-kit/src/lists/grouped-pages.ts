@@ -7,12 +7,8 @@
  * specific to one parent and is loaded on its own.
  */
 import DataLoader from 'dataloader';
-import { KEYSET_ORDER_SQL, pageConditionsSql } from './keyset-sql';
-import type { SincePageQuery } from './since-filter';
-
-export interface RawQueryClient {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-}
+import { sqlIdentifier, type SqlClient } from '../database/sql';
+import { KEYSET_ORDER_SQL, pageConditionsSql, type SincePageQuery } from './keyset-sql';
 
 export interface GroupedPageSpec {
   /** Table name as Prisma created it, e.g. `PartnerAssociation`. */
@@ -21,18 +17,13 @@ export interface GroupedPageSpec {
   parentColumn: string;
 }
 
-const identifier = (name: string) => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier ${name}`);
-  return `"${name}"`;
-};
-
 /**
  * One loader per page query (size, cursor, watermark, filter): `pages(query).load(parentId)` resolves to up
  * to `query.take` rows of that parent, in `(lastUpdated NULLS LAST, id)` order.
  */
-export function groupedPageLoaders<Row extends { id: string }>(client: RawQueryClient, spec: GroupedPageSpec) {
-  const table = identifier(spec.table);
-  const parent = identifier(spec.parentColumn);
+export function groupedPageLoaders<Row extends { id: string }>(client: SqlClient, spec: GroupedPageSpec) {
+  const table = sqlIdentifier(spec.table);
+  const parent = sqlIdentifier(spec.parentColumn);
   const loaders = new Map<string, DataLoader<string, Row[]>>();
 
   const load = async (parentIds: readonly string[], query: SincePageQuery) => {

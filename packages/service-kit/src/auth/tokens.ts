@@ -1,12 +1,13 @@
 /**
- * Identities, user tokens and the internal identity header.
+ * User tokens and the internal identity (and request id) that travel between services.
  *
  * Users present a JWT to the gateway (EdDSA; signed by the embedded dev key, or by the identity
  * provider behind `AUTH_JWKS_URL` in production). The gateway never forwards that token: it re-states the
  * verified identity in a short-lived token signed with the internal secret that only Care Graph services
  * hold, so a subgraph can trust the identity and refuses any call that did not come through that path.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -20,20 +21,15 @@ import {
   type JWTVerifyGetKey,
   type KeyLike,
 } from 'jose';
-import { unauthenticated } from './errors';
-
-export type Role = 'admin' | 'partner' | 'service';
-export const ROLES: readonly Role[] = ['admin', 'partner', 'service'];
-
-/** Who is asking: the verified subject, its role and, for partner tokens, the one partner it may see. */
-export interface Identity {
-  subject: string;
-  role: Role;
-  partnerId?: string;
-}
+import { unauthenticated } from '../graphql/errors';
+import { ROLES, type Identity, type Role } from './roles';
 
 /** The header that carries the gateway-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-care-graph-identity';
+/** The header that correlates one request's logs across the gateway and the services it reaches. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** Longest request id taken from a caller; longer ones are cut (they end up in every log line). */
+const MAX_REQUEST_ID_LENGTH = 100;
 const DEV_ISSUER = 'care-graph-dev';
 const AUDIENCE = 'care-graph';
 const INTERNAL_AUDIENCE = 'care-graph-internal';
@@ -179,4 +175,18 @@ export class InternalAuth {
       throw unauthenticated(`The ${IDENTITY_HEADER} header is not valid (${(error as Error).message}).`);
     }
   }
+}
+
+/** The request id a caller sent in `x-request-id` (cut to 100 characters), or a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const sent = headers[REQUEST_ID_HEADER];
+  return typeof sent === 'string' && sent !== '' ? sent.slice(0, MAX_REQUEST_ID_LENGTH) : randomUUID();
+}
+
+/**
+ * The headers a call to a Care Graph service carries: the identity signed with the internal secret (the
+ * request id inside it, which is what the callee trusts) and the request id in the clear for proxies and logs.
+ */
+export async function internalHeaders(auth: InternalAuth, identity: Identity, requestId: string): Promise<Record<string, string>> {
+  return { [IDENTITY_HEADER]: await auth.sign(identity, requestId), [REQUEST_ID_HEADER]: requestId };
 }

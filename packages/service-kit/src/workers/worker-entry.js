@@ -3,6 +3,6 @@
 'use strict';
 const path = require('node:path');
 const { workerData } = require('node:worker_threads');
-process.env.SWC_NODE_PROJECT ??= path.join(__dirname, '..', '..', '..', 'tsconfig.base.json');
+process.env.SWC_NODE_PROJECT ??= path.join(__dirname, '..', '..', '..', '..', 'tsconfig.base.json');
 require('@swc-node/register');
 require(workerData.module);
