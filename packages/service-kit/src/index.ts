@@ -8,13 +8,16 @@
  *   auth/      user tokens, the internal identity, the role rule
  *   database/  opening (and migrating) a database, write stamps and the watermark
  *   workers/   TypeScript worker threads
+ *
+ * `REQUEST_ID_HEADER`, `requestIdOf` and `internalHeaders` are here for the gateway's edge (the one place a
+ * request id is taken from a caller, and the headers every internal call carries).
  */
 import 'reflect-metadata';
 
-export { DEFAULT_PORTS, databaseUrlFor, envPrefix, serviceConfig, type ServiceConfig } from './server/config';
+export { DEFAULT_PORTS, databaseUrlFor, envPrefix } from './server/config';
 export { dataDir, repoRoot } from './server/paths';
 export { createLogger, type Logger } from './server/logger';
-export { closeServer, express, healthRoutes, sendError, serve, type ReadinessCheck, type RunningServer } from './server/http-server';
+export { express, healthRoutes, sendError, serve, type RunningServer } from './server/http-server';
 export { runSubgraphProcess, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from './server/subgraph-service';
 export {
   ServiceCallError, serviceClient, type CallService, type ServiceCallOptions, type ServiceClient, type ServiceClientOptions,
@@ -22,14 +25,14 @@ export {
 
 export { DateScalar, DateTimeScalar, formatCalendarDate } from './graphql/scalars';
 export { Sex } from './graphql/enums';
-export { Connection, DateTimeRange, Resource, type ConnectionShape } from './graphql/resource-types';
-export { buildFederatedSchema, type ReferenceResolvers } from './graphql/subgraph-schema';
+export { Connection, DateTimeRange, Resource } from './graphql/resource-types';
+export { buildFederatedSchema } from './graphql/subgraph-schema';
 export type { RequestContext } from './graphql/request-context';
-export { PUBLIC_ERROR_CODES, badUserInput, conflict, forbidden, httpStatusOf, notFound, unauthenticated, type ErrorCode } from './graphql/errors';
+export { PUBLIC_ERROR_CODES, badUserInput, conflict, forbidden, notFound, unauthenticated } from './graphql/errors';
 export { DataLoader, byIdLoader, groupLoader } from './graphql/loaders';
 
 export { SinceArgs, sincePage } from './lists/since-page';
-export { pageSql, queryPage, type SincePageQuery } from './lists/keyset-sql';
+export { queryPage, type SincePageQuery } from './lists/keyset-sql';
 export { groupedPageLoaders } from './lists/grouped-pages';
 
 export { ROLES, assertPartnerAccess, authorize, type Identity, type Role } from './auth/roles';

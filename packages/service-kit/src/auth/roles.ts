@@ -3,7 +3,7 @@
  * and for a service's plain HTTP routes alike: `admin` may do everything; any other role must be among
  * the roles the resource names.
  */
-import type { AuthChecker } from 'type-graphql';
+import type { AuthCheckerFn } from 'type-graphql';
 import { forbidden, unauthenticated } from '../graphql/errors';
 
 export type Role = 'admin' | 'partner' | 'service';
@@ -27,7 +27,7 @@ export function authorize(identity: Identity | undefined, allowed: readonly Role
 }
 
 /** type-graphql's check behind `@Authorized(...roles)`: the rule of `authorize`. */
-export const roleAuthChecker: AuthChecker<{ identity?: Identity }, Role> = ({ context }, roles) => {
+export const roleAuthChecker: AuthCheckerFn<{ identity?: Identity }, Role> = ({ context }, roles) => {
   authorize(context.identity, roles);
   return true;
 };
