@@ -42,6 +42,6 @@ export {
 } from './auth/tokens';
 
 export { migrationTarget, openDatabase, type Database, type DatabaseOptions } from './database/open-database';
-export { writeStamp, type WatermarkClock } from './database/watermark';
+export { WatermarkClock, computeWatermark, writeStamp } from './database/watermark';
 
 export { SERVICE_NODE_FLAGS, tsWorker } from './workers/ts-worker';
