@@ -100,6 +100,10 @@ export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
 }
 
+/**
+ * The gateway's verifier of user tokens: the identity provider's keys (`AUTH_JWKS_URL`, `AUTH_ISSUER`) or the
+ * embedded dev key. A token it does not accept is UNAUTHENTICATED with the reason.
+ */
 export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: string): Promise<TokenVerifier> {
   let key: KeyLike | Uint8Array | JWTVerifyGetKey;
   let issuer: string;

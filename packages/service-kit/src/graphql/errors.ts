@@ -33,6 +33,7 @@ export function userError(code: ErrorCode, message: string, details: Record<stri
   return new GraphQLError(message, { extensions: { code, ...details, ...http } });
 }
 
+/** The five codes the API uses on purpose, each with its sentence. */
 export const badUserInput = (message: string, details?: Record<string, unknown>) => userError('BAD_USER_INPUT', message, details);
 export const unauthenticated = (message: string) => userError('UNAUTHENTICATED', message);
 export const forbidden = (message: string) => userError('FORBIDDEN', message);

@@ -14,6 +14,7 @@ export function databaseUrlFor(service: string, env: NodeJS.ProcessEnv = process
   return env[`${envPrefix(service)}_DATABASE_URL`] || undefined;
 }
 
+/** Each service's port in embedded mode. */
 export const DEFAULT_PORTS: Record<string, number> = {
   gateway: 4000,
   'care-requests': 4001,
@@ -36,6 +37,7 @@ export interface ServiceConfig {
   seedDemoData: boolean;
 }
 
+/** A service's configuration from the environment; throws naming the variable when PORT is not a port. */
 export function serviceConfig(service: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const port = Number(env.PORT ?? env[`${envPrefix(service)}_PORT`] ?? DEFAULT_PORTS[service]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -12,6 +12,7 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** A logger writing one JSON line per entry (stderr for warn/error), at `LOG_LEVEL` and above (default info). */
 export function createLogger(service: string, env: NodeJS.ProcessEnv = process.env): Logger {
   const threshold = ORDER[(env.LOG_LEVEL as LogLevel) ?? 'info'] ?? ORDER.info;
   const write = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
