@@ -13,7 +13,7 @@ const record = (i: number, overrides: Partial<CareRequestImportInput> = {}): Car
   createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
   status: 'COMPLETED',
   lastUpdated: new Date(Date.UTC(2026, 0, 2) + i * 60_000).toISOString(),
-  patient: { id: `pt-${i}`, givenName: 'Ann', familyName: `Lee${i}`, dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456789', memberId: `M${i}` },
+  patient: { id: `pt-${i}`, givenName: 'Ann', familyName: `Lee${i}`, dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780', memberId: `M${i}` },
   ...overrides,
 });
 
@@ -122,10 +122,10 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
   it('contributes partner associations to care requests and never returns a full SSN', async () => {
     const { careRequest } = await graph.run('admin', CareRequestDocument, { id: 'cr-3' });
     expect(careRequest!.partnerAssociations).toEqual([{ id: expect.any(String), partner: { id: partnerId, name: 'Front Range Health Plan' } }]);
-    expect(careRequest!.patient.ssnLast4).toBe('6789');
+    expect(careRequest!.patient.ssnLast4).toBe('6780');
     const raw = await graph.post(await graph.as('admin'), '{ careRequest(id: "cr-3") { patient { ssn } } }');
     expect(raw.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(JSON.stringify(raw.body)).not.toContain('123456789');
+    expect(JSON.stringify(raw.body)).not.toContain('123456780');
   });
 
   it('pages through care requests with cursors, without skipping or repeating', async () => {

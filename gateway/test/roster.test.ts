@@ -4,7 +4,8 @@
  */
 import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
 import { Readable } from 'node:stream';
-import { IDENTITY_HEADER, InternalAuth, createLogger, serviceCaller } from '@care-graph/service-kit';
+import { IDENTITY_HEADER, InternalAuth, createLogger, serviceClient } from '@care-graph/service-kit';
+import { StartDataLoadDocument } from '../../subgraphs/pop-health/src/generated/calls/care-requests';
 import { popHealthSubgraph, rosterIndexFor } from '../../subgraphs/pop-health/src';
 import { abandonAfterMinutes, ingestRoster, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../../subgraphs/pop-health/src/roster-ingest';
 import { DATABASE_KINDS, startGraph, type Graph } from '../../scripts/in-process-graph';
@@ -140,8 +141,8 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
     it('sweeps at once when the service starts it, marks the data load FAILED, and stops cleanly', async () => {
       expect(popHealthSubgraph.background).toBe(sweepAbandonedIngestions);
       const internalAuth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-      const callService = serviceCaller({ name: 'pop-health', internalAuth, serviceUrl: (service) => graph.subgraphs[service as 'care-requests'].url });
-      const { startDataLoad } = await callService<{ startDataLoad: { id: string } }>('care-requests', 'mutation { startDataLoad(input: { kind: ROSTER_INGESTION, source: "cut.csv" }) { id } }');
+      const callService = serviceClient({ name: 'pop-health', internalAuth, serviceUrl: (service) => graph.subgraphs[service as 'care-requests'].url }).call;
+      const { startDataLoad } = await callService('care-requests', StartDataLoadDocument, { input: { kind: 'ROSTER_INGESTION', source: 'cut.csv' } });
       const abandoned = await unfinished(2 * HOUR, 2);
       await db().roster.update({ where: { id: abandoned }, data: { dataLoadId: startDataLoad.id } });
       const stop = sweepAbandonedIngestions({ client: db(), logger: createLogger('pop-health-test', { LOG_LEVEL: 'error' }), env: {}, callService });

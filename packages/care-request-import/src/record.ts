@@ -6,11 +6,10 @@
  * GraphQL already coerced, so both apply the same rules.
  */
 import { parseCalendarDate, parseInstant } from '@care-graph/time';
+import { SEX_CODES, isSexCode, parseSsn, type Sex } from '@care-graph/person';
 
 export const CARE_REQUEST_STATUSES = ['REQUESTED', 'ACCEPTED', 'SCHEDULED', 'ON_ROUTE', 'ON_SCENE', 'COMPLETED', 'CANCELLED', 'ARCHIVED'] as const;
 export type CareRequestStatus = (typeof CARE_REQUEST_STATUSES)[number];
-export const SEX_CODES = ['F', 'M', 'O', 'U'] as const;
-export type SexCode = (typeof SEX_CODES)[number];
 
 export interface ImportAddress {
   line1?: string | null;
@@ -25,7 +24,7 @@ export interface ImportPatient {
   middleName?: string | null;
   familyName: string;
   dateOfBirth: Date;
-  sex: SexCode;
+  sex: Sex;
   ssn?: string | null;
   memberId?: string | null;
   address?: ImportAddress | null;
@@ -70,11 +69,14 @@ export function checkImportRecord(record: ImportRecord, now: Date = new Date()):
   return reasons;
 }
 
-/** Removes the dashes and spaces people put in SSNs; an empty value is no SSN. */
+/**
+ * The SSN as an import stores it, by `@care-graph/person`'s rule: nine digits, or null (none, empty, or a
+ * placeholder such as 123456789). An invalid one is kept as sent, for `checkImportRecord` to reject.
+ */
 export function normaliseSsn(ssn: string | null | undefined): string | null | undefined {
   if (ssn === undefined || ssn === null) return ssn;
-  const digits = ssn.replace(/[\s-]/g, '');
-  return digits === '' ? null : digits;
+  const parsed = parseSsn(ssn);
+  return 'invalid' in parsed ? ssn : parsed.ssn;
 }
 
 type Raw = Record<string, unknown>;
@@ -133,7 +135,7 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
     const dateOfBirth = typeof dobText === 'string' ? parseCalendarDate(dobText) : null;
     if (typeof dobText === 'string' && !dateOfBirth) reasons.push(`patient.dateOfBirth "${dobText}" is not a calendar date YYYY-MM-DD`);
     const sex = str(p, 'sex', 'patient.', true);
-    if (typeof sex === 'string' && !(SEX_CODES as readonly string[]).includes(sex)) reasons.push(`patient.sex "${sex}" is not one of ${SEX_CODES.join(', ')}`);
+    if (typeof sex === 'string' && !isSexCode(sex)) reasons.push(`patient.sex "${sex}" is not one of ${SEX_CODES.join(', ')}`);
     let address: ImportAddress | null | undefined;
     if (p.address !== undefined && p.address !== null) {
       if (!isObject(p.address)) reasons.push('patient.address must be an object');
@@ -163,7 +165,7 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
         familyName: fields.familyName,
         ssn: normaliseSsn(fields.ssn),
         dateOfBirth,
-        sex: sex as SexCode,
+        sex: sex as Sex,
         address,
       };
     }

@@ -4,7 +4,8 @@
  * the partners service knows the demo partners, care-requests the patients, and pop-health a roster of
  * the first partner drawn from the same patients.
  */
-import type { ImportRecord, SexCode } from '@care-graph/care-request-import';
+import type { ImportRecord } from '@care-graph/care-request-import';
+import type { Sex } from '@care-graph/person';
 import { seededRandom } from '@care-graph/matching';
 
 /** The seedable PRNG the synthetic matching data uses too: the same seed gives the same data everywhere. */
@@ -34,7 +35,7 @@ const digits = (rand: () => number, n: number) => Array.from({ length: n }, () =
 export function demoPatients(count: number, seed = 20260101): DemoPatient[] {
   const rand = random(seed);
   return Array.from({ length: count }, (_, i) => {
-    const sex: SexCode = rand() < 0.52 ? 'F' : 'M';
+    const sex: Sex = rand() < 0.52 ? 'F' : 'M';
     const [city, state, zip3] = pick(rand, CITIES);
     const dob = new Date(Date.UTC(1930 + Math.floor(rand() * 90), Math.floor(rand() * 12), 1 + Math.floor(rand() * 28)));
     return {

@@ -5,7 +5,11 @@
  * once per record, so that comparing is cheap.
  */
 import doubleMetaphone from 'talisman/phonetics/double-metaphone';
+import { usableSsn } from '@care-graph/person';
 import { nicknameKeys } from './nicknames';
+
+/** The SSN rule is `@care-graph/person`'s, shared with imports and roster files. */
+export { usableSsn };
 
 /** A person as the matcher receives them (a care-request patient or a roster member). */
 export interface PersonInput {
@@ -106,19 +110,6 @@ function nameTokens(value: string | null | undefined): string[] {
   const folded = foldText(value);
   if (!folded.includes(' ')) return isNameToken(folded) ? [folded] : [];
   return folded.split(' ').filter(isNameToken);
-}
-
-/** Placeholder SSNs that systems put in when they have none: treated as missing. */
-export function usableSsn(value: string | null | undefined): string | null {
-  if (!value) return null;
-  const digits = isDigits(value) ? value : value.replace(/\D/g, '');
-  if (digits.length !== 9) return null;
-  let sameDigit = true;
-  for (let i = 1; i < 9 && sameDigit; i += 1) sameDigit = digits.charCodeAt(i) === digits.charCodeAt(0);
-  if (sameDigit || digits === '123456789' || digits === '078051120') return null;
-  // Never issued: area 000, 666 or 9xx; group 00; serial 0000.
-  if (digits.startsWith('000') || digits.startsWith('666') || digits.startsWith('9') || digits.startsWith('00', 3) || digits.endsWith('0000')) return null;
-  return digits;
 }
 
 const STREET_WORDS = new Map(Object.entries({

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeRange, DateTimeScalar, Resource, SinceArgs, badUserInput, pageSql, sincePage,
+  Connection, DateTimeRange, DateTimeScalar, Resource, SinceArgs, badUserInput, queryPage, sincePage,
 } from '@care-graph/service-kit';
 import { CareRequestStatus } from './generated/prisma/enums';
 import type { CareRequest as CareRequestRow } from './generated/prisma/client';
@@ -40,13 +40,12 @@ export class CareRequestResolver {
     if (createdAt?.from && createdAt.until && createdAt.from >= createdAt.until) {
       throw badUserInput('createdAt.from must be before createdAt.until (from is inclusive, until exclusive).', { argument: 'createdAt' });
     }
-    return sincePage(ctx, 'CareRequest', args, (query) => {
-      const { sql, values } = pageSql('CareRequest', query, (params) => [
+    return sincePage(ctx, 'CareRequest', args, (query) =>
+      queryPage<CareRequestRow>(ctx.prisma, 'CareRequest', query, (params) => [
         ...(createdAt?.from ? [`t."createdAt" >= $${params.push(createdAt.from.toISOString())}::timestamptz`] : []),
         ...(createdAt?.until ? [`t."createdAt" < $${params.push(createdAt.until.toISOString())}::timestamptz`] : []),
-      ]);
-      return ctx.prisma.$queryRawUnsafe<CareRequestRow[]>(sql, ...values);
-    }) as Promise<CareRequestConnection>;
+      ]),
+    );
   }
 
   @FieldResolver(() => Patient)

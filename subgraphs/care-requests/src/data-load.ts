@@ -5,7 +5,7 @@
  */
 import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeScalar, KEYSET_ORDER, Resource, SinceArgs, badUserInput, conflict, notFound, sincePage, writeStamp,
+  Connection, DateTimeScalar, Resource, SinceArgs, badUserInput, conflict, notFound, queryPage, sincePage, writeStamp,
 } from '@care-graph/service-kit';
 import { DataLoadKind, DataLoadStatus } from './generated/prisma/enums';
 import type { DataLoad as DataLoadRow } from './generated/prisma/client';
@@ -39,9 +39,7 @@ export class DataLoadResolver {
   @Authorized('partner', 'service')
   @Query(() => DataLoadConnection, { description: 'Finished data loads, oldest finish first.' })
   async dataLoads(@Args() args: SinceArgs, @Ctx() ctx: CareRequestsContext): Promise<DataLoadConnection> {
-    return sincePage(ctx, 'DataLoad', args, ({ where, take }) =>
-      ctx.prisma.dataLoad.findMany({ where: { AND: [where, { finishedAt: { not: null } }] }, orderBy: [...KEYSET_ORDER], take }),
-    ) as Promise<DataLoadConnection>;
+    return sincePage(ctx, 'DataLoad', args, (query) => queryPage<DataLoadRow>(ctx.prisma, 'DataLoad', query, () => ['t."finishedAt" IS NOT NULL']));
   }
 
   @Authorized('service')

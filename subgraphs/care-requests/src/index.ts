@@ -12,12 +12,12 @@ import { ImportResolver, writeImportRecords } from './import';
 import { DataLoadResolver } from './data-load';
 
 export function buildCareRequestsSchema() {
-  return buildFederatedSchema(
+  return buildFederatedSchema<CareRequestsContext>(
     { resolvers: [CareRequestResolver, PatientResolver, ImportResolver, DataLoadResolver] },
     {
-      CareRequest: (ref, ctx) => (ctx as CareRequestsContext).careRequests.load(ref.id),
-      Patient: (ref, ctx) => (ctx as CareRequestsContext).patients.load(ref.id),
-      DataLoad: (ref, ctx) => (ctx as CareRequestsContext).prisma.dataLoad.findUnique({ where: { id: ref.id } }),
+      CareRequest: (ref, ctx) => ctx.careRequests.load(ref.id),
+      Patient: (ref, ctx) => ctx.patients.load(ref.id),
+      DataLoad: (ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }),
     },
   );
 }

@@ -1,6 +1,6 @@
 import { Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, DateScalar, Resource, Sex, KEYSET_ORDER, SinceArgs, sincePage,
+  Connection, DateScalar, Resource, Sex, SinceArgs, queryPage, sincePage,
 } from '@care-graph/service-kit';
 import type { Patient as PatientRow } from './generated/prisma/client';
 import type { CareRequestsContext } from './context';
@@ -32,9 +32,7 @@ export class PatientResolver {
   @Authorized('service')
   @Query(() => PatientConnection, { description: 'Patients, oldest change first.' })
   async patients(@Args() args: SinceArgs, @Ctx() ctx: CareRequestsContext): Promise<PatientConnection> {
-    return sincePage(ctx, 'Patient', args, ({ where, take }) =>
-      ctx.prisma.patient.findMany({ where, orderBy: [...KEYSET_ORDER], take }),
-    ) as Promise<PatientConnection>;
+    return sincePage(ctx, 'Patient', args, (query) => queryPage<PatientRow>(ctx.prisma, 'Patient', query));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'The last four digits of the SSN (the full number is never returned).' })

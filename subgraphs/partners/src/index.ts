@@ -10,11 +10,11 @@ import { PartnerResolver } from './partner';
 import { CareRequestAssociationsResolver, PartnerAssociationResolver } from './partner-association';
 
 export function buildPartnersSchema() {
-  return buildFederatedSchema(
+  return buildFederatedSchema<PartnersContext>(
     { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver] },
     {
-      Partner: (ref, ctx) => (ctx as PartnersContext).partners.load(ref.id),
-      PartnerAssociation: (ref, ctx) => (ctx as PartnersContext).associations.load(ref.id),
+      Partner: (ref, ctx) => ctx.partners.load(ref.id),
+      PartnerAssociation: (ref, ctx) => ctx.associations.load(ref.id),
       CareRequest: (ref) => ({ id: ref.id }),
     },
   );

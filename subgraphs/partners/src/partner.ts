@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, KEYSET_ORDER, Resource, SinceArgs, assertPartnerAccess, badUserInput, conflict, sincePage, writeStamp,
+  Connection, Resource, SinceArgs, assertPartnerAccess, badUserInput, conflict, queryPage, sincePage, writeStamp,
 } from '@care-graph/service-kit';
 import { Prisma, type Partner as PartnerRow } from './generated/prisma/client';
 import type { PartnersContext } from './context';
@@ -32,10 +32,10 @@ export class PartnerResolver {
   @Authorized('partner', 'service')
   @Query(() => PartnerConnection, { description: 'Partners, oldest change first (a partner token sees only its own).' })
   async partners(@Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerConnection> {
-    const own = ctx.identity.role === 'partner' ? { id: ctx.identity.partnerId } : {};
-    return sincePage(ctx, 'Partner', args, ({ where, take }) =>
-      ctx.prisma.partner.findMany({ where: { AND: [own, where] }, orderBy: [...KEYSET_ORDER], take }),
-    ) as Promise<PartnerConnection>;
+    const { identity } = ctx;
+    return sincePage(ctx, 'Partner', args, (query) =>
+      queryPage<PartnerRow>(ctx.prisma, 'Partner', query, (values) => (identity.role === 'partner' ? [`t.id = $${values.push(identity.partnerId)}`] : [])),
+    );
   }
 
   @Authorized('admin')
@@ -60,8 +60,6 @@ export class PartnerResolver {
   @FieldResolver(() => PartnerAssociationConnection, { description: "The partner's care-request associations, oldest change first." })
   async associations(@Root() partner: PartnerRow, @Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerAssociationConnection> {
     assertPartnerAccess(ctx.identity, partner.id);
-    return sincePage(ctx, 'PartnerAssociation', args, (query) =>
-      ctx.associationPages(query).load(partner.id),
-    ) as Promise<PartnerAssociationConnection>;
+    return sincePage(ctx, 'PartnerAssociation', args, (query) => ctx.associationPages(query).load(partner.id));
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, KEYSET_ORDER, Resource, SinceArgs, assertPartnerAccess, sincePage,
+  Connection, DateScalar, DateTimeScalar, Resource, SinceArgs, assertPartnerAccess, queryPage, sincePage,
 } from '@care-graph/service-kit';
 import { BackfillStatus } from './generated/prisma/enums';
 import type { Backfill as BackfillRow } from './generated/prisma/client';
@@ -50,10 +50,10 @@ export class BackfillResolver {
   async backfills(@Args() args: BackfillsArgs, @Ctx() ctx: PopHealthContext): Promise<BackfillConnection> {
     const { partnerId } = args;
     if (partnerId) assertPartnerAccess(ctx.identity, partnerId);
-    const scope = ctx.identity.role === 'partner' ? { partnerId: ctx.identity.partnerId } : partnerId ? { partnerId } : {};
-    return sincePage(ctx, 'Backfill', args, ({ where, take }) =>
-      ctx.prisma.backfill.findMany({ where: { AND: [scope, where] }, orderBy: [...KEYSET_ORDER], take }),
-    ) as Promise<BackfillConnection>;
+    const only = ctx.identity.role === 'partner' ? ctx.identity.partnerId : partnerId;
+    return sincePage(ctx, 'Backfill', args, (query) =>
+      queryPage<BackfillRow>(ctx.prisma, 'Backfill', query, (values) => (only ? [`t."partnerId" = $${values.push(only)}`] : [])),
+    );
   }
 
   @FieldResolver(() => Partner)

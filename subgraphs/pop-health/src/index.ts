@@ -45,12 +45,12 @@ async function closeRosterIndex(prisma: PrismaClient): Promise<void> {
 }
 
 export function buildPopHealthSchema() {
-  return buildFederatedSchema(
+  return buildFederatedSchema<PopHealthContext>(
     { resolvers: [RosterResolver, RosterPatientResolver, BackfillResolver, PatientMatchingResolver, PatientMatchResolver, MatchRunnerUpResolver] },
     {
-      Roster: (ref, ctx) => (ctx as PopHealthContext).rosters.load(ref.id),
-      RosterPatient: (ref, ctx) => (ctx as PopHealthContext).rosterPatients.load(ref.id),
-      Backfill: (ref, ctx) => (ctx as PopHealthContext).backfills.load(ref.id),
+      Roster: (ref, ctx) => ctx.rosters.load(ref.id),
+      RosterPatient: (ref, ctx) => ctx.rosterPatients.load(ref.id),
+      Backfill: (ref, ctx) => ctx.backfills.load(ref.id),
     },
   );
 }

@@ -4,10 +4,9 @@
  * a file whose header is wrong, or that is not CSV at all, fails as a whole.
  */
 import { parseCalendarDate } from '@care-graph/time';
-import { usableSsn } from '@care-graph/matching';
+import { isSexCode, parseSsn, type Sex } from '@care-graph/person';
 
 export const ROSTER_HEADER = ['member_id', 'first_name', 'middle_name', 'last_name', 'date_of_birth', 'sex', 'ssn', 'address_line1', 'city', 'state', 'zip'];
-const SEX_CODES = new Set(['F', 'M', 'O', 'U']);
 /** How many rejected rows a roster keeps with their reasons (the counts cover all of them). */
 export const MAX_REJECTIONS_KEPT = 100;
 
@@ -17,7 +16,7 @@ export interface RosterRow {
   middleName: string | null;
   familyName: string;
   dateOfBirth: Date;
-  sex: 'F' | 'M' | 'O' | 'U';
+  sex: Sex;
   ssn: string | null;
   addressLine1: string | null;
   city: string | null;
@@ -71,15 +70,10 @@ export function parseRow(cells: string[], line: number, seen: Set<string>): { ro
   if (!dateOfBirth) return reject(`date_of_birth "${dobText}" is not a calendar date YYYY-MM-DD`);
   if (dateOfBirth.getTime() > Date.now()) return reject('date_of_birth is in the future');
   const sex = (text(cells[5]) ?? '').toUpperCase();
-  if (!SEX_CODES.has(sex)) return reject(`sex "${cells[5] ?? ''}" is not one of F, M, O, U`);
-  const ssnText = text(cells[6]);
-  let ssn: string | null = null;
-  if (ssnText) {
-    const digits = ssnText.replace(/[\s-]/g, '');
-    if (!/^\d{9}$/.test(digits)) return reject('ssn must be 9 digits (dashes allowed) or empty');
-    // Placeholders (000000000 and the like) are kept as "no SSN", not as a bad row.
-    ssn = usableSsn(digits);
-  }
+  if (!isSexCode(sex)) return reject(`sex "${cells[5] ?? ''}" is not one of F, M, O, U`);
+  // Placeholders (000000000 and the like) are kept as "no SSN", not as a bad row.
+  const ssn = parseSsn(text(cells[6]));
+  if ('invalid' in ssn) return reject('ssn must be 9 digits (dashes allowed) or empty');
   seen.add(memberId);
   return {
     row: {
@@ -88,8 +82,8 @@ export function parseRow(cells: string[], line: number, seen: Set<string>): { ro
       middleName: text(cells[2]),
       familyName,
       dateOfBirth,
-      sex: sex as RosterRow['sex'],
-      ssn,
+      sex,
+      ssn: ssn.ssn,
       addressLine1: text(cells[7]),
       city: text(cells[8]),
       state: text(cells[9]),

@@ -4,9 +4,10 @@
  * as it arrives; it is never held whole in memory.
  */
 import type { Express } from 'express';
-import { badUserInput, forbidden, sendError, type RequestContext } from '@care-graph/service-kit';
+import { authorize, badUserInput, sendError, type RequestContext } from '@care-graph/service-kit';
 import { ingestRoster, prepareRosterIngestion, type RosterKindName, type RosterStore } from './roster-ingest';
 import { assertPartnerExists, startLoadReport } from './service-calls';
+import { INGEST_ROSTER_ROLES } from './roster';
 
 export function rosterUploadRoute(
   app: Express,
@@ -16,8 +17,7 @@ export function rosterUploadRoute(
   app.post('/rosters', async (req, res) => {
     try {
       const ctx = await services.authenticate(req);
-      const { identity } = ctx;
-      if (identity.role !== 'admin' && identity.role !== 'service') throw forbidden(`Ingesting rosters needs the admin role; your token has the ${identity.role} role.`);
+      authorize(ctx.identity, INGEST_ROSTER_ROLES);
       const { partnerId, kind, fileName } = req.query as Record<string, string | undefined>;
       if (!partnerId) throw badUserInput('Query parameter partnerId is required.');
       if (kind !== 'CURRENT' && kind !== 'BACKFILL') throw badUserInput('Query parameter kind must be CURRENT or BACKFILL.');

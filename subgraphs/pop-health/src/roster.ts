@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, Resource, Sex, SinceArgs, assertPartnerAccess, sincePage,
+  Connection, DateScalar, DateTimeScalar, Resource, Sex, SinceArgs, assertPartnerAccess, sincePage, type Role,
 } from '@care-graph/service-kit';
 import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
@@ -57,9 +57,12 @@ export class IngestRosterInput {
   @Field({ description: 'The CSV text, header first. For large files use POST /rosters on the gateway, which streams.' }) content!: string;
 }
 
+/** Who may ingest a roster, by the `ingestRoster` mutation or by `POST /rosters` (admin always may). */
+export const INGEST_ROSTER_ROLES: readonly Role[] = ['service'];
+
 @Resolver(() => Roster)
 export class RosterResolver {
-  @Authorized('service')
+  @Authorized(INGEST_ROSTER_ROLES)
   @Mutation(() => Roster, {
     description: 'Admin/service: ingest a roster file. Bad rows are rejected one by one; the same file again returns the same roster.',
   })
@@ -90,7 +93,7 @@ export class RosterResolver {
   @FieldResolver(() => RosterPatientConnection)
   async patients(@Root() roster: RosterRow, @Args() args: SinceArgs, @Ctx() ctx: PopHealthContext): Promise<RosterPatientConnection> {
     assertPartnerAccess(ctx.identity, roster.partnerId);
-    return sincePage(ctx, 'RosterPatient', args, (query) => ctx.rosterPatientPages(query).load(roster.id)) as Promise<RosterPatientConnection>;
+    return sincePage(ctx, 'RosterPatient', args, (query) => ctx.rosterPatientPages(query).load(roster.id));
   }
 }
 

@@ -3,8 +3,12 @@
  * that a partner exists (partners), and that a roster ingestion is listed in the data-load feed
  * (care-requests), so integrators know when a roster is complete. A failure to report a load is logged
  * and does not fail the ingestion itself (the roster is stored either way).
+ *
+ * The documents are `operations/<callee>.graphql`, typed by codegen against the callee's subgraph SDL.
  */
-import { createLogger, notFound, type RequestContext } from '@care-graph/service-kit';
+import { createLogger, notFound, type CallService, type RequestContext } from '@care-graph/service-kit';
+import { FinishDataLoadDocument, StartDataLoadDocument } from './generated/calls/care-requests';
+import { PartnerExistsDocument } from './generated/calls/partners';
 
 const logger = createLogger('pop-health');
 
@@ -14,25 +18,16 @@ export interface LoadReport {
   finish(status: 'COMPLETED' | 'FAILED', recordCount: number): Promise<void>;
 }
 
-type CallService = RequestContext['callService'];
-
 /** Marks a data load as finished (in care-requests' feed). */
 export async function finishDataLoad(callService: CallService, id: string, status: 'COMPLETED' | 'FAILED', recordCount: number): Promise<void> {
-  await callService(
-    'care-requests',
-    'mutation($id: ID!, $status: DataLoadStatus, $count: Int) { finishDataLoad(id: $id, status: $status, recordCount: $count) { id } }',
-    { id, status, count: recordCount },
-  );
+  await callService('care-requests', FinishDataLoadDocument, { id, status, recordCount });
 }
 
+/** Opens a data load for a roster ingestion; a load that could not be opened is logged, and its report does nothing. */
 export async function startLoadReport(ctx: Pick<RequestContext, 'callService' | 'requestId'>, source: string): Promise<LoadReport> {
   let id: string | null = null;
   try {
-    const data = await ctx.callService<{ startDataLoad: { id: string } }>(
-      'care-requests',
-      'mutation($input: StartDataLoadInput!) { startDataLoad(input: $input) { id } }',
-      { input: { kind: 'ROSTER_INGESTION', source } },
-    );
+    const data = await ctx.callService('care-requests', StartDataLoadDocument, { input: { kind: 'ROSTER_INGESTION', source } });
     id = data.startDataLoad.id;
   } catch (error) {
     logger.warn('could not record the roster ingestion in dataLoads', { requestId: ctx.requestId, message: (error as Error).message });
@@ -52,6 +47,6 @@ export async function startLoadReport(ctx: Pick<RequestContext, 'callService' | 
 
 /** Throws NOT_FOUND unless the partners service knows `partnerId`. */
 export async function assertPartnerExists(ctx: Pick<RequestContext, 'callService'>, partnerId: string): Promise<void> {
-  const data = await ctx.callService<{ partner: { id: string } | null }>('partners', 'query($id: ID!) { partner(id: $id) { id } }', { id: partnerId });
+  const data = await ctx.callService('partners', PartnerExistsDocument, { id: partnerId });
   if (!data.partner) throw notFound(`No partner ${partnerId}; create it with createPartner first.`);
 }

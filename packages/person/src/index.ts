@@ -1,0 +1,2 @@
+export * from './ssn';
+export * from './sex';

@@ -1,0 +1,196 @@
+/**
+ * User tokens and the internal identity (and request id) that travel between services.
+ *
+ * Users present a JWT to the gateway (EdDSA; signed by the embedded dev key, or by the identity
+ * provider behind `AUTH_JWKS_URL` in production). The gateway never forwards that token: it re-states the
+ * verified identity in a short-lived token signed with the internal secret that only Care Graph services
+ * hold, so a subgraph can trust the identity and refuses any call that did not come through that path.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  SignJWT,
+  jwtVerify,
+  generateKeyPair,
+  exportJWK,
+  importJWK,
+  createRemoteJWKSet,
+  type JWK,
+  type JWTVerifyGetKey,
+  type KeyLike,
+} from 'jose';
+import { unauthenticated } from '../graphql/errors';
+import { ROLES, type Identity, type Role } from './roles';
+
+/** The header that carries the gateway-signed identity to subgraphs. */
+export const IDENTITY_HEADER = 'x-care-graph-identity';
+/** The header that correlates one request's logs across the gateway and the services it reaches. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** Longest request id taken from a caller; longer ones are cut (they end up in every log line). */
+const MAX_REQUEST_ID_LENGTH = 100;
+const DEV_ISSUER = 'care-graph-dev';
+const AUDIENCE = 'care-graph';
+const INTERNAL_AUDIENCE = 'care-graph-internal';
+const INTERNAL_ISSUER = 'care-graph-gateway';
+/** Internal identity tokens live only as long as one request can take to reach a subgraph. */
+const INTERNAL_TTL_SECONDS = 300;
+
+function keysDir(dataDir: string) {
+  return path.join(dataDir, 'keys');
+}
+
+async function readOrCreate(file: string, create: () => Promise<string>): Promise<string> {
+  const existing = await readFile(file, 'utf8').catch(() => null);
+  if (existing !== null) return existing;
+  await mkdir(path.dirname(file), { recursive: true });
+  const content = await create();
+  // `wx` makes concurrent first starts agree on one key: the loser reads the winner's file.
+  try {
+    await writeFile(file, content, { flag: 'wx', mode: 0o600 });
+    await chmod(file, 0o600);
+    return content;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFile(file, 'utf8');
+    throw error;
+  }
+}
+
+/** The embedded dev signing key for user tokens (created on first use under `<dataDir>/keys/`). */
+export async function devSigningKey(dataDir: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const text = await readOrCreate(path.join(keysDir(dataDir), 'token-signing.jwk.json'), async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwk = await exportJWK(privateKey);
+    return JSON.stringify({ ...jwk, alg: 'EdDSA', kid: `dev-${randomBytes(4).toString('hex')}` }, null, 2);
+  });
+  const privateJwk = JSON.parse(text) as JWK;
+  const { d: _private, ...publicJwk } = privateJwk;
+  return { privateJwk, publicJwk };
+}
+
+/** The internal secret: `INTERNAL_AUTH_SECRET`, else the embedded dev secret under `<dataDir>/keys/`. */
+export async function internalSecret(env: NodeJS.ProcessEnv, dataDir: string): Promise<Uint8Array> {
+  const configured = env.INTERNAL_AUTH_SECRET;
+  if (configured !== undefined) {
+    if (configured.length < 32) throw new Error('INTERNAL_AUTH_SECRET must be at least 32 characters.');
+    return new TextEncoder().encode(configured);
+  }
+  const text = await readOrCreate(path.join(keysDir(dataDir), 'internal.secret'), async () => randomBytes(32).toString('base64url'));
+  return new TextEncoder().encode(text.trim());
+}
+
+function identityFromClaims(claims: Record<string, unknown>): Identity {
+  const role = claims.role;
+  if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
+    throw unauthenticated(`The token's role must be one of ${ROLES.join(', ')}.`);
+  }
+  const subject = typeof claims.sub === 'string' ? claims.sub : role;
+  if (role === 'partner') {
+    if (typeof claims.partner_id !== 'string' || claims.partner_id === '') {
+      throw unauthenticated('A partner token must name its partner in the partner_id claim.');
+    }
+    return { subject, role, partnerId: claims.partner_id };
+  }
+  return { subject, role: role as Role };
+}
+
+/** Verifies users' bearer tokens at the gateway. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Identity>;
+}
+
+/**
+ * The gateway's verifier of user tokens: the identity provider's keys (`AUTH_JWKS_URL`, `AUTH_ISSUER`) or the
+ * embedded dev key. A token it does not accept is UNAUTHENTICATED with the reason.
+ */
+export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: string): Promise<TokenVerifier> {
+  let key: KeyLike | Uint8Array | JWTVerifyGetKey;
+  let issuer: string;
+  if (env.AUTH_JWKS_URL) {
+    if (!env.AUTH_ISSUER) throw new Error('AUTH_ISSUER must be set together with AUTH_JWKS_URL.');
+    key = createRemoteJWKSet(new URL(env.AUTH_JWKS_URL));
+    issuer = env.AUTH_ISSUER;
+  } else {
+    key = (await importJWK((await devSigningKey(dataDir)).publicJwk, 'EdDSA')) as KeyLike;
+    issuer = DEV_ISSUER;
+  }
+  const audience = env.AUTH_AUDIENCE ?? AUDIENCE;
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key as never, { issuer, audience, algorithms: ['EdDSA', 'ES256', 'RS256'] });
+        return identityFromClaims(payload);
+      } catch (error) {
+        if ((error as { extensions?: unknown }).extensions) throw error;
+        throw unauthenticated(`The bearer token is not valid (${(error as Error).message}). Get a new one with "npm run token".`);
+      }
+    },
+  };
+}
+
+/** Signs a user token with the embedded dev key (what `npm run token` prints). */
+export async function signDevToken(dataDir: string, identity: Identity, ttlSeconds = 12 * 3600): Promise<string> {
+  const { privateJwk } = await devSigningKey(dataDir);
+  const key = await importJWK(privateJwk, 'EdDSA');
+  return new SignJWT({ role: identity.role, ...(identity.partnerId ? { partner_id: identity.partnerId } : {}) })
+    .setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid })
+    .setSubject(identity.subject)
+    .setIssuer(DEV_ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key);
+}
+
+/** Signs and verifies the identity that travels between Care Graph services. */
+export class InternalAuth {
+  constructor(private readonly secret: Uint8Array) {}
+
+  static async fromEnv(env: NodeJS.ProcessEnv, dataDir: string): Promise<InternalAuth> {
+    return new InternalAuth(await internalSecret(env, dataDir));
+  }
+
+  sign(identity: Identity, requestId?: string): Promise<string> {
+    return new SignJWT({ role: identity.role, ...(identity.partnerId ? { partner_id: identity.partnerId } : {}), ...(requestId ? { rid: requestId } : {}) })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(identity.subject)
+      .setIssuer(INTERNAL_ISSUER)
+      .setAudience(INTERNAL_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${INTERNAL_TTL_SECONDS}s`)
+      .sign(this.secret);
+  }
+
+  /** Throws UNAUTHENTICATED unless the header was signed by a Care Graph service. */
+  async verify(token: string | undefined): Promise<{ identity: Identity; requestId?: string }> {
+    if (!token) {
+      throw unauthenticated(`Subgraphs accept only calls from the Care Graph gateway or services (missing ${IDENTITY_HEADER} header).`);
+    }
+    try {
+      const { payload } = await jwtVerify(token, this.secret, {
+        issuer: INTERNAL_ISSUER,
+        audience: INTERNAL_AUDIENCE,
+        algorithms: ['HS256'],
+      });
+      return { identity: identityFromClaims(payload), requestId: typeof payload.rid === 'string' ? payload.rid : undefined };
+    } catch (error) {
+      if ((error as { extensions?: unknown }).extensions) throw error;
+      throw unauthenticated(`The ${IDENTITY_HEADER} header is not valid (${(error as Error).message}).`);
+    }
+  }
+}
+
+/** The request id a caller sent in `x-request-id` (cut to 100 characters), or a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const sent = headers[REQUEST_ID_HEADER];
+  return typeof sent === 'string' && sent !== '' ? sent.slice(0, MAX_REQUEST_ID_LENGTH) : randomUUID();
+}
+
+/**
+ * The headers a call to a Care Graph service carries: the identity signed with the internal secret (the
+ * request id inside it, which is what the callee trusts) and the request id in the clear for proxies and logs.
+ */
+export async function internalHeaders(auth: InternalAuth, identity: Identity, requestId: string): Promise<Record<string, string>> {
+  return { [IDENTITY_HEADER]: await auth.sign(identity, requestId), [REQUEST_ID_HEADER]: requestId };
+}

@@ -1,0 +1,161 @@
+/**
+ * One service's database: embedded PGlite by default, PostgreSQL when a URL is given.
+ *
+ * Both speak the same dialect, so one Prisma schema and one set of migrations serve both. Migrations are
+ * applied on open, before the Prisma client is handed out, so a service never runs against an old schema.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import { applyMigrations } from '@care-graph/migrate';
+import { repoRoot } from '../server/paths';
+
+export interface DatabaseOptions {
+  /** Service name: selects `prisma/<service>/` and the embedded folder `.data/<service>/`. */
+  service: string;
+  /**
+   * `postgres://…` for PostgreSQL; `memory://` for a throw-away embedded database; unset for the embedded
+   * database under `<dataDir>/<service>/pgdata`.
+   */
+  url?: string;
+  dataDir: string;
+}
+
+/** One statement on the direct path: SQL with `$n` parameters; the rows come back as plain objects. */
+export type DirectQuery = <Row = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<Row[]>;
+
+export interface Database<Client> {
+  client: Client;
+  kind: 'pglite' | 'postgresql';
+  /** Migrations applied by this open. */
+  appliedMigrations: string[];
+  /** SQL statements sent so far by requests (the DataLoader tests count them); background work is not counted. */
+  queryCount(): number;
+  /** Runs background work (e.g. the watermark clock's refresh) without counting its statements. */
+  uncounted<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction straight on the driver (the PGlite instance, or a small pg pool of its
+   * own), bypassing Prisma's query path. For measured bulk writes only (roster batches: Prisma's raw-statement
+   * path costs measurably more a row; bench/RESULTS.md, "Figures behind design decisions"). Everything else
+   * goes through `client`.
+   */
+  directTransaction<T>(work: (query: DirectQuery) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Where a service's Prisma schema and migrations live. */
+export function migrationTarget(service: string) {
+  const dir = path.join(repoRoot, 'prisma', service);
+  return { schemaPath: path.join(dir, 'schema.prisma'), migrationsDir: path.join(dir, 'migrations') };
+}
+
+/**
+ * Opens the database, applies pending migrations, then builds the Prisma client with `makeClient`.
+ * `makeClient` receives the driver adapter factory (the generated PrismaClient differs per service).
+ */
+export async function openDatabase<Client extends { $disconnect(): Promise<void> }>(
+  options: DatabaseOptions,
+  makeClient: (adapter: SqlMigrationAwareDriverAdapterFactory) => Client,
+): Promise<Database<Client>> {
+  const counter = { queries: 0 };
+  let factory: SqlMigrationAwareDriverAdapterFactory;
+  let pglite: PGlite | undefined;
+  let kind: Database<Client>['kind'];
+
+  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
+    kind = 'postgresql';
+    factory = new PrismaPg({ connectionString: options.url, max: 10 });
+  } else {
+    kind = 'pglite';
+    if (options.url === 'memory://') {
+      pglite = new PGlite('memory://');
+    } else if (options.url) {
+      throw new Error(
+        `Database URL for ${options.service} must start with postgres:// or postgresql:// (or be memory://); got "${options.url.split('@').pop()}".`,
+      );
+    } else {
+      const dir = path.join(options.dataDir, options.service, 'pgdata');
+      await mkdir(dir, { recursive: true });
+      pglite = new PGlite(dir);
+    }
+    await pglite.waitReady;
+    factory = new PrismaPGlite(pglite);
+  }
+
+  const appliedMigrations = await applyMigrations(migrationTarget(options.service), factory);
+  const client = makeClient(countingFactory(factory, counter));
+  const counted = <T>(statement: Promise<T>) => {
+    if (!background.getStore()) counter.queries += 1;
+    return statement;
+  };
+  let pool: pg.Pool | undefined;
+  const directTransaction = async <T>(work: (query: DirectQuery) => Promise<T>): Promise<T> => {
+    if (pglite) {
+      return pglite.transaction((tx) => work(async <Row>(sql: string, params?: unknown[]) => (await counted(tx.query<Row>(sql, params))).rows));
+    }
+    pool ??= new pg.Pool({ connectionString: options.url, max: 2 });
+    const connection = await pool.connect();
+    try {
+      await connection.query('BEGIN');
+      const result = await work(async <Row>(sql: string, params?: unknown[]) => (await counted(connection.query(sql, params))).rows as Row[]);
+      await connection.query('COMMIT');
+      return result;
+    } catch (error) {
+      await connection.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      connection.release();
+    }
+  };
+  return {
+    client,
+    kind,
+    appliedMigrations,
+    queryCount: () => counter.queries,
+    uncounted: (work) => background.run(true, work),
+    directTransaction,
+    async close() {
+      await client.$disconnect();
+      await pool?.end();
+      // PGlite keeps the process alive until it is closed (shared STACK.md).
+      await pglite?.close();
+    },
+  };
+}
+
+const background = new AsyncLocalStorage<boolean>();
+
+/** Wraps a driver adapter factory so that every statement sent to the database is counted. */
+function countingFactory(
+  inner: SqlMigrationAwareDriverAdapterFactory,
+  counter: { queries: number },
+): SqlMigrationAwareDriverAdapterFactory {
+  const count = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop === 'queryRaw' || prop === 'executeRaw') {
+          return (query: SqlQuery) => {
+            if (!background.getStore()) counter.queries += 1;
+            return value.call(obj, query);
+          };
+        }
+        if (prop === 'startTransaction') {
+          return async (...args: unknown[]) => count(await value.apply(obj, args));
+        }
+        return value.bind(obj);
+      },
+    });
+  return {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    connect: async () => count<SqlDriverAdapter>(await inner.connect()),
+    connectToShadowDb: async () => count<SqlDriverAdapter>(await inner.connectToShadowDb()),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * One HTTP port per service: GraphQL at `/graphql`, `GET /healthz` (the process is up) and
+ * `GET /readyz` (it can do its work: database reachable, and for the gateway every subgraph ready).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Logger } from './logger';
+import { httpStatusOf } from '../graphql/errors';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** `GET /healthz` (the process answers) and `GET /readyz` (every check passes: 200, else 503 with the failures). */
+export function healthRoutes(app: Express, service: string, checks: () => ReadinessCheck[]): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      checks().map(async ({ name, check }) => {
+        try {
+          await check();
+          return { name, ok: true };
+        } catch (error) {
+          return { name, ok: false, error: (error as Error).message };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service, checks: results });
+  });
+}
+
+export interface Listening {
+  server: http.Server;
+  port: number;
+  /** The GraphQL URL, e.g. http://127.0.0.1:4001/graphql. */
+  url: string;
+}
+
+/** Starts an HTTP server for `app` on `host:port` (0: a free port); EADDRINUSE becomes a sentence naming PORT. */
+export async function listen(app: Express, port: number, host: string): Promise<Listening> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is in use; set PORT to a free one.`) : error),
+    );
+    server.listen(port, host, resolve);
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return { server, port: actual, url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}/graphql` };
+}
+
+/** A listening service: its GraphQL URL, its port, and how to stop it. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens with `app`, logs the URL, and returns a handle whose `close` stops the HTTP server first (no new
+ * requests) and then `stop` (e.g. Apollo Server).
+ */
+export async function serve(app: Express, port: number, host: string, logger: Logger, stop: () => Promise<void>): Promise<RunningServer> {
+  const { server, port: actual, url } = await listen(app, port, host);
+  logger.info('listening', { url });
+  return {
+    url,
+    port: actual,
+    async close() {
+      await closeServer(server);
+      await stop();
+    },
+  };
+}
+
+/** Stops `server`: no new connections, open ones closed, resolved when it has stopped. */
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export { express };
+
+/** Answers an HTTP (non-GraphQL) route's error as JSON with the error's code and a matching status. */
+export function sendError(res: import('express').Response, error: unknown): void {
+  const status = httpStatusOf(error);
+  const code = (error as { extensions?: { code?: string } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR';
+  res.status(status).json({ error: { code, message: status === 500 ? 'Internal server error.' : (error as Error).message } });
+}

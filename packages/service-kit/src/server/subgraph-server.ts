@@ -1,0 +1,99 @@
+/**
+ * Serves a subgraph: Apollo Server on Express, behind the internal identity check. A request that does
+ * not carry an identity signed by a Care Graph service is refused before any resolver runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { GraphQLSchema } from 'graphql';
+import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
+import type { RequestContext } from '../graphql/request-context';
+import type { Express, Request } from 'express';
+import { express, healthRoutes, serve, type ReadinessCheck, type RunningServer } from './http-server';
+import type { Logger } from './logger';
+import type { WatermarkClock } from '../database/watermark';
+import type { ServiceClient } from './service-client';
+
+/** Memoises an async computation for the life of one request. */
+function once<T>(compute: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= compute());
+}
+
+export interface SubgraphServerOptions<Context extends RequestContext> {
+  name: string;
+  schema: GraphQLSchema;
+  internalAuth: InternalAuth;
+  /** Adds the service's per-request state (its DataLoaders) to the verified identity. */
+  createContext(base: RequestContext): Context;
+  clock: WatermarkClock;
+  readiness: ReadinessCheck[];
+  /** This service's client for calls to the other services (bound to each request's id). */
+  services: ServiceClient;
+  /** Extra HTTP routes (e.g. streamed uploads), mounted before /graphql; `authenticate` checks the internal identity. */
+  routes?: (app: Express, authenticate: (req: Request) => Promise<RequestContext>) => void;
+  port: number;
+  host: string;
+  logger: Logger;
+}
+
+/** Starts Apollo Server for `schema` behind the internal identity check, with health routes, on `port`. */
+export async function startSubgraphServer<Context extends RequestContext>(
+  options: SubgraphServerOptions<Context>,
+): Promise<RunningServer> {
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    // Subgraphs sit behind the gateway: no landing page, no stack traces, and no inline traces (they
+    // only feed Apollo's usage reporting, which Care Graph keeps off). No cache-control hints either: no
+    // cache reads them, and computing them wraps every field resolver (cost: bench/RESULTS.md, "Figures behind
+    // design decisions").
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      errorLogging(options.logger),
+    ],
+    includeStacktraceInErrorResponses: false,
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  healthRoutes(app, options.name, () => options.readiness);
+  const authenticate = async (req: Request): Promise<RequestContext> => {
+    const header = req.headers[IDENTITY_HEADER];
+    const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
+    const id = requestId ?? randomUUID();
+    return { identity, requestId: id, watermark: once(() => options.clock.compute()), clock: options.clock, callService: options.services.forRequest(id) };
+  };
+  options.routes?.(app, authenticate);
+  app.use(
+    '/graphql',
+    express.json({ limit: '32mb' }),
+    expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
+  );
+  return serve(app, options.port, options.host, options.logger, () => apollo.stop());
+}
+
+/** Logs unexpected resolver errors with the request's correlation id (never its variables). */
+function errorLogging(logger: Logger) {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors(ctx: { errors: readonly { message: string; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[]; contextValue: unknown }) {
+          const requestId = (ctx.contextValue as RequestContext | undefined)?.requestId;
+          for (const error of ctx.errors) {
+            if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
+              logger.error('resolver error', { requestId, message: error.message, path: error.path?.join('.') });
+            }
+          }
+        },
+      };
+    },
+  };
+}

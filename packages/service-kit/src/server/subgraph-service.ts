@@ -1,0 +1,141 @@
+/**
+ * The life of one subgraph service: open (and migrate) its database, seed demo data on a new embedded
+ * database, build its schema, serve it, and close it all again in reverse order.
+ * Each subgraph's `index.ts` describes itself as a `SubgraphDefinition`; this file does the rest.
+ */
+import type { Express, Request } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { InternalAuth } from '../auth/tokens';
+import { serviceConfig, serviceUrlFor, type ServiceConfig } from './config';
+import type { RequestContext } from '../graphql/request-context';
+import type { Database, DatabaseOptions } from '../database/open-database';
+import { createLogger, type Logger } from './logger';
+import { startSubgraphServer } from './subgraph-server';
+import { serviceClient, type CallService } from './service-client';
+import { WatermarkClock } from '../database/watermark';
+import type { SqlClient } from '../database/sql';
+
+type Client = { $disconnect(): Promise<void> } & SqlClient;
+
+export interface SubgraphDefinition<C extends Client, Context extends RequestContext> {
+  name: string;
+  /** Tables with a `lastUpdated` column whose high-water marks the watermark clock keeps. */
+  tables: readonly string[];
+  buildSchema(): Promise<GraphQLSchema>;
+  openDatabase(options: Omit<DatabaseOptions, 'service'>): Promise<Database<C>>;
+  /** `database` is there for what `client` cannot do (its direct path for bulk writes). */
+  createContext(client: C, base: RequestContext, database: Database<C>): Context;
+  /** Extra HTTP routes of the service (e.g. streamed uploads); see SubgraphServerOptions.routes. */
+  routes?(app: Express, services: { client: C; database: Database<C>; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
+  /**
+   * Starts the service's background work once it serves (housekeeping such as sweeps); returns how to stop
+   * it, which the service awaits when it stops, before its database closes.
+   */
+  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv; callService: CallService }): () => Promise<void>;
+  /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
+  close?(client: C): Promise<void>;
+  /**
+   * Writes the demo data when the service's database is still empty (embedded mode's first start);
+   * returns false when there was data already.
+   */
+  seed?(client: C, logger: Logger): Promise<boolean>;
+}
+
+export interface RunningSubgraph<C> {
+  name: string;
+  url: string;
+  port: number;
+  database: Database<C>;
+  clock: WatermarkClock;
+  close(): Promise<void>;
+}
+
+/** Opens (and migrates) the database, seeds it if asked, and serves the subgraph; `close` undoes it all. */
+export async function startSubgraph<C extends Client, Context extends RequestContext>(
+  definition: SubgraphDefinition<C, Context>,
+  config: ServiceConfig = serviceConfig(definition.name),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningSubgraph<C>> {
+  const logger = createLogger(definition.name, env);
+  const database = await definition.openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    if (database.appliedMigrations.length) logger.info('applied migrations', { migrations: database.appliedMigrations });
+    if (config.seedDemoData && definition.seed) {
+      const started = Date.now();
+      if (await definition.seed(database.client, logger)) logger.info('seeded demo data', { ms: Date.now() - started });
+    }
+    const clock = new WatermarkClock(database.client, definition.tables, {
+      background: database.uncounted,
+      singleConnection: database.kind === 'pglite',
+    });
+    await clock.start((error) => logger.warn('watermark refresh failed', { message: error.message }));
+    const internalAuth = await InternalAuth.fromEnv(env, config.dataDir);
+    const services = serviceClient({ name: definition.name, internalAuth, serviceUrl: (service) => serviceUrlFor(service, env) });
+    const server = await startSubgraphServer({
+      name: definition.name,
+      schema: await definition.buildSchema(),
+      internalAuth,
+      createContext: (base) => definition.createContext(database.client, base, database),
+      clock,
+      routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
+      services,
+      readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
+      port: config.port,
+      host: config.host,
+      logger,
+    });
+    let stopBackground: (() => Promise<void>) | undefined;
+    try {
+      stopBackground = definition.background?.({ client: database.client, logger, env, callService: services.call });
+    } catch (error) {
+      clock.stop();
+      await server.close();
+      throw error;
+    }
+    return {
+      name: definition.name,
+      url: server.url,
+      port: server.port,
+      database,
+      clock,
+      async close() {
+        clock.stop();
+        await stopBackground?.();
+        await server.close();
+        await definition.close?.(database.client);
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Entry point of a subgraph process: start from the environment, stop cleanly on SIGINT/SIGTERM. */
+export function runSubgraphProcess<C extends Client, Context extends RequestContext>(definition: SubgraphDefinition<C, Context>): void {
+  const logger = createLogger(definition.name);
+  startSubgraph(definition).then(
+    (running) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info('stopping', { signal });
+        running.close().then(
+          () => process.exit(0),
+          (error: Error) => {
+            logger.error('stop failed', { message: error.message });
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    (error: Error) => {
+      logger.error('failed to start', { message: error.message });
+      process.exit(1);
+    },
+  );
+}
