@@ -2,7 +2,7 @@
  * The public entry: Apollo Server over @apollo/gateway on one port. This file only wires the parts.
  *
  * The request path stays plain; each cross-cutting concern is a seam of its own: authentication in the
- * context function (`auth.ts`), the request id (`plugins/request-id.ts`), the signed identity on every
+ * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service), the signed identity on every
  * subgraph call (`subgraph-client.ts`), error masking (`plugins/error-masking.ts`) and Apollo's reporting
  * turned off (`plugins/telemetry.ts`). Routes other than `/graphql` live in `routes/`.
  */
@@ -13,11 +13,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
-  InternalAuth, createLogger, createTokenVerifier, express, repoRoot, serve, type Logger, type RunningServer,
+  InternalAuth, requestIdOf, createLogger, createTokenVerifier, express, repoRoot, serve, type Logger, type RunningServer,
 } from '@care-graph/service-kit';
 import { authenticate, type GatewayContext } from './auth';
 import { errorMasking } from './plugins/error-masking';
-import { requestIdOf } from './plugins/request-id';
 import { telemetryDisabled } from './plugins/telemetry';
 import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';

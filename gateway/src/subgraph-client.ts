@@ -3,7 +3,7 @@
  * the user's own token: subgraphs trust only what a Care Graph service signed.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { IDENTITY_HEADER, type InternalAuth } from '@care-graph/service-kit';
+import { internalHeaders, type InternalAuth } from '@care-graph/service-kit';
 import type { GatewayContext } from './auth';
 
 export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -17,7 +17,6 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const { identity, requestId } = context as Partial<GatewayContext>;
     if (!identity || !requestId) return; // the gateway's own health checks carry no identity
-    request.http!.headers.set(IDENTITY_HEADER, await this.internalAuth.sign(identity, requestId));
-    request.http!.headers.set('x-request-id', requestId);
+    for (const [name, value] of Object.entries(await internalHeaders(this.internalAuth, identity, requestId))) request.http!.headers.set(name, value);
   }
 }

@@ -6,9 +6,8 @@
  * The gateway only authenticates the caller; who may ingest rosters is pop-health's rule, stated there.
  */
 import type { Express } from 'express';
-import { IDENTITY_HEADER, sendError, type InternalAuth, type TokenVerifier } from '@care-graph/service-kit';
+import { internalHeaders, requestIdOf, sendError, type InternalAuth, type TokenVerifier } from '@care-graph/service-kit';
 import { authenticate } from '../auth';
-import { requestIdOf } from '../plugins/request-id';
 
 /** Mounts `POST /rosters`, forwarded as a stream to pop-health's own `/rosters` at `popHealthUrl()`. */
 export function rosterUploadRoute(app: Express, options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined }): void {
@@ -22,11 +21,7 @@ export function rosterUploadRoute(app: Express, options: { verifier: TokenVerifi
       for (const [key, value] of Object.entries(req.query)) if (typeof value === 'string') url.searchParams.set(key, value);
       const upstream = await fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': req.headers['content-type'] ?? '',
-          [IDENTITY_HEADER]: await options.internalAuth.sign(identity, requestId),
-          'x-request-id': requestId,
-        },
+        headers: { 'content-type': req.headers['content-type'] ?? '', ...(await internalHeaders(options.internalAuth, identity, requestId)) },
         body: req as unknown as ReadableStream,
         duplex: 'half',
       } as RequestInit);
