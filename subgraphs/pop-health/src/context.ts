@@ -1,7 +1,7 @@
 /** Per-request DataLoaders of the pop-health service. */
 import { byIdLoader, groupedPageLoaders, type DataLoader, type Database, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
-import type { RosterIndex } from './roster-index';
+import type { RosterIndex } from './roster-index/roster-index';
 import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 
 export interface PopHealthContext extends RequestContext {

@@ -10,11 +10,11 @@ import { createContext, type PopHealthContext } from './context';
 import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
-import { PostgresRosterIndex, type RosterIndex } from './roster-index';
-import { ElasticsearchRosterIndex } from './elasticsearch-index';
-import { matchHost } from './match-threads';
-import { rosterUploadRoute } from './roster-upload';
-import { sweepAbandonedIngestions } from './roster-ingest';
+import { PostgresRosterIndex, type RosterIndex } from './roster-index/roster-index';
+import { ElasticsearchRosterIndex } from './roster-index/elasticsearch-index';
+import { matchHost } from './roster-index/match-threads';
+import { rosterUploadRoute } from './roster-ingestion/roster-upload';
+import { sweepAbandonedIngestions } from './roster-ingestion/roster-ingest';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 

@@ -6,7 +6,7 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
 import { blockingKeys, decide, keyKind, normalize, type PersonInput } from '@care-graph/matching';
-import { ElasticsearchRosterIndex, INDEX_NAMES, type MemberDocument } from '../src/elasticsearch-index';
+import { ElasticsearchRosterIndex, INDEX_NAMES, type MemberDocument } from '../src/roster-index/elasticsearch-index';
 
 const ann: PersonInput = { id: 'rp-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780', memberId: 'M1' };
 const bill: PersonInput = { id: 'rp-bill', givenName: 'William', familyName: 'Garcia', dateOfBirth: '1948-11-30', sex: 'M' };

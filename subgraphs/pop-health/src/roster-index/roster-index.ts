@@ -9,8 +9,8 @@
  */
 import type { MatchDecision, PersonInput } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/service-kit';
-import type { PrismaClient } from './db';
-import type { RosterPatient as RosterPatientRow } from './generated/prisma/client';
+import type { PrismaClient } from '../db';
+import type { RosterPatient as RosterPatientRow } from '../generated/prisma/client';
 import type { MatchHost } from './match-threads';
 
 export interface RosterRef {

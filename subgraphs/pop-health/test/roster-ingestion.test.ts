@@ -5,9 +5,9 @@
 import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
 import { Readable } from 'node:stream';
 import { IDENTITY_HEADER, InternalAuth, createLogger, serviceCaller } from '@care-graph/service-kit';
-import { popHealthSubgraph, rosterIndexFor } from '../../subgraphs/pop-health/src';
-import { abandonAfterMinutes, ingestRoster, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../../subgraphs/pop-health/src/roster-ingest';
-import { DATABASE_KINDS, startGraph, type Graph } from '../../scripts/in-process-graph';
+import { popHealthSubgraph, rosterIndexFor } from '../src';
+import { abandonAfterMinutes, ingestRoster, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../src/roster-ingestion/roster-ingest';
+import { DATABASE_KINDS, startGraph, type Graph } from '../../../scripts/in-process-graph';
 
 /** Polls `check` until it holds, failing after `deadlineMs`. */
 async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {

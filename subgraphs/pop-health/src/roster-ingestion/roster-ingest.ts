@@ -9,11 +9,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { badUserInput, conflict, tsWorker, writeStamp, type Database, type Logger, type RequestContext, type WatermarkClock } from '@care-graph/service-kit';
-import type { PrismaClient } from './db';
-import type { Roster as RosterRowDb } from './generated/prisma/client';
-import type { RosterIndex, RosterRef } from './roster-index';
-import { finishDataLoad, type LoadReport } from './service-calls';
-import type { ParseSummary, RowBatch } from './roster-parser';
+import type { PrismaClient } from '../db';
+import type { Roster as RosterRowDb } from '../generated/prisma/client';
+import type { RosterIndex, RosterRef } from '../roster-index/roster-index';
+import { finishDataLoad, type LoadReport } from '../service-calls';
+import type { ParseSummary, RowBatch } from './parse-worker';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
 
@@ -72,7 +72,7 @@ let spare: Worker | undefined;
 /** Starts the idle parse worker ahead of the next ingestion (the service calls it when it starts). */
 export function prepareRosterIngestion(): void {
   if (spare) return;
-  const worker = tsWorker(path.join(__dirname, 'roster-parser.ts'));
+  const worker = tsWorker(path.join(__dirname, 'parse-worker.ts'));
   worker.unref();
   worker.on('error', () => {
     if (spare === worker) spare = undefined;
