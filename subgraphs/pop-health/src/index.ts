@@ -10,11 +10,12 @@ import { createContext, type PopHealthContext } from './context';
 import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
-import { PostgresRosterIndex, type RosterIndex } from './roster-index/roster-index';
+import type { RosterIndex } from './roster-index/roster-index';
+import { PostgresRosterIndex } from './roster-index/postgres-index';
 import { ElasticsearchRosterIndex } from './roster-index/elasticsearch-index';
 import { matchHost } from './roster-index/match-threads';
 import { rosterUploadRoute } from './roster-ingestion/roster-upload';
-import { sweepAbandonedIngestions } from './roster-ingestion/roster-ingest';
+import { sweepAbandonedIngestions } from './roster-ingestion/abandoned-ingestions';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 

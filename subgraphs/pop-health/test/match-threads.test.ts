@@ -5,7 +5,7 @@
  */
 import { generateSynthetic, type MatchDecision, type PersonInput } from '@care-graph/matching';
 import { matchHost, matchThreadCount, type MatchHost } from '../src/roster-index/match-threads';
-import { PostgresRosterIndex } from '../src/roster-index/roster-index';
+import { PostgresRosterIndex } from '../src/roster-index/postgres-index';
 import type { PrismaClient } from '../src/db';
 
 const { roster, patients } = generateSynthetic({ rosterSize: 2000, patients: 600, seed: 11 });

@@ -1,43 +1,15 @@
 /**
- * Rosters end to end: ingestion (row-by-row rejections, whole-file failures, no duplicates on re-ingest)
- * and batch matching with explanations, through the gateway.
+ * Roster ingestion end to end: row-by-row rejections, whole-file failures, no duplicates on re-ingest, the
+ * data-load feed, and the streamed upload through the gateway.
  */
-import { CreatePartnerDocument, DataLoadsDocument, IngestRosterDocument, MatchPatientsDocument, RosterDocument } from '@care-graph/operations';
-import { Readable } from 'node:stream';
-import { IDENTITY_HEADER, InternalAuth, createLogger, serviceCaller } from '@care-graph/service-kit';
-import { popHealthSubgraph, rosterIndexFor } from '../src';
-import { abandonAfterMinutes, ingestRoster, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../src/roster-ingestion/roster-ingest';
-import { DATABASE_KINDS, startGraph, type Graph } from '../../../scripts/in-process-graph';
+import { DataLoadsDocument, IngestRosterDocument, RosterDocument } from '@care-graph/operations';
+import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
+import { HEADER, ROWS, startGraphWithPartner } from './roster-fixtures';
 
-/** Polls `check` until it holds, failing after `deadlineMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
-const ROWS = [
-  'M1,Ann,Marie,Lee,1950-06-05,F,123-45-6780,1 Main St,Denver,CO,80201',
-  'M2,Clara,,Lee,1950-06-05,F,,1 Main St,Denver,CO,80201', // Ann's twin
-  'M3,William,,García-López,1948-11-30,M,,5 Oak Ave,Boulder,CO,80301',
-  'M4,Robert,,Ng,1948-13-30,M,,,,,', // bad date
-  'M5,Zoe,,Park,1990-01-01,X,,,,,', // unknown sex code
-  'M6,,,Nameless,1990-01-01,F,,,,,', // missing first name
-  'M7,Sam,,Short,1990-01-01,F,1234,,,,', // SSN not 9 digits
-  'M1,Ann,,Lee,1950-06-05,F,,,,,', // duplicate member id
-  'M8,Peggy,,Olson,1939-02-20,F,000000000,,,,', // placeholder SSN: kept, as no SSN
-];
-
-describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
+describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
   let graph: Graph;
   let partnerId: string;
-  beforeAll(async () => {
-    graph = await startGraph(kind);
-    ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Roster Partner' } }));
-  });
+  beforeAll(async () => ({ graph, partnerId } = await startGraphWithPartner(kind, 'Roster Partner')));
   afterAll(() => graph?.close());
 
   const ingest = (content: string, fileName = 'roster.csv', kind: 'CURRENT' | 'BACKFILL' = 'BACKFILL') =>
@@ -110,80 +82,6 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
     expect(await stored()).toEqual(before);
   });
 
-  describe('ingestions left unfinished', () => {
-    const db = () => graph.subgraphs['pop-health'].database.client;
-    const HOUR = 3_600_000;
-    /** An INGESTING roster as a service that stopped mid-file leaves it, started `ageMs` ago, with members. */
-    const unfinished = async (ageMs: number, members: number) => {
-      const roster = await db().roster.create({
-        data: { partnerId, kind: 'BACKFILL', fileName: 'cut.csv', contentHash: `pending:${ageMs}:${Math.random()}`, status: 'INGESTING', createdAt: new Date(Date.now() - ageMs) },
-      });
-      await db().rosterPatient.createMany({
-        data: Array.from({ length: members }, (_, i) => ({ rosterId: roster.id, memberId: `C${i}`, givenName: 'Ann', familyName: 'Lee', dateOfBirth: new Date('1950-06-05'), sex: 'F' as const })),
-      });
-      return roster.id;
-    };
-    const left = async (rosterId: string) => [await db().roster.count({ where: { id: rosterId } }), await db().rosterPatient.count({ where: { rosterId } })];
-
-    it('removes an abandoned ingestion with its members, and leaves running and finished rosters alone', async () => {
-      const abandoned = await unfinished(2 * HOUR, 3);
-      const running = await unfinished(60_000, 2);
-      const ready = await db().roster.count({ where: { status: 'READY' } });
-      expect(await removeUnfinishedIngestions(db(), new Date(Date.now() - HOUR))).toEqual([{ id: abandoned, dataLoadId: null }]);
-      expect(await left(abandoned)).toEqual([0, 0]);
-      expect(await left(running)).toEqual([1, 2]);
-      expect(await db().roster.count({ where: { status: 'READY' } })).toBe(ready);
-      await removeUnfinishedIngestions(db(), new Date(Date.now() + HOUR)); // tidy up the running one
-      expect(await left(running)).toEqual([0, 0]);
-    });
-
-    it('sweeps at once when the service starts it, marks the data load FAILED, and stops cleanly', async () => {
-      expect(popHealthSubgraph.background).toBe(sweepAbandonedIngestions);
-      const internalAuth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-      const callService = serviceCaller({ name: 'pop-health', internalAuth, serviceUrl: (service) => graph.subgraphs[service as 'care-requests'].url });
-      const { startDataLoad } = await callService<{ startDataLoad: { id: string } }>('care-requests', 'mutation { startDataLoad(input: { kind: ROSTER_INGESTION, source: "cut.csv" }) { id } }');
-      const abandoned = await unfinished(2 * HOUR, 2);
-      await db().roster.update({ where: { id: abandoned }, data: { dataLoadId: startDataLoad.id } });
-      const stop = sweepAbandonedIngestions({ client: db(), logger: createLogger('pop-health-test', { LOG_LEVEL: 'error' }), env: {}, callService });
-      const load = async () => (await graph.run('admin', DataLoadsDocument, { first: 1000 })).dataLoads.edges.find((e) => e.node.id === startDataLoad.id)?.node;
-      await eventually('the abandoned ingestion is gone and its load FAILED', async () => (await left(abandoned))[0] === 0 && (await load())?.status === 'FAILED');
-      await stop();
-      expect(await left(abandoned)).toEqual([0, 0]);
-      expect(await load()).toMatchObject({ source: 'cut.csv', status: 'FAILED', recordCount: 0 });
-    });
-
-    it('refuses an ingestion swept while it ran, and keeps nothing of it', async () => {
-      const source = new Readable({ read() {} });
-      const store = { prisma: db(), database: graph.subgraphs['pop-health'].database, clock: graph.subgraphs['pop-health'].clock, index: rosterIndexFor(db()) };
-      const result = ingestRoster(store, { partnerId, kind: 'BACKFILL', fileName: 'slow.csv' }, source).then(
-        () => 'finished',
-        (error: Error & { extensions?: { code?: string } }) => `${error.extensions?.code}: ${error.message}`,
-      );
-      const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => `S${from + i},Ann,,Lee,1950-06-05,F,,,,,`).join('\n');
-      source.push(`${HEADER}\n${rows(0, 3000)}\n`);
-      const slow = async () => (await db().roster.findFirst({ where: { fileName: 'slow.csv', status: 'INGESTING' } }))?.id;
-      let id: string | undefined;
-      try {
-        await eventually('the first rows are written', async () => {
-          id = await slow();
-          return Boolean(id) && (await db().rosterPatient.count({ where: { rosterId: id } })) > 0;
-        });
-        expect((await removeUnfinishedIngestions(db(), new Date(Date.now() + HOUR))).map((r) => r.id)).toContain(id);
-        source.push(`${rows(3000, 3000)}\n`);
-      } finally {
-        source.push(null); // the ingestion always ends, whatever failed above
-      }
-      expect(await result).toMatch(/^CONFLICT: The ingestion of slow\.csv ran longer than ROSTER_INGEST_ABANDON_MINUTES and was abandoned/);
-      expect(await left(id!)).toEqual([0, 0]);
-    });
-
-    it('explains a bad ROSTER_INGEST_ABANDON_MINUTES', () => {
-      expect(abandonAfterMinutes({})).toBe(60);
-      expect(abandonAfterMinutes({ ROSTER_INGEST_ABANDON_MINUTES: '5' })).toBe(5);
-      expect(() => abandonAfterMinutes({ ROSTER_INGEST_ABANDON_MINUTES: 'soon' })).toThrow('ROSTER_INGEST_ABANDON_MINUTES must be a number of minutes, at least 1; got "soon".');
-    });
-  });
-
   it('refuses a roster for a partner that does not exist', async () => {
     const { body } = await graph.post(await graph.as('admin'), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
       i: { partnerId: 'no-such-partner', kind: 'CURRENT', fileName: 'x.csv', content: `${HEADER}\n${ROWS[0]}` },
@@ -197,69 +95,12 @@ describe.each(DATABASE_KINDS)('rosters on %s', (kind) => {
     });
     expect(body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
-
-  it('matches a batch of patients in one call, with grades and explanations, and never the twin', async () => {
-    const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'), 'match.csv', 'CURRENT');
-    const before = graph.subgraphs['pop-health'].database.queryCount();
-    const { matchPatients } = await graph.run('service', MatchPatientsDocument, {
-      rosterId: roster.id,
-      patients: [
-        { id: 'p-bill', givenName: 'BILL', familyName: 'garcia', dateOfBirth: '1948-11-30', sex: 'M', addressLine1: '5 Oak Avenue', postalCode: '80301' },
-        { id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780' },
-        { id: 'p-twin', givenName: 'Dora', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', addressLine1: '1 Main St', postalCode: '80201' },
-        { id: 'p-stranger', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' },
-      ],
-    });
-    // One roster-index lookup for the whole batch, plus the roster itself and the matched members
-    // (DataLoader) — not one per patient.
-    expect(graph.subgraphs['pop-health'].database.queryCount() - before).toBeLessThanOrEqual(4);
-    const byId = Object.fromEntries(matchPatients.map((m) => [m.patientId, m]));
-    expect(byId['p-bill']).toMatchObject({ accepted: true, rosterPatient: { memberId: 'M3' } });
-    expect(byId['p-bill'].explanation!.fields).toContainEqual({ field: 'givenName', level: 'nickname', weight: 5.5 });
-    expect(byId['p-ann']).toMatchObject({ accepted: true, grade: 'CERTAIN', rosterPatient: { memberId: 'M1' } });
-    expect(byId['p-ann'].explanation!.runnerUp?.rosterPatient.id).toBeDefined();
-    expect(byId['p-twin']).toMatchObject({ accepted: false, grade: 'NONE' });
-    expect(byId['p-twin'].explanation!.guards).toContain('twin');
-    expect(byId['p-stranger']).toMatchObject({ accepted: false, grade: 'NONE', rosterPatient: null, explanation: null });
-    expect(JSON.stringify(matchPatients)).not.toContain('123456780');
-  });
-
-  it('answers a summary-only selection with summaries, and fragments with the full details', async () => {
-    // Straight to pop-health, as the backfill runner calls it: the gateway would flatten the fragments.
-    const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'), 'match.csv', 'CURRENT');
-    const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-    const subgraph = { url: graph.subgraphs['pop-health'].url, headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'test', role: 'service' }) } };
-    const variables = { rosterId: roster.id, patients: [{ id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', ssn: '123456780' }] };
-    type Answer = { matchPatients: { grade: string; explanation: { summary: string; fields?: { field: string; level: string }[] } }[] };
-    const match = async (selection: string, fragments = '') => {
-      const query = `query($rosterId: ID!, $patients: [MatchPatientInput!]!) {
-        matchPatients(rosterId: $rosterId, patients: $patients) { ${selection} } } ${fragments}`;
-      const { body } = await graph.post(subgraph, query, variables);
-      expect(body.errors).toBeUndefined();
-      return (body.data as Answer).matchPatients[0];
-    };
-    expect(await match('grade explanation { summary }')).toEqual({ grade: 'CERTAIN', explanation: { summary: expect.stringMatching(/^CERTAIN: /) } });
-    const level = { field: 'ssn', level: 'full' };
-    expect((await match('grade explanation { summary ...Details }', 'fragment Details on MatchExplanation { fields { field level } }')).explanation.fields).toContainEqual(level);
-    expect((await match('...Match', 'fragment Match on PatientMatch { grade explanation { fields { field level } } }')).explanation.fields).toContainEqual(level);
-    expect((await match('grade explanation { ... on MatchExplanation { fields { field level } } }')).explanation.fields).toContainEqual(level);
-  });
-
-  it('refuses matching to partner tokens and against an unknown roster', async () => {
-    const partner = await graph.post(await graph.as('partner', partnerId), '{ matchPatients(rosterId: "x", patients: []) { patientId } }');
-    expect(partner.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    const missing = await graph.post(await graph.as('service'), '{ matchPatients(rosterId: "nope", patients: []) { patientId } }');
-    expect(missing.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
-  });
 });
 
 describe.each(DATABASE_KINDS)('streamed roster upload (POST /rosters) on %s', (kind) => {
   let graph: Graph;
   let partnerId: string;
-  beforeAll(async () => {
-    graph = await startGraph(kind);
-    ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Upload Partner' } }));
-  });
+  beforeAll(async () => ({ graph, partnerId } = await startGraphWithPartner(kind, 'Upload Partner')));
   afterAll(() => graph?.close());
 
   const upload = async (body: string | ReadableStream, query: string, token?: string, contentType = 'text/csv') =>

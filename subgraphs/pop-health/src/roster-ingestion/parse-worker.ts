@@ -2,32 +2,31 @@
  * Roster parsing in a worker thread: CSV parsing, row checks and the INSERT's column literals run beside
  * the database inserts instead of before them, on the machine's second core. The ingesting thread then
  * only hands each batch to the database. Blocking keys are computed here only for an index that keeps its
- * own copy of the members (Elasticsearch); the database index computes them when it loads a roster.
+ * own copy of the roster patients (Elasticsearch); the database index computes them when it loads a roster.
  *
- * Protocol (messages from the ingesting thread): `{ options: { members } }` first, then `{ chunk }` bytes
- * of the file and `{ end: true }`. Answers: `{ ack }` once a chunk is parsed, `{ batch: RowBatch }` every
- * `BATCH` accepted rows, `{ done: Summary }`, or `{ error: { kind: 'file' | 'csv' | 'other', message } }`.
+ * Protocol (messages from the ingesting thread, see parse-thread.ts): `{ options: { rosterPatients } }`
+ * first, then `{ chunk }` bytes of the file and `{ end: true }`. Answers: `{ ack }` once a chunk is parsed,
+ * `{ batch: ParsedBatch }` every `BATCH` accepted rows, `{ done: ParseSummary }`, or
+ * `{ error: { kind: 'file' | 'csv' | 'other', message } }`.
  */
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { parse } from 'csv-parse';
-import { blockingKeys, normalize } from '@care-graph/matching';
+import { blockingKeys, normalize, type PersonInput } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/time';
-import { MAX_REJECTIONS_KEPT, ROSTER_HEADER, RosterFileError, checkHeader, parseRow, type RowRejection } from './roster-file';
+import { ROSTER_HEADER, ROSTER_PATIENT_FIELD_NAMES, type RosterPatientText } from '../roster-patient-fields';
+import { MAX_REJECTIONS_KEPT, RosterFileError, checkHeader, parseRow, type RowRejection } from './roster-file';
 
-/** Roster member columns in INSERT order (see roster-ingest.ts). */
-export const COLUMNS = ['id', 'memberId', 'givenName', 'middleName', 'familyName', 'dateOfBirth', 'sex', 'ssn', 'addressLine1', 'city', 'state', 'postalCode'] as const;
+/** A roster patient as an index that keeps its own copy (Elasticsearch) receives it, with its blocking keys. */
+export type KeyedRosterPatient = RosterPatientText & { blockingKeys: string[] };
 
-/** A member as a roster index that keeps its own copy (Elasticsearch) receives it, with its blocking keys. */
-export type MemberRow = Record<(typeof COLUMNS)[number], string | null> & { keys: string[] };
-
-/** Accepted rows: one PostgreSQL array literal per column, ready to be sent as text parameters. */
-export interface RowBatch {
+/** Accepted rows: one PostgreSQL array literal per field (ROSTER_PATIENT_FIELDS order), ready to be sent as text parameters. */
+export interface ParsedBatch {
   literals: string[];
   count: number;
-  /** The same rows as objects, only when the ingesting thread asked for members. */
-  members?: MemberRow[];
+  /** The same rows as objects, only when the ingesting thread asked for roster patients. */
+  rosterPatients?: KeyedRosterPatient[];
 }
 
 export interface ParseSummary {
@@ -37,37 +36,45 @@ export interface ParseSummary {
   rejections: RowRejection[];
 }
 
-/** Rows per INSERT: small enough that the thread inserting returns to the upload often (see roster-ingest.ts). */
+/** What the parse worker answers (see the protocol above). */
+export interface ParseMessage {
+  ack?: true;
+  batch?: ParsedBatch;
+  done?: ParseSummary;
+  error?: { kind: 'file' | 'csv' | 'other'; message: string };
+}
+
+/** Rows per INSERT: small enough that the thread inserting returns to the upload often (see parse-thread.ts). */
 export const BATCH = 2000;
 
 /** One element of a PostgreSQL array literal: NULL, or the value quoted with `"` and `\` escaped. */
 const element = (value: string | null) => (value === null ? 'NULL' : `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`);
 
 class BatchBuilder {
-  private readonly columns: string[][] = COLUMNS.map(() => []);
-  readonly members: MemberRow[] | undefined;
+  private readonly columns: string[][] = ROSTER_PATIENT_FIELD_NAMES.map(() => []);
+  readonly rosterPatients: KeyedRosterPatient[] | undefined;
   count = 0;
 
-  constructor(withMembers: boolean) {
-    this.members = withMembers ? [] : undefined;
+  constructor(withRosterPatients: boolean) {
+    this.rosterPatients = withRosterPatients ? [] : undefined;
   }
 
-  add(values: (string | null)[], keys: () => string[]) {
-    values.forEach((value, i) => this.columns[i].push(element(value)));
-    this.members?.push({ ...(Object.fromEntries(values.map((value, i) => [COLUMNS[i], value])) as Omit<MemberRow, 'keys'>), keys: keys() });
+  add(patient: RosterPatientText) {
+    ROSTER_PATIENT_FIELD_NAMES.forEach((field, i) => this.columns[i].push(element(patient[field])));
+    this.rosterPatients?.push({ ...patient, blockingKeys: blockingKeys(normalize(patient as PersonInput)) });
     this.count += 1;
   }
 
-  build(): RowBatch {
-    return { literals: this.columns.map((column) => `{${column.join(',')}}`), count: this.count, members: this.members };
+  build(): ParsedBatch {
+    return { literals: this.columns.map((column) => `{${column.join(',')}}`), count: this.count, rosterPatients: this.rosterPatients };
   }
 }
 
 async function run(port: NonNullable<typeof parentPort>) {
   const input = new PassThrough();
-  let withMembers = false;
-  port.on('message', (message: { options?: { members: boolean }; chunk?: Uint8Array; end?: true }) => {
-    if (message.options) withMembers = message.options.members;
+  let withRosterPatients = false;
+  port.on('message', (message: { options?: { rosterPatients: boolean }; chunk?: Uint8Array; end?: true }) => {
+    if (message.options) withRosterPatients = message.options.rosterPatients;
     if (message.chunk) input.write(Buffer.from(message.chunk), () => port.postMessage({ ack: true }));
     if (message.end) input.end();
   });
@@ -91,23 +98,20 @@ async function run(port: NonNullable<typeof parentPort>) {
         continue;
       }
       summary.acceptedCount += 1;
-      const row = result.row;
-      const dob = formatCalendarDate(row.dateOfBirth);
-      const id = randomUUID();
-      const keys = () => blockingKeys(normalize({ id, ...row, dateOfBirth: dob }));
-      batch ??= new BatchBuilder(withMembers);
-      batch.add([id, row.memberId, row.givenName, row.middleName ?? null, row.familyName, dob, row.sex, row.ssn ?? null, row.addressLine1 ?? null, row.city ?? null, row.state ?? null, row.postalCode ?? null], keys);
+      const { patient } = result;
+      batch ??= new BatchBuilder(withRosterPatients);
+      batch.add({ ...patient, id: randomUUID(), dateOfBirth: formatCalendarDate(patient.dateOfBirth) });
       if (batch.count >= BATCH) {
-        port.postMessage({ batch: batch.build() });
+        port.postMessage({ batch: batch.build() } satisfies ParseMessage);
         batch = undefined;
       }
     }
     if (header) throw new RosterFileError(`The roster is empty; its first line must be the header "${ROSTER_HEADER.join(',')}".`);
-    if (batch) port.postMessage({ batch: batch.build() });
-    port.postMessage({ done: summary });
+    if (batch) port.postMessage({ batch: batch.build() } satisfies ParseMessage);
+    port.postMessage({ done: summary } satisfies ParseMessage);
   } catch (error) {
     const kind = error instanceof RosterFileError ? 'file' : (error as { code?: string }).code?.startsWith('CSV_') ? 'csv' : 'other';
-    port.postMessage({ error: { kind, message: (error as Error).message } });
+    port.postMessage({ error: { kind, message: (error as Error).message } } satisfies ParseMessage);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import type { Express } from 'express';
 import { badUserInput, forbidden, sendError, type RequestContext } from '@care-graph/service-kit';
-import { ingestRoster, prepareRosterIngestion, type RosterKindName, type RosterStore } from './roster-ingest';
+import { prepareRosterIngestion } from './parse-thread';
+import { ingestRoster, type RosterKindName, type RosterStore } from './roster-ingest';
 import { assertPartnerExists, startLoadReport } from '../service-calls';
 
 export function rosterUploadRoute(
