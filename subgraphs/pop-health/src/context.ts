@@ -9,7 +9,7 @@ export interface PopHealthContext extends RequestContext {
   rosters: DataLoader<string, RosterRow | null>;
   rosterPatients: DataLoader<string, RosterPatientRow | null>;
   backfills: DataLoader<string, BackfillRow | null>;
-  /** One page of each roster's members, batched across rosters. */
+  /** One page of each roster's roster patients, batched across rosters. */
   rosterPatientPages: ReturnType<typeof groupedPageLoaders<RosterPatientRow>>;
   rosterIndex: RosterIndex;
   /** The database's direct path, for roster ingestion's bulk inserts. */

@@ -29,18 +29,18 @@ describe.each(DATABASE_KINDS)('ingestions left unfinished on %s', (kind) => {
   const db = () => graph.subgraphs['pop-health'].database.client;
   const HOUR = 3_600_000;
   /** An INGESTING roster as a service that stopped mid-file leaves it, started `ageMs` ago, with roster patients. */
-  const unfinished = async (ageMs: number, members: number) => {
+  const unfinished = async (ageMs: number, rosterPatients: number) => {
     const roster = await db().roster.create({
       data: { partnerId, kind: 'BACKFILL', fileName: 'cut.csv', contentHash: `pending:${ageMs}:${Math.random()}`, status: 'INGESTING', createdAt: new Date(Date.now() - ageMs) },
     });
     await db().rosterPatient.createMany({
-      data: Array.from({ length: members }, (_, i) => ({ rosterId: roster.id, memberId: `C${i}`, givenName: 'Ann', familyName: 'Lee', dateOfBirth: new Date('1950-06-05'), sex: 'F' as const })),
+      data: Array.from({ length: rosterPatients }, (_, i) => ({ rosterId: roster.id, memberId: `C${i}`, givenName: 'Ann', familyName: 'Lee', dateOfBirth: new Date('1950-06-05'), sex: 'F' as const })),
     });
     return roster.id;
   };
   const left = async (rosterId: string) => [await db().roster.count({ where: { id: rosterId } }), await db().rosterPatient.count({ where: { rosterId } })];
 
-  it('removes an abandoned ingestion with its members, and leaves running and finished rosters alone', async () => {
+  it('removes an abandoned ingestion with its roster patients, and leaves running and finished rosters alone', async () => {
     const abandoned = await unfinished(2 * HOUR, 3);
     const running = await unfinished(60_000, 2);
     const ready = await db().roster.count({ where: { status: 'READY' } });

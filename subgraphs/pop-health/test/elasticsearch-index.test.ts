@@ -52,7 +52,7 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
     ]);
   });
 
-  it('reports a refused bulk write instead of losing members silently', async () => {
+  it('reports a refused bulk write instead of losing roster patients silently', async () => {
     mock.clear({ method: 'POST', path: '/_bulk' });
     mock.add({ method: 'POST', path: '/_bulk' }, () => ({ errors: true, took: 1, items: [{ index: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad field' } } }] }));
     await expect(index.addRosterPatients({ id: 'r-1', kind: 'CURRENT' }, [doc(ann)])).rejects.toThrow('bad field');
@@ -93,7 +93,7 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
 // Runs only against a real server: ELASTICSEARCH_URL=http://localhost:9200 npm test
 if (process.env.ELASTICSEARCH_URL) {
   describe('ElasticsearchRosterIndex (real server at ELASTICSEARCH_URL)', () => {
-    it('indexes a roster and finds its members by blocking key', async () => {
+    it('indexes a roster and finds its roster patients by blocking key', async () => {
       const index = ElasticsearchRosterIndex.fromUrl(process.env.ELASTICSEARCH_URL!);
       const rosterId = `it-${Date.now()}`;
       await index.addRosterPatients({ id: rosterId, kind: 'BACKFILL' }, [doc(ann, rosterId), doc(bill, rosterId)]);

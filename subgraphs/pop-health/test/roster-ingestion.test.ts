@@ -56,7 +56,7 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
     const before = await stored();
     const second = (await ingest(content, 'again-renamed.csv')).ingestRoster;
     expect(second.id).toBe(first.id);
-    // The second copy's members were written while it was read, and are gone with it.
+    // The second copy's roster patients were written while it was read, and are gone with it.
     expect(await stored()).toEqual(before);
     // The same file as the other kind is a different roster.
     const current = (await ingest(content, 'again.csv', 'CURRENT')).ingestRoster;

@@ -28,7 +28,7 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
         { id: 'p-stranger', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' },
       ],
     });
-    // One roster-index lookup for the whole batch, plus the roster itself and the matched members
+    // One roster-index lookup for the whole batch, plus the roster itself and the matched roster patients
     // (DataLoader) — not one per patient.
     expect(graph.subgraphs['pop-health'].database.queryCount() - before).toBeLessThanOrEqual(4);
     const byId = Object.fromEntries(matchPatients.map((m) => [m.patientId, m]));

@@ -1,5 +1,5 @@
 /**
- * Roster files ("pop health files"): CSV with the contract's header, one member per row. Each row is
+ * Roster files ("pop health files"): CSV with the contract's header, one roster patient per row. Each row is
  * checked on its own: a bad row is rejected with its line number and reason and the good rows are kept;
  * a file whose header is wrong, or that is not CSV at all, fails as a whole.
  */
