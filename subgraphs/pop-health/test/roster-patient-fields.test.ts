@@ -17,7 +17,9 @@ import { PostgresRosterIndex } from '../src/roster-index/postgres-index';
 import type { RosterIndex, RosterPatientDocument } from '../src/roster-index/roster-index';
 import { parseRow } from '../src/roster-ingestion/roster-file';
 import { ingestRoster } from '../src/roster-ingestion/roster-ingest';
-import { ROSTER_HEADER, ROSTER_PATIENT_FIELDS, ROSTER_PATIENT_FIELD_NAMES, packPeople, unpackPeople, type RosterPatientField } from '../src/roster-patient-fields';
+import {
+  ROSTER_HEADER, ROSTER_PATIENT_FIELDS, ROSTER_PATIENT_FIELD_NAMES, packPeople, unpackPeople, type RosterPatientField,
+} from '../src/roster-patient-fields';
 import { DATABASE_KINDS, freshPostgresDatabase } from '../../../scripts/in-process-graph';
 
 /** The roster file's header as the contract (ARCHITECTURE.md, roster files) gives it. */
@@ -51,7 +53,11 @@ function prismaModelFields(): Map<string, string> {
 }
 
 /** The SQL type a Prisma field type takes in the INSERT's casts. */
-const sqlTypeOf = (prismaType: string) => (prismaType.includes('@db.Date') ? 'date' : prismaType.startsWith('Sex') ? '"Sex"' : prismaType.startsWith('String') ? 'text' : prismaType);
+function sqlTypeOf(prismaType: string): string {
+  if (prismaType.includes('@db.Date')) return 'date';
+  if (prismaType.startsWith('Sex')) return '"Sex"';
+  return prismaType.startsWith('String') ? 'text' : prismaType;
+}
 
 describe('the roster patient field declaration', () => {
   it('names every field of the Prisma RosterPatient model but its roster and stamp, with the same types', () => {

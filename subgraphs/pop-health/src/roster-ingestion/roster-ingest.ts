@@ -54,10 +54,11 @@ async function insertBatch(store: RosterStore, roster: RosterRef, batch: ParsedB
     await query(INSERT_ROSTER_PATIENTS, [...batch.literals, roster.id, stamp]);
   });
   if (batch.rosterPatients) {
-    await store.index.addRosterPatients(
-      roster,
-      batch.rosterPatients.map((p) => ({ ...p, id: p.id!, givenName: p.givenName!, familyName: p.familyName!, dateOfBirth: p.dateOfBirth!, rosterId: roster.id })),
-    );
+    // The parse worker sends only accepted rows: their id, names and date of birth are never null.
+    const documents = batch.rosterPatients.map((p) => ({
+      ...p, id: p.id!, givenName: p.givenName!, familyName: p.familyName!, dateOfBirth: p.dateOfBirth!, rosterId: roster.id,
+    }));
+    await store.index.addRosterPatients(roster, documents);
   }
 }
 
