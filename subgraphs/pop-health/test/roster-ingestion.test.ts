@@ -2,18 +2,16 @@
  * Roster ingestion end to end: row-by-row rejections, whole-file failures, no duplicates on re-ingest, the
  * data-load feed, and the streamed upload through the gateway.
  */
-import { DataLoadsDocument, IngestRosterDocument, RosterDocument } from '@care-graph/operations';
+import { DataLoadsDocument, RosterDocument } from '@care-graph/operations';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
-import { HEADER, ROWS, startGraphWithPartner } from './roster-fixtures';
+import { HEADER, ROWS, startGraphWithPartner, type RosterGraph } from './roster-fixtures';
 
 describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
   let graph: Graph;
   let partnerId: string;
-  beforeAll(async () => ({ graph, partnerId } = await startGraphWithPartner(kind, 'Roster Partner')));
+  let ingest: RosterGraph['ingest'];
+  beforeAll(async () => ({ graph, partnerId, ingest } = await startGraphWithPartner(kind, 'Roster Partner')));
   afterAll(() => graph?.close());
-
-  const ingest = (content: string, fileName = 'roster.csv', kind: 'CURRENT' | 'BACKFILL' = 'BACKFILL') =>
-    graph.run('admin', IngestRosterDocument, { input: { partnerId, kind, fileName, content } });
 
   it('keeps the good rows and rejects the bad ones with line number and reason', async () => {
     const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'));

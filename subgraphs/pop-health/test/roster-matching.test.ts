@@ -2,19 +2,17 @@
  * Batch matching against a roster through the public contract: grades and explanations, one roster lookup
  * a batch, summary-only answers, and refusals.
  */
-import { IngestRosterDocument, MatchPatientsDocument } from '@care-graph/operations';
+import { MatchPatientsDocument } from '@care-graph/operations';
 import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
-import { HEADER, ROWS, startGraphWithPartner } from './roster-fixtures';
+import { HEADER, ROWS, startGraphWithPartner, type RosterGraph } from './roster-fixtures';
 
 describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
   let graph: Graph;
   let partnerId: string;
-  beforeAll(async () => ({ graph, partnerId } = await startGraphWithPartner(kind, 'Matching Partner')));
+  let ingest: RosterGraph['ingest'];
+  beforeAll(async () => ({ graph, partnerId, ingest } = await startGraphWithPartner(kind, 'Matching Partner')));
   afterAll(() => graph?.close());
-
-  const ingest = (content: string, fileName = 'roster.csv', kind: 'CURRENT' | 'BACKFILL' = 'BACKFILL') =>
-    graph.run('admin', IngestRosterDocument, { input: { partnerId, kind, fileName, content } });
 
   it('matches a batch of patients in one call, with grades and explanations, and never the twin', async () => {
     const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'), 'match.csv', 'CURRENT');
