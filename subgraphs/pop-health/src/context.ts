@@ -1,7 +1,7 @@
 /** Per-request DataLoaders of the pop-health service. */
 import { byIdLoader, groupedPageLoaders, type DataLoader, type Database, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
-import type { RosterIndex } from './roster-index';
+import type { RosterIndex } from './roster-index/roster-index';
 import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 
 export interface PopHealthContext extends RequestContext {
@@ -9,7 +9,7 @@ export interface PopHealthContext extends RequestContext {
   rosters: DataLoader<string, RosterRow | null>;
   rosterPatients: DataLoader<string, RosterPatientRow | null>;
   backfills: DataLoader<string, BackfillRow | null>;
-  /** One page of each roster's members, batched across rosters. */
+  /** One page of each roster's roster patients, batched across rosters. */
   rosterPatientPages: ReturnType<typeof groupedPageLoaders<RosterPatientRow>>;
   rosterIndex: RosterIndex;
   /** The database's direct path, for roster ingestion's bulk inserts. */

@@ -1,5 +1,5 @@
 /**
- * pop-health: partner rosters, their members, and the backfill lifecycle.
+ * pop-health: partner rosters, their roster patients, and the backfill lifecycle.
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
@@ -10,16 +10,17 @@ import { createContext, type PopHealthContext } from './context';
 import { RosterPatientResolver, RosterResolver } from './roster';
 import { BackfillResolver } from './backfill';
 import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
-import { PostgresRosterIndex, type RosterIndex } from './roster-index';
-import { ElasticsearchRosterIndex } from './elasticsearch-index';
-import { matchHost } from './match-threads';
-import { rosterUploadRoute } from './roster-upload';
-import { sweepAbandonedIngestions } from './roster-ingest';
+import type { RosterIndex } from './roster-index/roster-index';
+import { PostgresRosterIndex } from './roster-index/postgres-index';
+import { ElasticsearchRosterIndex } from './roster-index/elasticsearch-index';
+import { matchHost } from './roster-index/match-threads';
+import { rosterUploadRoute } from './roster-ingestion/roster-upload';
+import { sweepAbandonedIngestions } from './roster-ingestion/abandoned-ingestions';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
 /**
- * The roster index configured by ROSTER_INDEX: `postgres` (default: members in the pop-health database,
+ * The roster index configured by ROSTER_INDEX: `postgres` (default: roster patients in the pop-health database,
  * whole READY rosters held by the matching threads once matched against; MATCH_THREADS) or
  * `elasticsearch` (with ELASTICSEARCH_URL). One per database.
  */
@@ -69,7 +70,7 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
     rosterUploadRoute(app, { store: { prisma: client, database, clock, index: rosterIndexFor(client) }, authenticate }),
   async seed(prisma) {
     if ((await prisma.roster.count()) > 0) return false;
-    const members = demoRosterMembers();
+    const rosterPatients = demoRosterMembers();
     await prisma.$transaction(async (tx) => {
       const now = await writeStamp(tx);
       await tx.roster.create({
@@ -78,14 +79,14 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
           kind: 'BACKFILL',
           contentHash: createHash('sha256').update(`demo:${DEMO_ROSTER.id}`).digest('hex'),
           status: 'READY',
-          rowCount: members.length,
-          acceptedCount: members.length,
+          rowCount: rosterPatients.length,
+          acceptedCount: rosterPatients.length,
           rejectedCount: 0,
           lastUpdated: now,
         },
       });
       await tx.rosterPatient.createMany({
-        data: members.map((m) => ({
+        data: rosterPatients.map((m) => ({
           rosterId: DEMO_ROSTER.id,
           memberId: m.memberId,
           givenName: m.givenName,

@@ -1,6 +1,6 @@
 /**
  * `matchPatients`: the backfill runner's one call per batch. The roster index matches the whole batch at
- * once (by default on the matching threads, see match-threads.ts), and each patient gets their best
+ * once (by default on the matching threads, see roster-index/match-threads.ts), and each patient gets their best
  * candidate with a grade, a score and the explanation.
  */
 import { Kind, type GraphQLResolveInfo } from 'graphql';
@@ -75,7 +75,7 @@ export class PatientMatch {
 
 /**
  * The GraphQL view of an explanation. Read through getters, so that an answer pays only for the parts it
- * selects (the matching threads hand explanations over packed; see match-worker.ts).
+ * selects (the matching threads hand explanations over packed; see roster-index/match-worker.ts).
  */
 class ExplanationView {
   constructor(private readonly e: NonNullable<MatchDecision['explanation']>) {}

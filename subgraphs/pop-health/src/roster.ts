@@ -7,7 +7,7 @@ import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 import type { PopHealthContext } from './context';
 import { Partner } from './references';
-import { ingestRoster } from './roster-ingest';
+import { ingestRoster } from './roster-ingestion/roster-ingest';
 import { assertPartnerExists, startLoadReport } from './service-calls';
 
 registerEnumType(RosterKind, {

@@ -6,11 +6,12 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
 import { blockingKeys, decide, keyKind, normalize, type PersonInput } from '@care-graph/matching';
-import { ElasticsearchRosterIndex, INDEX_NAMES, type MemberDocument } from '../src/elasticsearch-index';
+import { ElasticsearchRosterIndex, INDEX_NAMES } from '../src/roster-index/elasticsearch-index';
+import type { RosterPatientDocument } from '../src/roster-index/roster-index';
 
 const ann: PersonInput = { id: 'rp-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780', memberId: 'M1' };
 const bill: PersonInput = { id: 'rp-bill', givenName: 'William', familyName: 'Garcia', dateOfBirth: '1948-11-30', sex: 'M' };
-const doc = (person: PersonInput, rosterId = 'r-1'): MemberDocument => ({ ...person, rosterId, blockingKeys: blockingKeys(normalize(person)) });
+const doc = (person: PersonInput, rosterId = 'r-1'): RosterPatientDocument => ({ ...person, rosterId, blockingKeys: blockingKeys(normalize(person)) });
 
 describe('ElasticsearchRosterIndex (mocked server)', () => {
   let mock: Mock;
@@ -38,7 +39,7 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
   });
 
   it('writes backfill rosters to their own index, in one bulk request per batch, with mappings first', async () => {
-    await index.addMembers({ id: 'r-1', kind: 'BACKFILL' }, [doc(ann), doc(bill)]);
+    await index.addRosterPatients({ id: 'r-1', kind: 'BACKFILL' }, [doc(ann), doc(bill)]);
     expect(requests.map((r) => r.path)).toEqual([`/${INDEX_NAMES.BACKFILL}`, `/${INDEX_NAMES.BACKFILL}`, '/_bulk']);
     const created = requests[1].body as { mappings: { properties: Record<string, { type: string }> } };
     expect(created.mappings.properties.blockingKeys.type).toBe('keyword');
@@ -51,10 +52,10 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
     ]);
   });
 
-  it('reports a refused bulk write instead of losing members silently', async () => {
+  it('reports a refused bulk write instead of losing roster patients silently', async () => {
     mock.clear({ method: 'POST', path: '/_bulk' });
     mock.add({ method: 'POST', path: '/_bulk' }, () => ({ errors: true, took: 1, items: [{ index: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad field' } } }] }));
-    await expect(index.addMembers({ id: 'r-1', kind: 'CURRENT' }, [doc(ann)])).rejects.toThrow('bad field');
+    await expect(index.addRosterPatients({ id: 'r-1', kind: 'CURRENT' }, [doc(ann)])).rejects.toThrow('bad field');
   });
 
   it('looks a whole batch up with one msearch, one search per person, within the roster', async () => {
@@ -92,10 +93,10 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
 // Runs only against a real server: ELASTICSEARCH_URL=http://localhost:9200 npm test
 if (process.env.ELASTICSEARCH_URL) {
   describe('ElasticsearchRosterIndex (real server at ELASTICSEARCH_URL)', () => {
-    it('indexes a roster and finds its members by blocking key', async () => {
+    it('indexes a roster and finds its roster patients by blocking key', async () => {
       const index = ElasticsearchRosterIndex.fromUrl(process.env.ELASTICSEARCH_URL!);
       const rosterId = `it-${Date.now()}`;
-      await index.addMembers({ id: rosterId, kind: 'BACKFILL' }, [doc(ann, rosterId), doc(bill, rosterId)]);
+      await index.addRosterPatients({ id: rosterId, kind: 'BACKFILL' }, [doc(ann, rosterId), doc(bill, rosterId)]);
       const [found] = await index.candidates({ id: rosterId, kind: 'BACKFILL' }, [normalize({ ...bill, id: 'pt', givenName: 'Bill' })]);
       expect(decide(normalize({ ...bill, id: 'pt', givenName: 'Bill' }), found)).toMatchObject({ candidateId: 'rp-bill', accepted: true });
     });

@@ -4,8 +4,8 @@
  * thread dies or a roster was evicted (it reloads the roster from the database).
  */
 import { generateSynthetic, type MatchDecision, type PersonInput } from '@care-graph/matching';
-import { matchHost, matchThreadCount, type MatchHost } from '../src/match-threads';
-import { PostgresRosterIndex } from '../src/roster-index';
+import { matchHost, matchThreadCount, type MatchHost } from '../src/roster-index/match-threads';
+import { PostgresRosterIndex } from '../src/roster-index/postgres-index';
 import type { PrismaClient } from '../src/db';
 
 const { roster, patients } = generateSynthetic({ rosterSize: 2000, patients: 600, seed: 11 });

@@ -1,21 +1,22 @@
 /**
- * Where matching runs. Matching is CPU work (~30 µs a patient); on the service's own thread it would queue
- * behind, and hold up, everything else the service does: HTTP, GraphQL, the database (PGlite runs on that
- * thread too). So by default it runs on worker threads, one per core but one (`MATCH_THREADS`; 0 = on the
- * service's thread). Each thread holds its own copy of the rosters being matched; a batch is split across
- * the threads. While a thread matches one batch, the service's thread reads and answers the next ones:
- * measured on 2 cores, that overlap is what takes `matchPatients` past 20,000 patients/s (bench/RESULTS.md).
+ * Where matching runs. Matching is CPU work; on the service's own thread it would queue behind, and hold
+ * up, everything else the service does: HTTP, GraphQL, the database (PGlite runs on that thread too). So by
+ * default it runs on worker threads, one per core but one (`MATCH_THREADS`; 0 = on the service's thread).
+ * Each thread holds its own copy of the rosters being matched; a batch is split across the threads. While a
+ * thread matches one batch, the service's thread reads and answers the next ones: that overlap is what
+ * takes `matchPatients` past its throughput target (see bench/RESULTS.md, "Figures behind design decisions", matching threads).
  */
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { tsWorker } from '@care-graph/service-kit';
 import type { MatchDecision, PersonInput } from '@care-graph/matching';
-import { RosterMatcher, decisionsOf, packPeople, type MatchAnswer, type MatchRequest } from './match-worker';
+import { packPeople } from '../roster-patient-fields';
+import { RosterMatcher, decisionsOf, type MatchAnswer, type MatchRequest } from './match-worker';
 
 export interface MatchHost {
-  /** Gives the host a roster's members (it normalises and indexes them). */
-  load(rosterId: string, members: PersonInput[]): Promise<void>;
+  /** Gives the host a roster's patients (it normalises and indexes them). */
+  load(rosterId: string, rosterPatients: PersonInput[]): Promise<void>;
   /** Forgets a roster. */
   drop(rosterId: string): void;
   /**
@@ -46,8 +47,8 @@ export function matchHost(env: NodeJS.ProcessEnv = process.env): MatchHost {
 class InlineMatchHost implements MatchHost {
   private readonly matcher = new RosterMatcher();
 
-  async load(rosterId: string, members: PersonInput[]): Promise<void> {
-    this.matcher.load(rosterId, members);
+  async load(rosterId: string, rosterPatients: PersonInput[]): Promise<void> {
+    this.matcher.load(rosterId, rosterPatients);
   }
 
   drop(rosterId: string): void {
@@ -114,9 +115,9 @@ class ThreadMatchHost implements MatchHost {
     });
   }
 
-  async load(rosterId: string, members: PersonInput[]): Promise<void> {
-    const packed = packPeople(members);
-    await Promise.all(this.start().map((thread) => this.call(thread, { load: { rosterId, members: packed } })));
+  async load(rosterId: string, rosterPatients: PersonInput[]): Promise<void> {
+    const packed = packPeople(rosterPatients);
+    await Promise.all(this.start().map((thread) => this.call(thread, { load: { rosterId, rosterPatients: packed } })));
   }
 
   drop(rosterId: string): void {

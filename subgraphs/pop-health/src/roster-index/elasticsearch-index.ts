@@ -1,7 +1,7 @@
 /**
  * The roster index on Elasticsearch (`ROSTER_INDEX=elasticsearch`, `ELASTICSEARCH_URL`), as the original
- * system had it: one index for current rosters and a separate one for backfill rosters, members written
- * with the bulk API as a roster is ingested, and one `_msearch` per batch of people to match (one search
+ * system had it: one index for current rosters and a separate one for backfill rosters, roster patients
+ * written with the bulk API as a roster is ingested, and one `_msearch` per batch of people to match (one search
  * per person: its blocking keys, within its roster).
  *
  * No Elasticsearch server can run on the project's machines, so this is unit-tested against
@@ -10,38 +10,26 @@
  */
 import { Client } from '@elastic/elasticsearch';
 import { MAX_BLOCK_SIZE, blockingKeys, decide, keyKind, normalize, type Candidate, type MatchDecision, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
-import type { RosterIndex, RosterRef } from './roster-index';
+import { ROSTER_PATIENT_FIELD_NAMES } from '../roster-patient-fields';
+import type { RosterIndex, RosterPatientDocument, RosterRef } from './roster-index';
 
 export const INDEX_NAMES = { CURRENT: 'care-graph-roster-current', BACKFILL: 'care-graph-roster-backfill' } as const;
 
-/** A roster member as stored in Elasticsearch: the matcher's input plus its keys and roster. */
-export interface MemberDocument extends PersonInput {
-  rosterId: string;
-  blockingKeys: string[];
-}
-
-const MAPPINGS = {
+/**
+ * A document per roster patient: searched by roster and blocking keys, fetched by id; its other fields are
+ * only read back (stored, not indexed).
+ */
+export const MAPPINGS = {
   properties: {
     rosterId: { type: 'keyword' },
     blockingKeys: { type: 'keyword' },
-    id: { type: 'keyword' },
-    givenName: { type: 'keyword', index: false },
-    middleName: { type: 'keyword', index: false },
-    familyName: { type: 'keyword', index: false },
-    dateOfBirth: { type: 'keyword', index: false },
-    sex: { type: 'keyword', index: false },
-    ssn: { type: 'keyword', index: false },
-    memberId: { type: 'keyword', index: false },
-    addressLine1: { type: 'keyword', index: false },
-    city: { type: 'keyword', index: false },
-    state: { type: 'keyword', index: false },
-    postalCode: { type: 'keyword', index: false },
+    ...Object.fromEntries(ROSTER_PATIENT_FIELD_NAMES.map((name) => [name, name === 'id' ? { type: 'keyword' } : { type: 'keyword', index: false }])),
   },
 } as const;
 
 export class ElasticsearchRosterIndex implements RosterIndex {
   private readonly ready = new Map<string, Promise<void>>();
-  readonly wantsMembers = true;
+  readonly wantsRosterPatients = true;
 
   constructor(
     private readonly client: Client,
@@ -68,15 +56,15 @@ export class ElasticsearchRosterIndex implements RosterIndex {
     return ready;
   }
 
-  async addMembers(roster: RosterRef, members: MemberDocument[]): Promise<void> {
-    if (members.length === 0) return;
+  async addRosterPatients(roster: RosterRef, rosterPatients: RosterPatientDocument[]): Promise<void> {
+    if (rosterPatients.length === 0) return;
     await this.ensureIndex(roster.kind);
     const index = INDEX_NAMES[roster.kind];
-    const operations = members.flatMap((member) => [{ index: { _index: index, _id: member.id } }, member]);
+    const operations = rosterPatients.flatMap((rosterPatient) => [{ index: { _index: index, _id: rosterPatient.id } }, rosterPatient]);
     const response = await this.client.bulk({ operations, refresh: 'wait_for' });
     if (response.errors) {
       const failed = response.items.find((item) => item.index?.error);
-      throw new Error(`Elasticsearch refused roster members: ${failed?.index?.error?.reason ?? 'unknown reason'}`);
+      throw new Error(`Elasticsearch refused roster patients: ${failed?.index?.error?.reason ?? 'unknown reason'}`);
     }
   }
 
@@ -91,7 +79,7 @@ export class ElasticsearchRosterIndex implements RosterIndex {
     return this.client.close();
   }
 
-  /** For each query (in order), the roster members found under its blocking keys. */
+  /** For each query (in order), the roster patients found under its blocking keys. */
   async candidates(roster: RosterRef, queries: NormalizedPerson[]): Promise<Candidate[][]> {
     const keysOf = queries.map((query) => blockingKeys(query));
     const searches = queries.flatMap((_query, i) => [
@@ -102,7 +90,7 @@ export class ElasticsearchRosterIndex implements RosterIndex {
       },
     ]);
     if (queries.length === 0) return [];
-    const { responses } = await this.client.msearch<MemberDocument>({ searches });
+    const { responses } = await this.client.msearch<RosterPatientDocument>({ searches });
     return responses.map((response, i) => {
       if ('error' in response) throw new Error(`Elasticsearch search failed: ${JSON.stringify(response.error).slice(0, 200)}`);
       const wanted = new Set(keysOf[i]);

@@ -1,16 +1,17 @@
 /**
- * Roster files ("pop health files"): CSV with the contract's header, one member per row. Each row is
+ * Roster files ("pop health files"): CSV with the contract's header, one roster patient per row. Each row is
  * checked on its own: a bad row is rejected with its line number and reason and the good rows are kept;
  * a file whose header is wrong, or that is not CSV at all, fails as a whole.
  */
 import { parseCalendarDate } from '@care-graph/time';
 import { isSexCode, parseSsn, type Sex } from '@care-graph/person';
+import { ROSTER_HEADER } from '../roster-patient-fields';
 
-export const ROSTER_HEADER = ['member_id', 'first_name', 'middle_name', 'last_name', 'date_of_birth', 'sex', 'ssn', 'address_line1', 'city', 'state', 'zip'];
 /** How many rejected rows a roster keeps with their reasons (the counts cover all of them). */
 export const MAX_REJECTIONS_KEPT = 100;
 
-export interface RosterRow {
+/** A roster patient as read from one row of the file: checked, not yet stored (no id). */
+export interface ParsedRosterPatient {
   memberId: string;
   givenName: string;
   middleName: string | null;
@@ -52,9 +53,10 @@ const text = (value: string | undefined) => {
 
 /**
  * Validates one data row (`line` counts from 1, the header being line 1). `seen` holds the member ids
- * accepted so far in this file: a repeated member id is rejected, the first occurrence is kept.
+ * accepted so far in this file: a repeated member id is rejected, the first occurrence is kept. Cells are
+ * read in ROSTER_HEADER's order (the consistency test checks that each lands in its declared field).
  */
-export function parseRow(cells: string[], line: number, seen: Set<string>): { row: RosterRow } | { rejection: RowRejection } {
+export function parseRow(cells: string[], line: number, seen: Set<string>): { patient: ParsedRosterPatient } | { rejection: RowRejection } {
   const memberId = text(cells[0]);
   const reject = (reason: string) => ({ rejection: { line, memberId, reason } });
   if (cells.length !== ROSTER_HEADER.length) return reject(`expected ${ROSTER_HEADER.length} columns, found ${cells.length}`);
@@ -76,7 +78,7 @@ export function parseRow(cells: string[], line: number, seen: Set<string>): { ro
   if ('invalid' in ssn) return reject('ssn must be 9 digits (dashes allowed) or empty');
   seen.add(memberId);
   return {
-    row: {
+    patient: {
       memberId,
       givenName,
       middleName: text(cells[2]),

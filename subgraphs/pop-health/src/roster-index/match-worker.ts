@@ -2,42 +2,20 @@
  * A matching thread: holds the rosters it is given, each as an in-memory blocking index, and answers batches
  * of people with their match decisions (normalise, find candidates, decide). See match-threads.ts.
  *
- * Messages: `{ id, load: { rosterId, members } }`, `{ id, match: { rosterId, people, details } }`,
- * `{ drop: rosterId }`, people and members packed as columns (`packPeople`). Answers: `{ id }` (loaded),
- * `{ id, decisions }` (a `DecisionBatch`), `{ id, missing: true }` (roster not held), `{ id, error }`.
+ * Messages: `{ id, load: { rosterId, rosterPatients } }`, `{ id, match: { rosterId, people, details } }`,
+ * `{ drop: rosterId }`, people and roster patients packed as columns (`packPeople`). Answers: `{ id }`
+ * (loaded), `{ id, decisions }` (a `DecisionBatch`), `{ id, missing: true }` (roster not held), `{ id, error }`.
  *
  * Everything crosses between threads as columns of plain values rather than thousands of small objects:
- * measured on 2,000-patient batches, that roughly halved what the hand-over cost each side.
+ * that was measured to cut the hand-over cost on each side (see bench/RESULTS.md, "Figures behind design
+ * decisions", matching threads).
  */
 import { parentPort } from 'node:worker_threads';
 import { MemoryIndex, decide, normalize, type MatchDecision, type MatchExplanation, type PersonInput } from '@care-graph/matching';
-
-const PERSON_FIELDS = [
-  'id', 'givenName', 'middleName', 'familyName', 'dateOfBirth', 'sex', 'ssn', 'memberId', 'addressLine1', 'city', 'state', 'postalCode',
-] as const satisfies readonly (keyof PersonInput)[];
-
-/** People as one array per field (PERSON_FIELDS order). */
-export type PackedPeople = (string | null)[][];
-
-export function packPeople(people: PersonInput[]): PackedPeople {
-  return PERSON_FIELDS.map((field) => people.map((person) => person[field] ?? null));
-}
-
-/** Person `i` of packed columns. */
-function personAt(columns: PackedPeople, i: number): PersonInput {
-  const [id, givenName, middleName, familyName, dateOfBirth, sex, ssn, memberId, addressLine1, city, state, postalCode] = columns;
-  return {
-    id: id[i]!, givenName: givenName[i]!, middleName: middleName[i], familyName: familyName[i]!, dateOfBirth: dateOfBirth[i]!, sex: sex[i],
-    ssn: ssn[i], memberId: memberId[i], addressLine1: addressLine1[i], city: city[i], state: state[i], postalCode: postalCode[i],
-  };
-}
-
-function unpackPeople(columns: PackedPeople): PersonInput[] {
-  return columns[0].map((_id, i) => personAt(columns, i));
-}
+import { personAt, unpackPeople, type PackedPeople } from '../roster-patient-fields';
 
 export type MatchRequest =
-  | { id: number; load: { rosterId: string; members: PackedPeople } }
+  | { id: number; load: { rosterId: string; rosterPatients: PackedPeople } }
   | { id: number; match: { rosterId: string; people: PackedPeople; details: boolean } }
   | { id?: undefined; drop: string };
 
@@ -110,9 +88,9 @@ function decideFor(index: MemoryIndex, person: PersonInput): MatchDecision {
 export class RosterMatcher {
   private readonly rosters = new Map<string, MemoryIndex>();
 
-  load(rosterId: string, members: PersonInput[]): void {
+  load(rosterId: string, rosterPatients: PersonInput[]): void {
     const index = new MemoryIndex();
-    for (const member of members) index.add(normalize(member));
+    for (const rosterPatient of rosterPatients) index.add(normalize(rosterPatient));
     this.rosters.set(rosterId, index);
   }
 
@@ -146,7 +124,7 @@ function answer(matcher: RosterMatcher, message: MatchRequest): MatchAnswer | un
     return undefined;
   }
   if ('load' in message) {
-    matcher.load(message.load.rosterId, unpackPeople(message.load.members));
+    matcher.load(message.load.rosterId, unpackPeople(message.load.rosterPatients));
     return { id: message.id };
   }
   const { rosterId, people, details } = message.match;

@@ -5,9 +5,10 @@
  */
 import type { Express } from 'express';
 import { authorize, badUserInput, sendError, type RequestContext } from '@care-graph/service-kit';
-import { ingestRoster, prepareRosterIngestion, type RosterKindName, type RosterStore } from './roster-ingest';
-import { assertPartnerExists, startLoadReport } from './service-calls';
-import { INGEST_ROSTER_ROLES } from './roster';
+import { prepareRosterIngestion } from './parse-thread';
+import { ingestRoster, type RosterKindName, type RosterStore } from './roster-ingest';
+import { assertPartnerExists, startLoadReport } from '../service-calls';
+import { INGEST_ROSTER_ROLES } from '../roster';
 
 export function rosterUploadRoute(
   app: Express,

@@ -1,0 +1,81 @@
+/**
+ * The default roster index (`ROSTER_INDEX=postgres`): the roster patients are in the pop-health database,
+ * and whole READY rosters are held by the match host (match-threads.ts) once matched against.
+ */
+import type { MatchDecision, PersonInput } from '@care-graph/matching';
+import { formatCalendarDate } from '@care-graph/service-kit';
+import type { PrismaClient } from '../db';
+import type { RosterPatient as RosterPatientRow } from '../generated/prisma/client';
+import { ROSTER_PATIENT_COLUMNS, type RosterPatientField } from '../roster-patient-fields';
+import type { MatchHost } from './match-threads';
+import type { RosterIndex, RosterRef } from './roster-index';
+
+/** A roster patient, as read from its database row, as the matcher sees it. */
+export function personOf(row: Pick<RosterPatientRow, RosterPatientField>): PersonInput {
+  return { ...row, dateOfBirth: formatCalendarDate(new Date(row.dateOfBirth)) };
+}
+
+/**
+ * A READY roster never changes, so the first batch matched against it reads the whole roster once (by
+ * `rosterId`, an indexed column) and files its roster patients under their blocking keys in memory; every
+ * later batch of the backfill is answered from there. Keys are computed at that load, not stored: storing
+ * them doubled each row and slowed the ingestion, and a change to the matching rules would have left stored
+ * keys stale. Looking each batch up in the database instead (a GIN-indexed `&&` over the batch's keys) was
+ * measured far too slow (see bench/RESULTS.md, "Figures behind design decisions", roster index). Bounded
+ * to the most recently used `capacity` rosters.
+ */
+export class PostgresRosterIndex implements RosterIndex {
+  readonly wantsRosterPatients = false;
+  /** Rosters loaded into the match host, least recently used first. */
+  private readonly loaded = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly host: MatchHost,
+    private readonly capacity = 4,
+  ) {}
+
+  /** Nothing to add: the roster patients are read from the database when the roster is first matched. */
+  async addRosterPatients(roster: RosterRef): Promise<void> {
+    this.forget(roster.id);
+  }
+
+  private forget(rosterId: string): void {
+    this.loaded.delete(rosterId);
+    this.host.drop(rosterId);
+  }
+
+  private load(rosterId: string): Promise<void> {
+    let loading = this.loaded.get(rosterId);
+    if (loading) {
+      // Most recently used last, so that the oldest is evicted first.
+      this.loaded.delete(rosterId);
+      this.loaded.set(rosterId, loading);
+      return loading;
+    }
+    loading = (async () => {
+      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(`SELECT ${ROSTER_PATIENT_COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`, rosterId);
+      await this.host.load(rosterId, rows.map(personOf));
+    })();
+    loading.catch(() => this.loaded.delete(rosterId));
+    this.loaded.set(rosterId, loading);
+    while (this.loaded.size > this.capacity) this.forget(this.loaded.keys().next().value!);
+    return loading;
+  }
+
+  async match(roster: RosterRef, people: PersonInput[], details = true): Promise<MatchDecision[]> {
+    // A second try when the host lost the roster between the load and the batch (evicted, or a thread restarted).
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await this.load(roster.id);
+      const decisions = await this.host.match(roster.id, people, details);
+      if (decisions) return decisions;
+      this.loaded.delete(roster.id);
+    }
+    throw new Error(`Roster ${roster.id} could not be held for matching; try again.`);
+  }
+
+  close(): Promise<void> {
+    this.loaded.clear();
+    return this.host.close();
+  }
+}
