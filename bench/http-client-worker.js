@@ -1,7 +1,7 @@
 // The benchmark's HTTP client, in a worker thread: requests are timed from a thread of their own, as
 // from a separate client program, so the client's own work does not queue behind the services' on the
 // main thread (the machine has two cores).
-'use strict';
+
 const { parentPort } = require('node:worker_threads');
 
 async function send({ url, headers, body }) {

@@ -5,7 +5,7 @@
  * truth, the misses and false matches by cause, and the in-memory matching rate.
  * Targets: precision ≥ 0.999, recall ≥ 0.98.
  */
-import { MemoryIndex, decide, generateSynthetic, normalize, type SyntheticPatient } from '@care-graph/matching';
+import { decide, generateSynthetic, MemoryIndex, normalize, type SyntheticPatient } from '@care-graph/matching';
 
 export interface MatchingQuality {
   rosterSize: number;
@@ -88,13 +88,23 @@ export function matchingQualityReport(q: MatchingQuality): string {
     `Matching quality: roster ${count(q.rosterSize)}, patients ${count(q.patients)} (synthetic, seeded)`,
     `  precision ${q.precision.toFixed(5)} (target ≥ 0.999) · recall ${q.recall.toFixed(5)} (target ≥ 0.98) · F1 ${q.f1.toFixed(5)}`,
     `  true matches ${count(q.truePositives)} · false matches ${count(q.falsePositives)} · missed ${count(q.falseNegatives)}`,
-    `  grades: ${Object.entries(q.byGrade).map(([g, n]) => `${g} ${count(n)}`).join(' · ')}`,
-    `  misses by noise: ${Object.entries(q.missesByNoise).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(' · ') || 'none'}`,
-    `  false matches by kind: ${Object.entries(q.falseMatchesByKind).map(([k, n]) => `${k} ${n}`).join(' · ') || 'none'}`,
+    `  grades: ${Object.entries(q.byGrade)
+      .map(([g, n]) => `${g} ${count(n)}`)
+      .join(' · ')}`,
+    `  misses by noise: ${
+      Object.entries(q.missesByNoise)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(' · ') || 'none'
+    }`,
+    `  false matches by kind: ${
+      Object.entries(q.falseMatchesByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(' · ') || 'none'
+    }`,
     `  in memory: index ${q.indexSeconds.toFixed(2)} s · match ${q.matchSeconds.toFixed(2)} s = ${count(Math.round(q.patientsPerSecond))} patients/s`,
     ...(q.examples.falseNegative ? [`  e.g. missed: ${q.examples.falseNegative}`] : []),
     ...(q.examples.falsePositive ? [`  e.g. false match: ${q.examples.falsePositive}`] : []),
     `Targets: precision ≥ 0.999 → ${q.precision >= 0.999 ? 'met' : 'NOT met'}; recall ≥ 0.98 → ${q.recall >= 0.98 ? 'met' : 'NOT met'}.`,
   ].join('\n');
 }
-

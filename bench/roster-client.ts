@@ -16,7 +16,16 @@ export interface RosterClientJob {
 
 export type RosterClientMessage =
   | { log: string }
-  | { result: { ingestSeconds: number; acceptedRows: number; serialSeconds: number; matchSeconds: number; matchCpuSeconds: number; accepted: number } }
+  | {
+      result: {
+        ingestSeconds: number;
+        acceptedRows: number;
+        serialSeconds: number;
+        matchSeconds: number;
+        matchCpuSeconds: number;
+        accepted: number;
+      };
+    }
   | { error: string };
 
 const csvCell = (value: string | null | undefined) => {
@@ -37,7 +46,11 @@ async function post(url: string, headers: Record<string, string>, body: string):
  * Sends the bodies in order, `inflight` outstanding at a time; returns the time, the CPU time the whole
  * process spent meanwhile (every thread: the services' and this client's) and the accepted matches.
  */
-async function sendAll(job: RosterClientJob, bodies: string[], inflight: number): Promise<{ seconds: number; cpuSeconds: number; accepted: number }> {
+async function sendAll(
+  job: RosterClientJob,
+  bodies: string[],
+  inflight: number,
+): Promise<{ seconds: number; cpuSeconds: number; accepted: number }> {
   let next = 0;
   let accepted = 0;
   const cpuStart = process.cpuUsage();
@@ -60,7 +73,11 @@ async function run(job: RosterClientJob): Promise<RosterClientMessage> {
   // streamed in 64 KiB chunks as `curl -T` would.
   const lines = ['member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip'];
   for (const p of roster) {
-    lines.push([p.id, p.givenName, p.middleName, p.familyName, p.dateOfBirth, p.sex, p.ssn, p.addressLine1, p.city, p.state, p.postalCode].map(csvCell).join(','));
+    lines.push(
+      [p.id, p.givenName, p.middleName, p.familyName, p.dateOfBirth, p.sex, p.ssn, p.addressLine1, p.city, p.state, p.postalCode]
+        .map(csvCell)
+        .join(','),
+    );
   }
   const file = Buffer.from(`${lines.join('\n')}\n`);
   const uploadStart = process.hrtime.bigint();
@@ -70,29 +87,59 @@ async function run(job: RosterClientJob): Promise<RosterClientMessage> {
       controller.close();
     },
   });
-  const response = await fetch(job.upload.url, { method: 'POST', headers: job.upload.headers, body: stream, duplex: 'half' } as RequestInit);
+  const response = await fetch(job.upload.url, {
+    method: 'POST',
+    headers: job.upload.headers,
+    body: stream,
+    duplex: 'half',
+  } as RequestInit);
   const text = await response.text();
   const ingestSeconds = seconds(uploadStart);
   if (response.status !== 201) throw new Error(`ingest failed: ${text.slice(0, 500)}`);
   const { roster: stored } = JSON.parse(text) as { roster: { id: string; acceptedCount: number } };
-  parentPort!.postMessage({ log: `  ingested ${stored.acceptedCount.toLocaleString('en-US')} roster rows in ${ingestSeconds.toFixed(2)} s` });
+  parentPort!.postMessage({
+    log: `  ingested ${stored.acceptedCount.toLocaleString('en-US')} roster rows in ${ingestSeconds.toFixed(2)} s`,
+  });
 
   const input = (p: PersonInput) => ({
-    id: p.id, givenName: p.givenName, middleName: p.middleName, familyName: p.familyName, dateOfBirth: p.dateOfBirth,
-    sex: p.sex, ssn: p.ssn, memberId: p.memberId, addressLine1: p.addressLine1, city: p.city, state: p.state, postalCode: p.postalCode,
+    id: p.id,
+    givenName: p.givenName,
+    middleName: p.middleName,
+    familyName: p.familyName,
+    dateOfBirth: p.dateOfBirth,
+    sex: p.sex,
+    ssn: p.ssn,
+    memberId: p.memberId,
+    addressLine1: p.addressLine1,
+    city: p.city,
+    state: p.state,
+    postalCode: p.postalCode,
   });
   const bodies: string[] = [];
   for (let i = 0; i < patients.length; i += job.batchSize) {
-    bodies.push(JSON.stringify({ query: job.match.query, variables: { rosterId: stored.id, patients: patients.slice(i, i + job.batchSize).map(input) } }));
+    bodies.push(
+      JSON.stringify({
+        query: job.match.query,
+        variables: { rosterId: stored.id, patients: patients.slice(i, i + job.batchSize).map(input) },
+      }),
+    );
   }
   // The first batch loads the roster into the matching threads, as a backfill's first batch does; then
   // every batch is timed, one at a time, then with the next sent while the previous answer is on its way.
   await sendAll(job, bodies.slice(0, 1), 1);
   const serial = await sendAll(job, bodies, 1);
   const pipelined = await sendAll(job, bodies, job.inflight);
-  if (serial.accepted !== pipelined.accepted) throw new Error(`the two passes disagree: ${serial.accepted} vs ${pipelined.accepted} accepted`);
+  if (serial.accepted !== pipelined.accepted)
+    throw new Error(`the two passes disagree: ${serial.accepted} vs ${pipelined.accepted} accepted`);
   return {
-    result: { ingestSeconds, acceptedRows: stored.acceptedCount, serialSeconds: serial.seconds, matchSeconds: pipelined.seconds, matchCpuSeconds: pipelined.cpuSeconds, accepted: pipelined.accepted },
+    result: {
+      ingestSeconds,
+      acceptedRows: stored.acceptedCount,
+      serialSeconds: serial.seconds,
+      matchSeconds: pipelined.seconds,
+      matchCpuSeconds: pipelined.cpuSeconds,
+      accepted: pipelined.accepted,
+    },
   };
 }
 

@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { IDENTITY_HEADER, InternalAuth, tsWorker } from '@care-graph/service-kit';
 import { CreatePartnerDocument, MatchPatientsBriefDocument } from '@care-graph/operations';
+import { IDENTITY_HEADER, InternalAuth, tsWorker } from '@care-graph/service-kit';
 import { print } from 'graphql';
 import { startInProcessGraph } from '../scripts/in-process-graph';
 import type { RosterClientJob, RosterClientMessage } from './roster-client';
@@ -33,7 +33,14 @@ export interface RosterSpeed {
   postgres: boolean;
 }
 
-export async function runRosterSpeed(options: { rows: number; batchSize: number; inflight: number; onDisk: boolean; postgres?: string; log: (line: string) => void }): Promise<RosterSpeed> {
+export async function runRosterSpeed(options: {
+  rows: number;
+  batchSize: number;
+  inflight: number;
+  onDisk: boolean;
+  postgres?: string;
+  log: (line: string) => void;
+}): Promise<RosterSpeed> {
   process.env.LOG_LEVEL ??= 'warn';
   const graph = await startInProcessGraph({ onDisk: options.onDisk, postgres: options.postgres });
   try {
@@ -65,9 +72,18 @@ export async function runRosterSpeed(options: { rows: number; batchSize: number;
         client.on('error', reject);
       });
       return {
-        rosterRows: result.acceptedRows, ingestSeconds: result.ingestSeconds, patients: options.rows, batchSize: options.batchSize,
-        inflight: options.inflight, serialPatientsPerSecond: options.rows / result.serialSeconds, matchSeconds: result.matchSeconds,
-        patientsPerSecond: options.rows / result.matchSeconds, cpuMicrosPerPatient: (result.matchCpuSeconds * 1e6) / options.rows, accepted: result.accepted, onDisk: options.onDisk, postgres: Boolean(options.postgres),
+        rosterRows: result.acceptedRows,
+        ingestSeconds: result.ingestSeconds,
+        patients: options.rows,
+        batchSize: options.batchSize,
+        inflight: options.inflight,
+        serialPatientsPerSecond: options.rows / result.serialSeconds,
+        matchSeconds: result.matchSeconds,
+        patientsPerSecond: options.rows / result.matchSeconds,
+        cpuMicrosPerPatient: (result.matchCpuSeconds * 1e6) / options.rows,
+        accepted: result.accepted,
+        onDisk: options.onDisk,
+        postgres: Boolean(options.postgres),
       };
     } finally {
       await client.terminate();

@@ -4,9 +4,9 @@
  * the machine they ran on. Record the printed tables in bench/RESULTS.md.
  */
 import { machine } from './lib';
-import { runSinceBenchmark, sinceReport } from './since';
 import { matchingQualityReport, runMatchingQuality } from './matching';
 import { rosterSpeedReport, runRosterSpeed } from './roster';
+import { runSinceBenchmark, sinceReport } from './since';
 
 async function main() {
   const args = process.argv.slice(2);
@@ -20,14 +20,19 @@ async function main() {
   const urlOption = (name: string) => {
     const i = args.indexOf(`--${name}`);
     if (i < 0) return undefined;
-    if (!/^postgres(ql)?:\/\//.test(args[i + 1] ?? '')) throw new Error(`--${name} needs a postgres:// URL (a role that may create databases).`);
+    if (!/^postgres(ql)?:\/\//.test(args[i + 1] ?? ''))
+      throw new Error(`--${name} needs a postgres:// URL (a role that may create databases).`);
     return args[i + 1];
   };
   const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && args[i - 1] !== '--disk'));
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   console.log(`Care Graph benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine()}\n`);
   if (wanted('since')) {
-    const result = await runSinceBenchmark({ rows: option('rows', 1_000_000), samples: option('samples', 500), log: (l) => console.log(l) });
+    const result = await runSinceBenchmark({
+      rows: option('rows', 1_000_000),
+      samples: option('samples', 500),
+      log: (l) => console.log(l),
+    });
     console.log(`\n${sinceReport(result)}\n`);
   }
   if (wanted('matching')) {
@@ -35,7 +40,14 @@ async function main() {
     console.log(`${matchingQualityReport(runMatchingQuality({ rosterSize: size, patients: size }))}\n`);
   }
   if (wanted('roster')) {
-    const result = await runRosterSpeed({ rows: option('rows', 100_000), batchSize: option('batch', 2000), inflight: option('inflight', 2), onDisk: args.includes('--disk'), postgres: urlOption('postgres'), log: (l) => console.log(l) });
+    const result = await runRosterSpeed({
+      rows: option('rows', 100_000),
+      batchSize: option('batch', 2000),
+      inflight: option('inflight', 2),
+      onDisk: args.includes('--disk'),
+      postgres: urlOption('postgres'),
+      log: (l) => console.log(l),
+    });
     console.log(`${rosterSpeedReport(result)}\n`);
   }
 }

@@ -8,11 +8,12 @@
  * The services run in this process (as `npm start` would run them, minus the process boundaries); the
  * client runs in a worker thread, like a separate program.
  */
-import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
-import { post } from '@care-graph/operations';
+
 import type { ImportRecord } from '@care-graph/care-request-import';
-import { writeImportRecords } from '../subgraphs/care-requests/src';
+import { post } from '@care-graph/operations';
+import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
 import { startInProcessGraph } from '../scripts/in-process-graph';
+import { writeImportRecords } from '../subgraphs/care-requests/src';
 import { fmt, measureHttp, type Timing } from './lib';
 
 const SINCE = `query Since($since: PartialDateTime!) {
@@ -56,7 +57,14 @@ export async function runSinceBenchmark(options: { rows: number; samples: number
           createdAt: new Date((lastUpdated?.getTime() ?? now) - 3_600_000),
           status: 'COMPLETED',
           ...(lastUpdated ? { lastUpdated } : {}),
-          patient: { id: `pt-${String(p).padStart(7, '0')}`, givenName: 'Ann', familyName: `Lee${p % 997}`, dateOfBirth: new Date(Date.UTC(1950, p % 12, 1 + (p % 28))), sex: p % 2 ? 'F' : 'M', ssn: null },
+          patient: {
+            id: `pt-${String(p).padStart(7, '0')}`,
+            givenName: 'Ann',
+            familyName: `Lee${p % 997}`,
+            dateOfBirth: new Date(Date.UTC(1950, p % 12, 1 + (p % 28))),
+            sex: p % 2 ? 'F' : 'M',
+            ssn: null,
+          },
         });
       }
       await writeImportRecords(prisma, records, { loadId: null, source: 'benchmark' });
@@ -82,11 +90,20 @@ export async function runSinceBenchmark(options: { rows: number; samples: number
     const empty = await check(subgraph, SINCE, { since: latest });
     if (empty.careRequests.edges.length !== 0) throw new Error('the empty pull was not empty');
 
-    const headersOf = (options: typeof gateway) => ({ ...(options.headers ?? {}), ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) });
+    const headersOf = (options: typeof gateway) => ({
+      ...(options.headers ?? {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    });
     const run = async (options: typeof gateway) => {
       const at = { url: options.url, headers: headersOf(options) };
       const [sinceTiming] = await measureHttp([{ ...at, query: SINCE, variables: { since } }], samples);
-      const [emptyTiming, typename] = await measureHttp([{ ...at, query: SINCE, variables: { since: latest } }, { ...at, query: TYPENAME }], samples);
+      const [emptyTiming, typename] = await measureHttp(
+        [
+          { ...at, query: SINCE, variables: { since: latest } },
+          { ...at, query: TYPENAME },
+        ],
+        samples,
+      );
       return { since: sinceTiming, empty: emptyTiming, typename };
     };
     const atSubgraph = await run(subgraph);
@@ -114,4 +131,3 @@ export function sinceReport(r: SinceResult): string {
       `empty pull ≤ 1.2× { __typename } at the subgraph → ${r.subgraph.empty.p50 / r.subgraph.typename.p50 <= 1.2 ? 'met' : 'NOT met'}.`,
   ].join('\n');
 }
-

@@ -1,7 +1,7 @@
 /** `npm run compose`: writes schema/subgraphs/*.graphql and schema/supergraph.graphql. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SCHEMA_DIR, composeSupergraph } from './supergraph';
+import { composeSupergraph, SCHEMA_DIR } from './supergraph';
 
 async function main() {
   const { subgraphs, supergraphSdl } = await composeSupergraph();

@@ -7,13 +7,14 @@
  *
  * The database is the one the service would open: `<SERVICE>_DATABASE_URL`, else embedded under `.data/`.
  */
-import { createMigration, migrationStatus, applyMigrations } from '@care-graph/migrate';
-import { SUBGRAPHS, migrationTarget, dataDir, databaseUrlFor, type SubgraphName } from '@care-graph/service-kit';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaPg } from '@prisma/adapter-pg';
+
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { applyMigrations, createMigration, migrationStatus } from '@care-graph/migrate';
+import { databaseUrlFor, dataDir, migrationTarget, SUBGRAPHS, type SubgraphName } from '@care-graph/service-kit';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 function parseService(value: string | undefined): SubgraphName[] {
   if (value === undefined) return [...SUBGRAPHS];
@@ -42,7 +43,9 @@ async function main() {
       if (!service || !name) throw new Error('usage: npm run db:migration -- <service> <migration_name>');
       const [only] = parseService(service);
       const dir = await createMigration(migrationTarget(only), name);
-      console.log(dir ? `created ${path.relative(process.cwd(), dir)}/migration.sql` : `${only}: schema.prisma has no change; no migration written`);
+      console.log(
+        dir ? `created ${path.relative(process.cwd(), dir)}/migration.sql` : `${only}: schema.prisma has no change; no migration written`,
+      );
       return;
     }
     case 'deploy':

@@ -4,21 +4,22 @@
  * benchmarks use it to talk to the real services over HTTP exactly as clients do; `npm start` runs the
  * same services as processes.
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Client as PgClient } from 'pg';
-import { signDevToken, startSubgraph, type Identity, type Role, type RunningSubgraph, type SubgraphName } from '@care-graph/service-kit';
-import { post, request, type ClientOptions } from '@care-graph/operations';
+import { type ClientOptions, post, request } from '@care-graph/operations';
+import { type Identity, type Role, type RunningSubgraph, type SubgraphName, signDevToken, startSubgraph } from '@care-graph/service-kit';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { careRequestsSubgraph } from '../subgraphs/care-requests/src';
-import { popHealthSubgraph } from '../subgraphs/pop-health/src';
-import { partnersSubgraph } from '../subgraphs/partners/src';
-import type { PrismaClient as CareRequestsPrisma } from '../subgraphs/care-requests/src/db';
-import type { PrismaClient as PopHealthPrisma } from '../subgraphs/pop-health/src/db';
-import type { PrismaClient as PartnersPrisma } from '../subgraphs/partners/src/db';
+import { Client as PgClient } from 'pg';
 import { startGateway } from '../gateway/src/gateway';
+import { careRequestsSubgraph } from '../subgraphs/care-requests/src';
+import type { PrismaClient as CareRequestsPrisma } from '../subgraphs/care-requests/src/db';
+import { partnersSubgraph } from '../subgraphs/partners/src';
+import type { PrismaClient as PartnersPrisma } from '../subgraphs/partners/src/db';
+import { popHealthSubgraph } from '../subgraphs/pop-health/src';
+import type { PrismaClient as PopHealthPrisma } from '../subgraphs/pop-health/src/db';
 
 export interface InProcessGraphOptions {
   /** Embedded databases on disk under the graph's data directory, as `npm start` keeps them (default: in memory). */
@@ -75,7 +76,7 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
   const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
   const started: RunningSubgraph<unknown>[] = [];
   try {
-    const start = async (definition: (typeof careRequestsSubgraph | typeof popHealthSubgraph | typeof partnersSubgraph)) => {
+    const start = async (definition: typeof careRequestsSubgraph | typeof popHealthSubgraph | typeof partnersSubgraph) => {
       // In memory by default; on disk under dataDir when asked (as `npm start`); or a fresh PostgreSQL database.
       let databaseUrl = options.onDisk ? undefined : 'memory://';
       if (options.postgres) {
@@ -109,7 +110,10 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
       const identity: Identity = { subject: `test-${role}`, role, ...(partnerId ? { partnerId } : {}) };
       return signDevToken(dataDir, identity);
     };
-    const as = async (role: Role, partnerId?: string): Promise<ClientOptions> => ({ url: gateway.url, token: await token(role, partnerId) });
+    const as = async (role: Role, partnerId?: string): Promise<ClientOptions> => ({
+      url: gateway.url,
+      token: await token(role, partnerId),
+    });
     return {
       url: gateway.url,
       dataDir,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs a TypeScript entry point with @swc-node/register. tsx/esbuild would drop the decorator
 // metadata type-graphql needs (see shared STACK.md), so every script and service starts here.
-'use strict';
+
 const path = require('node:path');
 
 process.env.SWC_NODE_PROJECT ??= path.join(__dirname, '..', 'tsconfig.base.json');

@@ -4,13 +4,13 @@
  * fails when the checked-in files differ from what the code produces.
  */
 import path from 'node:path';
-import { parse, type GraphQLSchema } from 'graphql';
-import { printSubgraphSchema } from '@apollo/subgraph';
 import { composeServices } from '@apollo/composition';
+import { printSubgraphSchema } from '@apollo/subgraph';
 import { DEFAULT_PORTS, SUBGRAPHS, type SubgraphName } from '@care-graph/service-kit';
+import { type GraphQLSchema, parse } from 'graphql';
 import { buildCareRequestsSchema } from '../subgraphs/care-requests/src';
-import { buildPopHealthSchema } from '../subgraphs/pop-health/src';
 import { buildPartnersSchema } from '../subgraphs/partners/src';
+import { buildPopHealthSchema } from '../subgraphs/pop-health/src';
 
 export const SCHEMA_DIR = path.join(__dirname, '..', 'schema');
 

@@ -2,7 +2,7 @@
  * Gateway authentication: every GraphQL request carries a bearer token; the verified identity goes into
  * the context, and from there (re-signed) to the subgraphs.
  */
-import { unauthenticated, type Identity, type TokenVerifier } from '@care-graph/service-kit';
+import { type Identity, type TokenVerifier, unauthenticated } from '@care-graph/service-kit';
 
 export interface GatewayContext {
   identity: Identity;

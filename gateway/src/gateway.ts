@@ -13,7 +13,15 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
-  InternalAuth, requestIdOf, createLogger, createTokenVerifier, express, repoRoot, serve, type Logger, type RunningServer,
+  createLogger,
+  createTokenVerifier,
+  express,
+  InternalAuth,
+  type Logger,
+  type RunningServer,
+  repoRoot,
+  requestIdOf,
+  serve,
 } from '@care-graph/service-kit';
 import { authenticate, type GatewayContext } from './auth';
 import { errorMasking } from './plugins/error-masking';
@@ -69,7 +77,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     '/graphql',
     express.json({ limit: '32mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ identity: await authenticate(verifier, req.headers.authorization), requestId: requestIdOf(req.headers) }),
+      context: async ({ req }) => ({
+        identity: await authenticate(verifier, req.headers.authorization),
+        requestId: requestIdOf(req.headers),
+      }),
     }),
   );
   return serve(app, options.port, options.host, logger, () => apollo.stop());

@@ -2,9 +2,10 @@
  * Authentication and authorisation: the gateway wants a valid bearer token; subgraphs want an identity
  * signed with the internal secret and refuse forged ones; admin-only mutations refuse other roles.
  */
-import { SignJWT, generateKeyPair } from 'jose';
+
 import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
-import { startGraph, type Graph } from '../../scripts/in-process-graph';
+import { generateKeyPair, SignJWT } from 'jose';
+import { type Graph, startGraph } from '../../scripts/in-process-graph';
 
 const PARTNERS_QUERY = '{ partners { edges { node { id } } } }';
 
@@ -15,8 +16,7 @@ describe('authentication and authorisation', () => {
   });
   afterAll(() => graph?.close());
 
-  const gatewayCall = (headers: Record<string, string>, query = PARTNERS_QUERY) =>
-    graph.post({ url: graph.url, headers }, query);
+  const gatewayCall = (headers: Record<string, string>, query = PARTNERS_QUERY) => graph.post({ url: graph.url, headers }, query);
 
   it('refuses a request without a token with UNAUTHENTICATED (HTTP 401)', async () => {
     const { status, body } = await gatewayCall({});
@@ -77,7 +77,10 @@ describe('authentication and authorisation', () => {
     it('refuses a call without the internal identity', async () => {
       const { status, body } = await subgraphCall({ authorization: `Bearer ${await graph.token('admin')}` });
       expect(status).toBe(401);
-      expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringContaining(IDENTITY_HEADER) });
+      expect(body.errors?.[0]).toMatchObject({
+        extensions: { code: 'UNAUTHENTICATED' },
+        message: expect.stringContaining(IDENTITY_HEADER),
+      });
     });
 
     it('refuses a forged identity signed with another secret', async () => {

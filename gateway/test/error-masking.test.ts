@@ -2,8 +2,9 @@
  * The error-masking rule on its own (no server): public codes pass without server detail; anything else is
  * masked with the request id and logged without the operation's variables.
  */
+
+import { type Logger, PUBLIC_ERROR_CODES } from '@care-graph/service-kit';
 import type { GraphQLFormattedError } from 'graphql';
-import { PUBLIC_ERROR_CODES, type Logger } from '@care-graph/service-kit';
 import { maskError, maskErrors } from '../src/plugins/error-masking';
 
 function recordingLogger() {
@@ -21,9 +22,18 @@ describe('maskError', () => {
     const error: GraphQLFormattedError = {
       message: 'Care request cr-1 was not found.',
       ...location,
-      extensions: { code, stacktrace: ['Error: …', '    at resolver (care-request.ts:1:1)'], exception: { detail: 'server side' }, field: 'id' },
+      extensions: {
+        code,
+        stacktrace: ['Error: …', '    at resolver (care-request.ts:1:1)'],
+        exception: { detail: 'server side' },
+        field: 'id',
+      },
     };
-    expect(maskError(error, 'req-1', logger)).toEqual({ message: 'Care request cr-1 was not found.', ...location, extensions: { code, field: 'id' } });
+    expect(maskError(error, 'req-1', logger)).toEqual({
+      message: 'Care request cr-1 was not found.',
+      ...location,
+      extensions: { code, field: 'id' },
+    });
     expect(lines).toEqual([]);
   });
 
@@ -33,20 +43,30 @@ describe('maskError', () => {
     ['no code', undefined],
   ])('masks an error with %s, quoting the request id, and logs its detail', (_label, extensions) => {
     const { logger, lines } = recordingLogger();
-    const error: GraphQLFormattedError = { message: 'relation "patient" does not exist', ...location, ...(extensions ? { extensions } : {}) };
+    const error: GraphQLFormattedError = {
+      message: 'relation "patient" does not exist',
+      ...location,
+      ...(extensions ? { extensions } : {}),
+    };
     expect(maskError(error, 'req-2', logger)).toEqual({
       message: 'Internal server error. Quote request id req-2 when reporting it.',
       ...location,
       extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-2' },
     });
     expect(lines).toEqual([
-      { level: 'error', message: 'unexpected error', fields: { requestId: 'req-2', code: extensions?.code, message: error.message, path: 'careRequest.patient' } },
+      {
+        level: 'error',
+        message: 'unexpected error',
+        fields: { requestId: 'req-2', code: extensions?.code, message: error.message, path: 'careRequest.patient' },
+      },
     ]);
   });
 
   it('says "unknown" when there is no request id', () => {
     const { logger } = recordingLogger();
-    expect(maskError({ message: 'boom' }, undefined, logger).message).toBe('Internal server error. Quote request id unknown when reporting it.');
+    expect(maskError({ message: 'boom' }, undefined, logger).message).toBe(
+      'Internal server error. Quote request id unknown when reporting it.',
+    );
   });
 
   it('never logs the variables an error carries', () => {

@@ -3,17 +3,31 @@
  * on PGlite and (in CI) on PostgreSQL.
  */
 import {
-  BackfillOverviewDocument, CareRequestDocument, CareRequestsDocument, CreatePartnerDocument, ImportCareRequestsDocument,
-  PartnerAssociationsDocument, PartnersDocument, type CareRequestImportInput,
+  BackfillOverviewDocument,
+  CareRequestDocument,
+  type CareRequestImportInput,
+  CareRequestsDocument,
+  CreatePartnerDocument,
+  ImportCareRequestsDocument,
+  PartnerAssociationsDocument,
+  PartnersDocument,
 } from '@care-graph/operations';
-import { DATABASE_KINDS, startGraph, type Graph } from '../../scripts/in-process-graph';
+import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
 
 const record = (i: number, overrides: Partial<CareRequestImportInput> = {}): CareRequestImportInput => ({
   id: `cr-${i}`,
   createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
   status: 'COMPLETED',
   lastUpdated: new Date(Date.UTC(2026, 0, 2) + i * 60_000).toISOString(),
-  patient: { id: `pt-${i}`, givenName: 'Ann', familyName: `Lee${i}`, dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780', memberId: `M${i}` },
+  patient: {
+    id: `pt-${i}`,
+    givenName: 'Ann',
+    familyName: `Lee${i}`,
+    dateOfBirth: '1950-06-05',
+    sex: 'F',
+    ssn: '123456780',
+    memberId: `M${i}`,
+  },
   ...overrides,
 });
 
@@ -23,7 +37,9 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
 
   beforeAll(async () => {
     graph = await startGraph(kind);
-    ({ createPartner: { id: partnerId } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Front Range Health Plan' } }));
+    ({
+      createPartner: { id: partnerId },
+    } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Front Range Health Plan' } }));
     const records = Array.from({ length: 120 }, (_, i) => record(i));
     const { importCareRequests } = await graph.run('admin', ImportCareRequestsDocument, { records });
     expect(importCareRequests).toEqual({ received: 120, created: 120, updated: 0, rejected: [] });
@@ -45,12 +61,24 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
       data: { partnerId, kind: 'BACKFILL', fileName: 'roster.csv', contentHash: 'x', status: 'READY', lastUpdated: new Date() },
     });
     await popHealth.backfill.create({
-      data: { partnerId, rosterId: roster.id, startDate: new Date('2026-01-01'), endDate: new Date('2026-01-31'), status: 'COMPLETED', lastUpdated: new Date() },
+      data: {
+        partnerId,
+        rosterId: roster.id,
+        startDate: new Date('2026-01-01'),
+        endDate: new Date('2026-01-31'),
+        status: 'COMPLETED',
+        lastUpdated: new Date(),
+      },
     });
     const { backfills } = await graph.run('admin', BackfillOverviewDocument, { partnerId, first: 5 });
     expect(backfills.edges).toHaveLength(1);
     const backfill = backfills.edges[0].node;
-    expect(backfill).toMatchObject({ status: 'COMPLETED', startDate: '2026-01-01', endDate: '2026-01-31', roster: { fileName: 'roster.csv', kind: 'BACKFILL' } });
+    expect(backfill).toMatchObject({
+      status: 'COMPLETED',
+      startDate: '2026-01-01',
+      endDate: '2026-01-31',
+      roster: { fileName: 'roster.csv', kind: 'BACKFILL' },
+    });
     expect(backfill.partner.name).toBe('Front Range Health Plan'); // partners subgraph
     expect(backfill.partner.associations.edges).toHaveLength(10);
     expect(backfill.partner.associations.edges[0].node.careRequest).toEqual({
@@ -83,7 +111,12 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     for (let p = 0; p < 4; p += 1) {
       const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: `Nested ${p}` } });
       await partners.database.client.partnerAssociation.createMany({
-        data: [0, 1, 2].map((i) => ({ partnerId: createPartner.id, careRequestId: `cr-${100 + p * 3 + i}`, source: 'MANUAL' as const, lastUpdated: new Date() })),
+        data: [0, 1, 2].map((i) => ({
+          partnerId: createPartner.id,
+          careRequestId: `cr-${100 + p * 3 + i}`,
+          source: 'MANUAL' as const,
+          lastUpdated: new Date(),
+        })),
       });
     }
     const query = (first: number) => `{ partners(first: ${first}) { edges { node { name associations(first: 2) {
@@ -92,7 +125,12 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
       const before = partners.database.queryCount();
       const { body } = await graph.post(await graph.as('admin'), query(first));
       expect(body.errors).toBeUndefined();
-      return { queries: partners.database.queryCount() - before, data: body.data as { partners: { edges: { node: { name: string; associations: { edges: unknown[]; pageInfo: { hasNextPage: boolean } } } }[] } } };
+      return {
+        queries: partners.database.queryCount() - before,
+        data: body.data as {
+          partners: { edges: { node: { name: string; associations: { edges: unknown[]; pageInfo: { hasNextPage: boolean } } } }[] };
+        },
+      };
     };
     const two = await run(2);
     const all = await run(100);
@@ -109,8 +147,13 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page += 1) {
-      const { partner }: { partner: { associations: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null } =
-        await graph.run('admin', PartnerAssociationsDocument, { id: partnerId, first: 30, after });
+      const {
+        partner,
+      }: {
+        partner: {
+          associations: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+        } | null;
+      } = await graph.run('admin', PartnerAssociationsDocument, { id: partnerId, first: 30, after });
       seen.push(...partner!.associations.edges.map((e) => e.node.id));
       if (!partner!.associations.pageInfo.hasNextPage) break;
       after = partner!.associations.pageInfo.endCursor;
@@ -121,7 +164,9 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
 
   it('contributes partner associations to care requests and never returns a full SSN', async () => {
     const { careRequest } = await graph.run('admin', CareRequestDocument, { id: 'cr-3' });
-    expect(careRequest!.partnerAssociations).toEqual([{ id: expect.any(String), partner: { id: partnerId, name: 'Front Range Health Plan' } }]);
+    expect(careRequest!.partnerAssociations).toEqual([
+      { id: expect.any(String), partner: { id: partnerId, name: 'Front Range Health Plan' } },
+    ]);
     expect(careRequest!.patient.ssnLast4).toBe('6780');
     const raw = await graph.post(await graph.as('admin'), '{ careRequest(id: "cr-3") { patient { ssn } } }');
     expect(raw.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -133,7 +178,9 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     let after: string | null = null;
     let pages = 0;
     do {
-      const { careRequests }: { careRequests: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
+      const {
+        careRequests,
+      }: { careRequests: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
         await graph.run('admin', CareRequestsDocument, { first: 25, after });
       seen.push(...careRequests.edges.map((e) => e.node.id));
       after = careRequests.pageInfo.hasNextPage ? careRequests.pageInfo.endCursor : null;
@@ -160,8 +207,14 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
   });
 
   it('refuses a duplicate partner name with CONFLICT', async () => {
-    const response = await graph.post(await graph.as('admin'), 'mutation { createPartner(input: { name: "Front Range Health Plan" }) { id } }');
-    expect(response.body.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' }, message: expect.stringContaining('already exists') });
+    const response = await graph.post(
+      await graph.as('admin'),
+      'mutation { createPartner(input: { name: "Front Range Health Plan" }) { id } }',
+    );
+    expect(response.body.errors?.[0]).toMatchObject({
+      extensions: { code: 'CONFLICT' },
+      message: expect.stringContaining('already exists'),
+    });
   });
 
   it('shows a partner token only its own partner', async () => {
@@ -178,7 +231,12 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c: { name: string }) => c.name).sort()).toEqual(['care-requests', 'partners', 'pop-health', 'supergraph']);
+    expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c: { name: string }) => c.name).sort()).toEqual([
+      'care-requests',
+      'partners',
+      'pop-health',
+      'supergraph',
+    ]);
     for (const subgraph of Object.values(graph.subgraphs)) {
       expect((await fetch(subgraph.url.replace('/graphql', '/readyz'))).status).toBe(200);
     }

@@ -4,9 +4,10 @@
  * empty-pull fast path and the data-load feed. Runs on PGlite, and on PostgreSQL when TEST_POSTGRES_URL
  * is set (CI).
  */
+
+import { type CareRequestImportInput, CreatePartnerDocument, ImportCareRequestsDocument } from '@care-graph/operations';
 import { writeStamp } from '@care-graph/service-kit';
-import { CreatePartnerDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
-import { DATABASE_KINDS, startGraph, type Graph } from '../../scripts/in-process-graph';
+import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
 
 const PULL = `query Pull($lastUpdated: LastUpdatedFilter, $first: Int, $after: String) {
   careRequests(lastUpdated: $lastUpdated, first: $first, after: $after) {
@@ -71,8 +72,11 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
 
   it('filters with FHIR semantics and excludes legacy records whenever a bound is given', async () => {
     const stamps = {
-      a: '2019-09-30T23:59:59.999Z', b: '2019-10-01T00:00:00.000Z', c: '2019-10-01T12:00:00.000Z',
-      d: '2019-10-01T23:59:59.999Z', e: '2019-10-02T00:00:00.000Z',
+      a: '2019-09-30T23:59:59.999Z',
+      b: '2019-10-01T00:00:00.000Z',
+      c: '2019-10-01T12:00:00.000Z',
+      d: '2019-10-01T23:59:59.999Z',
+      e: '2019-10-02T00:00:00.000Z',
     };
     await graph.run('admin', ImportCareRequestsDocument, {
       records: [...Object.entries(stamps).map(([k, at]) => record(`fhir-${k}`, at)), record('fhir-legacy', null)],
@@ -80,7 +84,10 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
     const ids = async (lastUpdated: Record<string, string> | null) => {
       const { body } = await graph.post(await graph.as('admin'), PULL, { lastUpdated, first: 1000 });
       if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return (body.data as PullPage).careRequests.edges.map((e) => e.node.id).filter((id) => id.startsWith('fhir-')).sort();
+      return (body.data as PullPage).careRequests.edges
+        .map((e) => e.node.id)
+        .filter((id) => id.startsWith('fhir-'))
+        .sort();
     };
     expect(await ids({ eq: '2019-10-01' })).toEqual(['fhir-b', 'fhir-c', 'fhir-d']);
     expect(await ids({ gt: '2019-10-01', lt: '2019-10-03' })).toEqual(['fhir-e']);
@@ -150,7 +157,7 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
         );
         // As the service's own writers do: tell the clock, so the empty-pull fast path knows at once.
         graph.subgraphs['care-requests'].clock.noteWrite('CareRequest', stamp);
-        ids.forEach((id) => written.add(id));
+        for (const id of ids) written.add(id);
       }
     };
 
@@ -187,7 +194,8 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
   it('pages through thousands of records sharing one timestamp without skip or repeat, while new writes arrive', async () => {
     const shared = '2020-05-05T05:05:05.555Z';
     const records = Array.from({ length: 3000 }, (_, i) => record(`same-${String(i).padStart(4, '0')}`, shared));
-    for (let i = 0; i < records.length; i += 1000) await graph.run('admin', ImportCareRequestsDocument, { records: records.slice(i, i + 1000) });
+    for (let i = 0; i < records.length; i += 1000)
+      await graph.run('admin', ImportCareRequestsDocument, { records: records.slice(i, i + 1000) });
 
     const admin = await graph.as('admin');
     const seen: string[] = [];
@@ -244,18 +252,29 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
   it('lists finished data loads, filterable by lastUpdated', async () => {
     const admin = await graph.as('admin');
     const loads = async (gt: string | null) => {
-      const { body } = await graph.post(admin, `query($f: LastUpdatedFilter) { dataLoads(lastUpdated: $f, first: 1000) {
-        edges { node { id kind status source recordCount startedAt finishedAt meta { lastUpdated } } } transactionTime } }`, { f: gt ? { gt } : null });
+      const { body } = await graph.post(
+        admin,
+        `query($f: LastUpdatedFilter) { dataLoads(lastUpdated: $f, first: 1000) {
+        edges { node { id kind status source recordCount startedAt finishedAt meta { lastUpdated } } } transactionTime } }`,
+        { f: gt ? { gt } : null },
+      );
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return (body.data as { dataLoads: { edges: { node: Record<string, unknown> }[]; transactionTime: string } }).dataLoads;
     };
     const start = await loads(null);
-    const opened = await graph.post(admin, 'mutation { startDataLoad(input: { kind: CARE_REQUEST_IMPORT, source: "nightly.ndjson" }) { id status } }');
+    const opened = await graph.post(
+      admin,
+      'mutation { startDataLoad(input: { kind: CARE_REQUEST_IMPORT, source: "nightly.ndjson" }) { id status } }',
+    );
     const loadId = (opened.body.data as { startDataLoad: { id: string } }).startDataLoad.id;
-    const batch = await graph.post(admin, 'mutation($r: [CareRequestImportInput!]!, $l: ID) { importCareRequests(records: $r, loadId: $l) { created } }', {
-      r: [record('load-1'), record('load-2')],
-      l: loadId,
-    });
+    const batch = await graph.post(
+      admin,
+      'mutation($r: [CareRequestImportInput!]!, $l: ID) { importCareRequests(records: $r, loadId: $l) { created } }',
+      {
+        r: [record('load-1'), record('load-2')],
+        l: loadId,
+      },
+    );
     expect(batch.body.errors).toBeUndefined();
     // Not listed while running …
     expect((await loads(start.transactionTime)).edges.map((e) => e.node.id)).not.toContain(loadId);

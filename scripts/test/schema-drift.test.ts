@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SCHEMA_DIR, composeSupergraph } from '../supergraph';
+import { composeSupergraph, SCHEMA_DIR } from '../supergraph';
 
 describe('schema/ is up to date', () => {
   let composed: Awaited<ReturnType<typeof composeSupergraph>>;
@@ -21,7 +21,8 @@ describe('schema/ is up to date', () => {
 
   it('schema/supergraph.graphql matches the composition', async () => {
     const onDisk = await readFile(path.join(SCHEMA_DIR, 'supergraph.graphql'), 'utf8');
-    if (onDisk !== composed.supergraphSdl) throw new Error('schema/supergraph.graphql is stale: run "npm run compose" and commit the result.');
+    if (onDisk !== composed.supergraphSdl)
+      throw new Error('schema/supergraph.graphql is stale: run "npm run compose" and commit the result.');
     expect(onDisk).toBe(composed.supergraphSdl);
   });
 

@@ -8,13 +8,29 @@ import { parseSsn } from '@care-graph/person';
 import { parseRow } from '../../subgraphs/pop-health/src/roster-ingestion/roster-file';
 import { ROSTER_HEADER } from '../../subgraphs/pop-health/src/roster-patient-fields';
 
-const PLACEHOLDERS = ['000000000', '111111111', '999999999', '123456789', '078051120', '000123456', '666123456', '912345678', '123001234', '123450000'];
+const PLACEHOLDERS = [
+  '000000000',
+  '111111111',
+  '999999999',
+  '123456789',
+  '078051120',
+  '000123456',
+  '666123456',
+  '912345678',
+  '123001234',
+  '123450000',
+];
 const REAL = ['123456780', '078051121', '665123456'];
 
 /** What each way in makes of one SSN as written: the stored/compared value, or 'invalid'. */
 function throughImport(text: string): string | null | 'invalid' {
   const now = new Date('2026-06-01T00:00:00Z');
-  const record = { id: 'cr', createdAt: '2026-01-01T00:00:00Z', status: 'COMPLETED', patient: { id: 'pt', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: text } };
+  const record = {
+    id: 'cr',
+    createdAt: '2026-01-01T00:00:00Z',
+    status: 'COMPLETED',
+    patient: { id: 'pt', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: text },
+  };
   const result = parseImportRecord(record, now);
   if (!result.ok) {
     expect(result.reasons).toEqual(['patient.ssn must be 9 digits (dashes are removed first)']);
@@ -34,7 +50,8 @@ function throughRoster(text: string): string | null | 'invalid' {
   return parsed.patient.ssn;
 }
 
-const throughMatching = (text: string) => normalize({ id: 'x', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', ssn: text }).ssn;
+const throughMatching = (text: string) =>
+  normalize({ id: 'x', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', ssn: text }).ssn;
 
 describe('the SSN rule across imports, roster files and matching', () => {
   it('is the same rule for imports, roster files and matching', () => {

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { GraphQLRequestError } from '@care-graph/operations';
 import { dataDir, signDevToken } from '@care-graph/service-kit';
-import { UsageError, runCommand } from './cli';
+import { runCommand, UsageError } from './cli';
 import { importFile } from './import-file';
 
 const USAGE = `usage: npm run import -- <file.ndjson> [--batch 500]
@@ -25,7 +25,8 @@ function parseArgs(args: string[]): { file: string; batchSize: number } {
   for (let i = 0; i < args.length; i += 1) {
     if (args[i] === '--batch') {
       batchSize = Number(args[(i += 1)]);
-      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) throw new UsageError('--batch must be an integer from 1 to 5000.');
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000)
+        throw new UsageError('--batch must be an integer from 1 to 5000.');
     } else if (!file) file = args[i];
     else throw new UsageError(`Unexpected argument "${args[i]}".`);
   }
@@ -65,7 +66,9 @@ runCommand({
     });
     process.stderr.write('\n');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`${file}: ${summary.lines} records read in ${seconds} s — ${summary.created} created, ${summary.updated} updated, ${summary.rejected.length} rejected.`);
+    console.log(
+      `${file}: ${summary.lines} records read in ${seconds} s — ${summary.created} created, ${summary.updated} updated, ${summary.rejected.length} rejected.`,
+    );
     const shown = summary.rejected.slice(0, 50);
     for (const r of shown) console.log(`  line ${r.line}${r.id ? ` (id ${r.id})` : ''}: ${r.reasons.join('; ')}`);
     if (summary.rejected.length > shown.length) console.log(`  … and ${summary.rejected.length - shown.length} more rejected lines.`);

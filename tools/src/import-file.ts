@@ -9,10 +9,15 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { parseImportRecord, readNdjson } from '@care-graph/care-request-import';
 import {
-  FinishDataLoadDocument, ImportCareRequestsDocument, StartDataLoadDocument, request, type CareRequestImportInput,
+  type CareRequestImportInput,
+  FinishDataLoadDocument,
+  ImportCareRequestsDocument,
+  type ImportCareRequestsMutation,
+  request,
+  StartDataLoadDocument,
 } from '@care-graph/operations';
 
-export interface Rejection {
+interface Rejection {
   line: number;
   id?: string;
   reasons: string[];
@@ -38,7 +43,9 @@ export async function importFile(
   options: { url: string; token: string; batchSize: number; onProgress?: (summary: ImportSummary) => void },
 ): Promise<ImportSummary> {
   const client = { url: options.url, token: options.token };
-  const { startDataLoad } = await request(client, StartDataLoadDocument, { input: { kind: 'CARE_REQUEST_IMPORT', source: path.basename(file) } });
+  const { startDataLoad } = await request(client, StartDataLoadDocument, {
+    input: { kind: 'CARE_REQUEST_IMPORT', source: path.basename(file) },
+  });
   const summary: ImportSummary = { loadId: startDataLoad.id, lines: 0, created: 0, updated: 0, rejected: [] };
   try {
     await importLines(file, client, options, summary);
@@ -63,7 +70,7 @@ async function importLines(
     if (batch.length === 0) return;
     const sent = batch;
     batch = [];
-    let result;
+    let result: ImportCareRequestsMutation['importCareRequests'];
     try {
       ({ importCareRequests: result } = await request(client, ImportCareRequestsDocument, {
         records: sent.map((entry) => entry.raw),
@@ -71,7 +78,8 @@ async function importLines(
       }));
     } catch (error) {
       // Batches are atomic: everything before this batch is committed, nothing of it is.
-      (error as Error).message += ` (lines ${sent[0].line}–${sent[sent.length - 1].line} were not imported; ` +
+      (error as Error).message +=
+        ` (lines ${sent[0].line}–${sent[sent.length - 1].line} were not imported; ` +
         `${summary.created + summary.updated} records before them were)`;
       throw error;
     }

@@ -3,10 +3,19 @@
  * one supervisor. Databases are PGlite under `.data/`, the dev keys are created on first start, and each
  * service seeds its demo data when it creates its database. Ctrl-C stops everything cleanly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { DEFAULT_PORTS, SERVICE_NODE_FLAGS, SUBGRAPHS, dataDir, devSigningKey, envPrefix, internalSecret, repoRoot } from '@care-graph/service-kit';
-import { UsageError, runCommand } from './cli';
+import {
+  DEFAULT_PORTS,
+  dataDir,
+  devSigningKey,
+  envPrefix,
+  internalSecret,
+  repoRoot,
+  SERVICE_NODE_FLAGS,
+  SUBGRAPHS,
+} from '@care-graph/service-kit';
+import { runCommand, UsageError } from './cli';
 
 const STARTUP_DEADLINE_MS = 180_000;
 
@@ -70,7 +79,9 @@ async function main(args: string[]) {
     if (stopping) return;
     stopping = true;
     for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
-    const timeout = setTimeout(() => children.forEach((c) => c.process.kill('SIGKILL')), 10_000);
+    const timeout = setTimeout(() => {
+      for (const c of children) c.process.kill('SIGKILL');
+    }, 10_000);
     await Promise.all(children.map((c) => c.exited));
     clearTimeout(timeout);
     process.exit(code);
@@ -81,34 +92,40 @@ async function main(args: string[]) {
   });
   process.on('SIGTERM', () => void stop(0));
 
-  console.log(`Care Graph: starting embedded services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
-  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
-  const subgraphs = SUBGRAPHS.map((name) =>
-    startChild(name, path.join('subgraphs', name, 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf(name)) }),
-  );
-  children.push(...subgraphs);
-  for (const child of subgraphs) {
-    child.exited.then((code) => {
+  // A service that fails to start must not leave the others running: stop what was started, then report.
+  try {
+    console.log(`Care Graph: starting embedded services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
+    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
+    const subgraphs = SUBGRAPHS.map((name) =>
+      startChild(name, path.join('subgraphs', name, 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf(name)) }),
+    );
+    children.push(...subgraphs);
+    for (const child of subgraphs) {
+      child.exited.then((code) => {
+        if (!stopping) {
+          console.error(`${child.name} stopped unexpectedly (code ${code}); stopping the others.`);
+          void stop(1);
+        }
+      });
+    }
+    await Promise.all(subgraphs.map((child) => waitReady(child, portOf(child.name), host)));
+
+    const gateway = startChild('gateway', path.join('gateway', 'src', 'main.ts'), {
+      ...baseEnv,
+      ...subgraphUrls,
+      PORT: String(portOf('gateway')),
+    });
+    children.push(gateway);
+    gateway.exited.then((code) => {
       if (!stopping) {
-        console.error(`${child.name} stopped unexpectedly (code ${code}); stopping the others.`);
+        console.error(`gateway stopped unexpectedly (code ${code}); stopping the others.`);
         void stop(1);
       }
     });
-  }
-  await Promise.all(subgraphs.map((child) => waitReady(child, portOf(child.name), host)));
+    await waitReady(gateway, portOf('gateway'), host);
 
-  const gateway = startChild('gateway', path.join('gateway', 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf('gateway')) });
-  children.push(gateway);
-  gateway.exited.then((code) => {
-    if (!stopping) {
-      console.error(`gateway stopped unexpectedly (code ${code}); stopping the others.`);
-      void stop(1);
-    }
-  });
-  await waitReady(gateway, portOf('gateway'), host);
-
-  const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${portOf('gateway')}/graphql`;
-  console.log(`
+    const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${portOf('gateway')}/graphql`;
+    console.log(`
 Care Graph is ready.
   GraphQL   ${url}
   Health    ${url.replace('/graphql', '/healthz')}  ${url.replace('/graphql', '/readyz')}
@@ -117,6 +134,10 @@ Care Graph is ready.
                  -H 'content-type: application/json' -d '{"query":"{ partners { edges { node { id name } } } }"}'
 Press Ctrl-C to stop.
 `);
+  } catch (error) {
+    console.error(`Care Graph failed to start: ${(error as Error).message}`);
+    await stop(1);
+  }
 }
 
 runCommand({ usage: USAGE, run: main, describeError: (error) => `Care Graph failed to start: ${error.message}` });

@@ -2,8 +2,8 @@
  * `npm run token -- admin` | `-- partner <partnerId>` | `-- service`: prints a bearer token signed with the
  * embedded dev key (valid 12 hours). Production tokens come from the identity provider instead.
  */
-import { ROLES, dataDir, signDevToken, type Role } from '@care-graph/service-kit';
-import { UsageError, runCommand } from './cli';
+import { dataDir, ROLES, type Role, signDevToken } from '@care-graph/service-kit';
+import { runCommand, UsageError } from './cli';
 
 const USAGE = `usage: npm run -s token -- <${ROLES.join('|')}> [partnerId]
 
@@ -17,7 +17,8 @@ runCommand({
     const [role, partnerId] = args;
     if (!role) throw new UsageError('Name the role of the token.');
     if (!ROLES.includes(role as Role)) throw new UsageError(`Unknown role "${role}".`);
-    if (role === 'partner' && !partnerId) throw new UsageError('A partner token needs the partner id: npm run token -- partner <partnerId>');
+    if (role === 'partner' && !partnerId)
+      throw new UsageError('A partner token needs the partner id: npm run token -- partner <partnerId>');
     const extra = args.slice(role === 'partner' ? 2 : 1);
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}".`);
     if (process.env.AUTH_JWKS_URL) {

@@ -6,10 +6,19 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CareRequestDocument, DataLoadsDocument } from '@care-graph/operations';
-import { startGraph, type Graph } from '../../scripts/in-process-graph';
+import { type Graph, startGraph } from '../../scripts/in-process-graph';
 import { importFile } from '../src/import-file';
 
-const patient = { id: 'pt-cli', givenName: 'Rosa', middleName: null, familyName: 'Ortiz', dateOfBirth: '1962-11-23', sex: 'F', ssn: '987654321', memberId: 'M7' };
+const patient = {
+  id: 'pt-cli',
+  givenName: 'Rosa',
+  middleName: null,
+  familyName: 'Ortiz',
+  dateOfBirth: '1962-11-23',
+  sex: 'F',
+  ssn: '987654321',
+  memberId: 'M7',
+};
 
 describe('the import CLI', () => {
   let graph: Graph;
@@ -21,10 +30,16 @@ describe('the import CLI', () => {
   it('imports an NDJSON file with the CLI, reporting bad lines by number and importing the good ones', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'import-'));
     const file = path.join(dir, 'records.ndjson');
-    const good = (i: number) => JSON.stringify({ id: `file-${i}`, createdAt: '2026-04-01T00:00:00Z', status: 'COMPLETED', patient: { ...patient, id: `pt-file-${i}` } });
+    const good = (i: number) =>
+      JSON.stringify({
+        id: `file-${i}`,
+        createdAt: '2026-04-01T00:00:00Z',
+        status: 'COMPLETED',
+        patient: { ...patient, id: `pt-file-${i}` },
+      });
     const lines = [
       good(1),
-      '{"id":"file-bad-date","createdAt":"2026-02-30T00:00:00Z","status":"COMPLETED","patient":' + JSON.stringify(patient) + '}',
+      `{"id":"file-bad-date","createdAt":"2026-02-30T00:00:00Z","status":"COMPLETED","patient":${JSON.stringify(patient)}}`,
       '',
       good(2),
       'not json at all',
@@ -45,7 +60,13 @@ describe('the import CLI', () => {
     // The file is one data load, listed once finished.
     const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 1000 });
     expect(dataLoads.edges.map((e) => e.node)).toContainEqual(
-      expect.objectContaining({ id: summary.loadId, kind: 'CARE_REQUEST_IMPORT', status: 'COMPLETED', source: 'records.ndjson', recordCount: 9 }),
+      expect.objectContaining({
+        id: summary.loadId,
+        kind: 'CARE_REQUEST_IMPORT',
+        status: 'COMPLETED',
+        source: 'records.ndjson',
+        recordCount: 9,
+      }),
     );
     for (const i of [1, 2, 9]) expect((await graph.run('admin', CareRequestDocument, { id: `file-${i}` })).careRequest).not.toBeNull();
     expect((await graph.run('admin', CareRequestDocument, { id: 'file-bad-date' })).careRequest).toBeNull();

@@ -2,14 +2,14 @@
  * `npm start` as a user runs it: the supervisor starts four processes on a fresh data directory, seeds
  * the demo data, serves it through the gateway, and stops everything cleanly on Ctrl-C (SIGINT).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { post } from '@care-graph/operations';
-import { readFileSync } from 'node:fs';
-import { SERVICE_NODE_FLAGS, repoRoot, signDevToken } from '@care-graph/service-kit';
+import { repoRoot, SERVICE_NODE_FLAGS, signDevToken } from '@care-graph/service-kit';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -75,11 +75,14 @@ describe('npm start (embedded supervisor)', () => {
   it('serves the seeded demo data through the gateway', async () => {
     const token = await signDevToken(dataDir, { subject: 'test', role: 'admin' });
     const url = `http://127.0.0.1:${ports.GATEWAY}/graphql`;
-    const { body } = await post({ url, token }, `{
+    const { body } = await post(
+      { url, token },
+      `{
       partners { edges { node { name } } }
       careRequests(first: 1000) { edges { node { id } } pageInfo { hasNextPage } }
       roster(id: "6f1c2a3e-0000-4000-8000-0000000000a1") { rowCount partner { name } }
-    }`);
+    }`,
+    );
     expect(body.errors).toBeUndefined();
     const data = body.data as {
       partners: { edges: { node: { name: string } }[] };
@@ -103,7 +106,8 @@ describe('npm start (embedded supervisor)', () => {
 });
 
 describe('service node flags', () => {
-  const scripts = (workspace: string): Record<string, string> => JSON.parse(readFileSync(path.join(repoRoot, workspace, 'package.json'), 'utf8')).scripts;
+  const scripts = (workspace: string): Record<string, string> =>
+    JSON.parse(readFileSync(path.join(repoRoot, workspace, 'package.json'), 'utf8')).scripts;
 
   it('are passed by every way a service is started alone, and by the benchmarks that run the services', () => {
     const flags = SERVICE_NODE_FLAGS.join(' ');

@@ -4,8 +4,8 @@
  * `maskError` is the rule for any transport (HTTP responses here; WebSocket events can use it too).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import { type Logger, PUBLIC_ERROR_CODES } from '@care-graph/service-kit';
 import type { GraphQLFormattedError } from 'graphql';
-import { PUBLIC_ERROR_CODES, type Logger } from '@care-graph/service-kit';
 import type { GatewayContext } from '../auth';
 
 /**
@@ -30,7 +30,11 @@ export function maskError(error: GraphQLFormattedError, requestId: string | unde
 }
 
 /** `maskError` over every error of one response. */
-export function maskErrors(errors: readonly GraphQLFormattedError[], requestId: string | undefined, logger: Logger): GraphQLFormattedError[] {
+export function maskErrors(
+  errors: readonly GraphQLFormattedError[],
+  requestId: string | undefined,
+  logger: Logger,
+): GraphQLFormattedError[] {
   return errors.map((error) => maskError(error, requestId, logger));
 }
 

@@ -2,8 +2,9 @@
  * The gateway's `GET /healthz` and `GET /readyz`: it is ready once the supergraph is loaded and every
  * subgraph in it answers its own `/readyz`.
  */
-import type { Express } from 'express';
+
 import { healthRoutes } from '@care-graph/service-kit';
+import type { Express } from 'express';
 
 /** Health routes over `subgraphUrls` (name → GraphQL URL), which fills in as the gateway loads the supergraph. */
 export function gatewayHealthRoutes(app: Express, subgraphUrls: ReadonlyMap<string, string>): void {

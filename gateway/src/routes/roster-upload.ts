@@ -5,12 +5,16 @@
  *
  * The gateway only authenticates the caller; who may ingest rosters is pop-health's rule, stated there.
  */
+
+import { type InternalAuth, internalHeaders, requestIdOf, sendError, type TokenVerifier } from '@care-graph/service-kit';
 import type { Express } from 'express';
-import { internalHeaders, requestIdOf, sendError, type InternalAuth, type TokenVerifier } from '@care-graph/service-kit';
 import { authenticate } from '../auth';
 
 /** Mounts `POST /rosters`, forwarded as a stream to pop-health's own `/rosters` at `popHealthUrl()`. */
-export function rosterUploadRoute(app: Express, options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined }): void {
+export function rosterUploadRoute(
+  app: Express,
+  options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined },
+): void {
   app.post('/rosters', async (req, res) => {
     try {
       const identity = await authenticate(options.verifier, req.headers.authorization);
@@ -21,11 +25,17 @@ export function rosterUploadRoute(app: Express, options: { verifier: TokenVerifi
       for (const [key, value] of Object.entries(req.query)) if (typeof value === 'string') url.searchParams.set(key, value);
       const upstream = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': req.headers['content-type'] ?? '', ...(await internalHeaders(options.internalAuth, identity, requestId)) },
+        headers: {
+          'content-type': req.headers['content-type'] ?? '',
+          ...(await internalHeaders(options.internalAuth, identity, requestId)),
+        },
         body: req as unknown as ReadableStream,
         duplex: 'half',
       } as RequestInit);
-      res.status(upstream.status).type('application/json').send(await upstream.text());
+      res
+        .status(upstream.status)
+        .type('application/json')
+        .send(await upstream.text());
     } catch (error) {
       req.resume();
       sendError(res, error);

@@ -1,2 +1,2 @@
-export * from './record';
 export * from './ndjson';
+export * from './record';

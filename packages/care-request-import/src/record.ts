@@ -5,10 +5,20 @@
  * import CLI uses it to report bad lines by number, and the service runs `checkImportRecord` on what
  * GraphQL already coerced, so both apply the same rules.
  */
-import { parseCalendarDate, parseInstant } from '@care-graph/time';
-import { SEX_CODES, isSexCode, parseSsn, type Sex } from '@care-graph/person';
 
-export const CARE_REQUEST_STATUSES = ['REQUESTED', 'ACCEPTED', 'SCHEDULED', 'ON_ROUTE', 'ON_SCENE', 'COMPLETED', 'CANCELLED', 'ARCHIVED'] as const;
+import { isSexCode, parseSsn, SEX_CODES, type Sex } from '@care-graph/person';
+import { parseCalendarDate, parseInstant } from '@care-graph/time';
+
+export const CARE_REQUEST_STATUSES = [
+  'REQUESTED',
+  'ACCEPTED',
+  'SCHEDULED',
+  'ON_ROUTE',
+  'ON_SCENE',
+  'COMPLETED',
+  'CANCELLED',
+  'ARCHIVED',
+] as const;
 export type CareRequestStatus = (typeof CARE_REQUEST_STATUSES)[number];
 
 export interface ImportAddress {
@@ -111,7 +121,8 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
   const id = str(raw, 'id', '', true);
   const createdAtText = str(raw, 'createdAt', '', true);
   const createdAt = typeof createdAtText === 'string' ? parseInstant(createdAtText) : null;
-  if (typeof createdAtText === 'string' && !createdAt) reasons.push(`createdAt "${createdAtText}" is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
+  if (typeof createdAtText === 'string' && !createdAt)
+    reasons.push(`createdAt "${createdAtText}" is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
   const status = str(raw, 'status', '', true);
   if (typeof status === 'string' && !(CARE_REQUEST_STATUSES as readonly string[]).includes(status)) {
     reasons.push(`status "${status}" is not one of ${CARE_REQUEST_STATUSES.join(', ')}`);
@@ -157,7 +168,13 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
       ssn: str(p, 'ssn', 'patient.', false),
       memberId: str(p, 'memberId', 'patient.', false),
     };
-    if (typeof fields.id === 'string' && typeof fields.givenName === 'string' && typeof fields.familyName === 'string' && dateOfBirth && typeof sex === 'string') {
+    if (
+      typeof fields.id === 'string' &&
+      typeof fields.givenName === 'string' &&
+      typeof fields.familyName === 'string' &&
+      dateOfBirth &&
+      typeof sex === 'string'
+    ) {
       patient = {
         ...fields,
         id: fields.id,

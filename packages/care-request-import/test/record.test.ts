@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { parseImportRecord, readNdjson, type ImportRecord } from '../src';
+import { type ImportRecord, parseImportRecord, readNdjson } from '../src';
 
 const now = new Date('2026-11-01T00:00:00Z');
 const valid = () => ({
@@ -8,8 +8,15 @@ const valid = () => ({
   status: 'COMPLETED',
   lastUpdated: '2026-02-07T00:00:00.000Z',
   patient: {
-    id: 'pt-9', givenName: 'Ann', middleName: null, familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F',
-    ssn: '123456789', memberId: 'M1', address: { line1: '1 Main St', city: 'Denver', state: 'CO', postalCode: '80201' },
+    id: 'pt-9',
+    givenName: 'Ann',
+    middleName: null,
+    familyName: 'Lee',
+    dateOfBirth: '1950-06-05',
+    sex: 'F',
+    ssn: '123456789',
+    memberId: 'M1',
+    address: { line1: '1 Main St', city: 'Denver', state: 'CO', postalCode: '80201' },
   },
 });
 
@@ -70,7 +77,11 @@ describe('parseImportRecord', () => {
     const result = parseImportRecord({ ...valid(), status: 'DONE', patient: { ...valid().patient, givenName: '', sex: 'X' } }, now);
     expect(result).toEqual({
       ok: false,
-      reasons: expect.arrayContaining([expect.stringContaining('status'), expect.stringContaining('givenName'), expect.stringContaining('sex')]),
+      reasons: expect.arrayContaining([
+        expect.stringContaining('status'),
+        expect.stringContaining('givenName'),
+        expect.stringContaining('sex'),
+      ]),
     });
   });
 

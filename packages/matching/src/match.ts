@@ -3,8 +3,9 @@
  * the classic false matches (twins, and two candidates too close to tell apart); and every decision comes
  * with its explanation.
  */
-import { compare, totalWeight, type FieldComparison } from './score';
+
 import type { BlockingKeyKind, NormalizedPerson } from './normalize';
+import { compare, type FieldComparison, totalWeight } from './score';
 
 export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
 
@@ -51,8 +52,14 @@ export function gradeOf(total: number): Grade {
 }
 
 const LABELS: Record<string, string> = {
-  givenName: 'given name', middleName: 'middle name', familyName: 'family name', dateOfBirth: 'date of birth',
-  ssn: 'SSN', memberId: 'member id', sex: 'sex', address: 'address',
+  givenName: 'given name',
+  middleName: 'middle name',
+  familyName: 'family name',
+  dateOfBirth: 'date of birth',
+  ssn: 'SSN',
+  memberId: 'member id',
+  sex: 'sex',
+  address: 'address',
 };
 export const keyKind = (key: string) => key.slice(0, key.indexOf(':')) as BlockingKeyKind;
 

@@ -9,8 +9,9 @@
  * A lookup touches one slot and then the entries of its block. Two different keys sharing all 64 bits would
  * only add a candidate (which is then scored like any other); at 600,000 keys the chance is ~10⁻⁸.
  */
-import { eachBlockingKey, type BlockingKeyKind, type NormalizedPerson } from './normalize';
+
 import type { Candidate } from './match';
+import { type BlockingKeyKind, eachBlockingKey, type NormalizedPerson } from './normalize';
 
 /** Blocks larger than this are skipped when looking up: a key shared by that many people proves nothing. */
 export const MAX_BLOCK_SIZE = 500;

@@ -4,8 +4,9 @@
  * punctuation, extra spaces, name suffixes, SSN placeholders and street abbreviations are smoothed away here,
  * once per record, so that comparing is cheap.
  */
-import doubleMetaphone from 'talisman/phonetics/double-metaphone';
+
 import { usableSsn } from '@care-graph/person';
+import doubleMetaphone from 'talisman/phonetics/double-metaphone';
 import { nicknameKeys } from './nicknames';
 
 /** The SSN rule is `@care-graph/person`'s, shared with imports and roster files. */
@@ -54,7 +55,26 @@ export interface NormalizedPerson {
 
 const SPECIAL_LETTERS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', ł: 'l', đ: 'd', þ: 'th', ı: 'i' };
 const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'v', 'md', 'phd', 'esq']);
-const PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'la', 'le', 'da', 'di', 'du', 'dos', 'das', 'st', 'saint', 'mac', 'y']);
+const PARTICLES = new Set([
+  'van',
+  'von',
+  'der',
+  'den',
+  'de',
+  'del',
+  'della',
+  'la',
+  'le',
+  'da',
+  'di',
+  'du',
+  'dos',
+  'das',
+  'st',
+  'saint',
+  'mac',
+  'y',
+]);
 
 // Normalising runs for every person of every batch, and most values are already plain (ASCII words, single
 // spaces; nine-digit SSNs; five-digit ZIP codes): each step checks for that by character codes first and
@@ -112,11 +132,31 @@ function nameTokens(value: string | null | undefined): string[] {
   return folded.split(' ').filter(isNameToken);
 }
 
-const STREET_WORDS = new Map(Object.entries({
-  street: 'st', avenue: 'ave', av: 'ave', boulevard: 'blvd', road: 'rd', drive: 'dr', lane: 'ln', court: 'ct',
-  place: 'pl', terrace: 'ter', highway: 'hwy', parkway: 'pkwy', circle: 'cir', square: 'sq', north: 'n', south: 's',
-  east: 'e', west: 'w', apartment: 'apt', suite: 'ste', unit: 'apt',
-}));
+const STREET_WORDS = new Map(
+  Object.entries({
+    street: 'st',
+    avenue: 'ave',
+    av: 'ave',
+    boulevard: 'blvd',
+    road: 'rd',
+    drive: 'dr',
+    lane: 'ln',
+    court: 'ct',
+    place: 'pl',
+    terrace: 'ter',
+    highway: 'hwy',
+    parkway: 'pkwy',
+    circle: 'cir',
+    square: 'sq',
+    north: 'n',
+    south: 's',
+    east: 'e',
+    west: 'w',
+    apartment: 'apt',
+    suite: 'ste',
+    unit: 'apt',
+  }),
+);
 
 export function normaliseStreet(line: string | null | undefined): string | null {
   const folded = foldText(line);
@@ -236,6 +276,8 @@ export function eachBlockingKey(p: NormalizedPerson, emit: BlockingKeySink): voi
 /** The blocking keys written out, e.g. `dob-fam:1980-04-02:KRS` (as the Elasticsearch index stores them). */
 export function blockingKeys(p: NormalizedPerson): string[] {
   const keys: string[] = [];
-  eachBlockingKey(p, (kind, a, b, c) => keys.push(c !== undefined ? `${kind}:${a}:${b}:${c}` : b !== undefined ? `${kind}:${a}:${b}` : `${kind}:${a}`));
+  eachBlockingKey(p, (kind, a, b, c) =>
+    keys.push(c !== undefined ? `${kind}:${a}:${b}:${c}` : b !== undefined ? `${kind}:${a}:${b}` : `${kind}:${a}`),
+  );
   return keys;
 }

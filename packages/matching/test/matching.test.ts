@@ -1,6 +1,19 @@
 import {
-  MAX_BLOCK_SIZE, MemoryIndex, THRESHOLDS, WEIGHTS, areNicknames, blockingKeys, compare, decide, foldText, generateSynthetic, keyKind,
-  normalize, usableSsn, type NormalizedPerson, type PersonInput,
+  areNicknames,
+  blockingKeys,
+  compare,
+  decide,
+  foldText,
+  generateSynthetic,
+  keyKind,
+  MAX_BLOCK_SIZE,
+  MemoryIndex,
+  type NormalizedPerson,
+  normalize,
+  type PersonInput,
+  THRESHOLDS,
+  usableSsn,
+  WEIGHTS,
 } from '../src';
 
 /** A weight as explanations write it: `+6.5`, `-5`. */
@@ -9,13 +22,24 @@ const signed = (weight: number) => `${weight >= 0 ? '+' : ''}${weight}`;
 const seedOr = (fallback: number) => Number(process.env.TEST_SEED ?? fallback);
 
 const ann: PersonInput = {
-  id: 'rp-ann', givenName: 'Ann', middleName: 'Marie', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F',
-  ssn: '123-45-6780', memberId: 'm-001', addressLine1: '1 Main Street', city: 'Denver', state: 'CO', postalCode: '80201-1234',
+  id: 'rp-ann',
+  givenName: 'Ann',
+  middleName: 'Marie',
+  familyName: 'Lee',
+  dateOfBirth: '1950-06-05',
+  sex: 'F',
+  ssn: '123-45-6780',
+  memberId: 'm-001',
+  addressLine1: '1 Main Street',
+  city: 'Denver',
+  state: 'CO',
+  postalCode: '80201-1234',
 };
-const levelOf = (a: PersonInput, b: PersonInput, field: string) => compare(normalize(a), normalize(b)).fields.find((f) => f.field === field)!.level;
+const levelOf = (a: PersonInput, b: PersonInput, field: string) =>
+  compare(normalize(a), normalize(b)).fields.find((f) => f.field === field)!.level;
 const decideAgainst = (query: PersonInput, roster: PersonInput[]) => {
   const index = new MemoryIndex();
-  roster.forEach((p) => index.add(normalize(p)));
+  for (const p of roster) index.add(normalize(p));
   const q = normalize(query);
   return decide(q, index.candidates(q));
 };
@@ -35,12 +59,22 @@ describe('normalisation', () => {
     expect(p.familyTokens).toEqual(['berg']);
   });
 
-  it.each(['000000000', '111111111', '123456789', '999999999', '078051120', '000123456', '666123456', '912345678', '123001234', '123450000', '12345', null])(
-    'treats SSN %j as missing',
-    (ssn) => {
-      expect(usableSsn(ssn)).toBeNull();
-    },
-  );
+  it.each([
+    '000000000',
+    '111111111',
+    '123456789',
+    '999999999',
+    '078051120',
+    '000123456',
+    '666123456',
+    '912345678',
+    '123001234',
+    '123450000',
+    '12345',
+    null,
+  ])('treats SSN %j as missing', (ssn) => {
+    expect(usableSsn(ssn)).toBeNull();
+  });
 
   it('keeps a real SSN as nine digits', () => {
     expect(usableSsn('123-45-6780')).toBe('123456780');
@@ -55,7 +89,12 @@ describe('normalisation', () => {
 
 describe('nicknames', () => {
   it.each([
-    ['bill', 'william'], ['bob', 'robert'], ['peggy', 'margaret'], ['liz', 'elizabeth'], ['chris', 'christopher'], ['chris', 'christine'],
+    ['bill', 'william'],
+    ['bob', 'robert'],
+    ['peggy', 'margaret'],
+    ['liz', 'elizabeth'],
+    ['chris', 'christopher'],
+    ['chris', 'christine'],
   ])('%s ~ %s', (a, b) => {
     expect(areNicknames(a, b)).toBe(true);
   });
@@ -105,19 +144,42 @@ describe('decisions', () => {
   const roster: PersonInput[] = [
     ann,
     { ...ann, id: 'rp-twin', givenName: 'Beatrice', middleName: null, ssn: null, memberId: 'M-002' },
-    { id: 'rp-bill', givenName: 'William', familyName: 'García-López', dateOfBirth: '1948-11-30', sex: 'M', ssn: null, memberId: null, addressLine1: '5 Oak Ave', postalCode: '80301' },
+    {
+      id: 'rp-bill',
+      givenName: 'William',
+      familyName: 'García-López',
+      dateOfBirth: '1948-11-30',
+      sex: 'M',
+      ssn: null,
+      memberId: null,
+      addressLine1: '5 Oak Ave',
+      postalCode: '80301',
+    },
   ];
 
   it('matches a noisy record of a roster member with certainty and explains why', () => {
-    const decision = decideAgainst({ id: 'pt-1', givenName: '  BILL ', familyName: 'garcia', dateOfBirth: '1948-11-30', sex: 'M', addressLine1: '5 Oak Avenue', postalCode: '80301' }, roster);
+    const decision = decideAgainst(
+      {
+        id: 'pt-1',
+        givenName: '  BILL ',
+        familyName: 'garcia',
+        dateOfBirth: '1948-11-30',
+        sex: 'M',
+        addressLine1: '5 Oak Avenue',
+        postalCode: '80301',
+      },
+      roster,
+    );
     expect(decision).toMatchObject({ candidateId: 'rp-bill', accepted: true });
     expect(['CERTAIN', 'PROBABLE']).toContain(decision.grade);
     const explanation = decision.explanation!;
-    expect(explanation.fields).toEqual(expect.arrayContaining([
-      { field: 'givenName', level: 'nickname', weight: WEIGHTS.givenName.nickname },
-      { field: 'familyName', level: 'multi-part', weight: WEIGHTS.familyName['multi-part'] },
-      { field: 'dateOfBirth', level: 'exact', weight: WEIGHTS.dateOfBirth.exact },
-    ]));
+    expect(explanation.fields).toEqual(
+      expect.arrayContaining([
+        { field: 'givenName', level: 'nickname', weight: WEIGHTS.givenName.nickname },
+        { field: 'familyName', level: 'multi-part', weight: WEIGHTS.familyName['multi-part'] },
+        { field: 'dateOfBirth', level: 'exact', weight: WEIGHTS.dateOfBirth.exact },
+      ]),
+    );
     expect(explanation.total).toBe(explanation.fields.reduce((sum, f) => sum + f.weight, 0));
     expect(explanation.blockingKeys.length).toBeGreaterThan(0);
     expect(explanation.summary).toContain(`given name nickname ${signed(WEIGHTS.givenName.nickname)}`);
@@ -168,7 +230,11 @@ describe('decisions', () => {
 
   it('answers NONE with no explanation when nothing is found', () => {
     expect(decideAgainst({ id: 'pt-none', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' }, roster)).toEqual({
-      candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null,
+      candidateId: null,
+      grade: 'NONE',
+      score: 0,
+      accepted: false,
+      explanation: null,
     });
   });
 
@@ -205,7 +271,10 @@ describe('the in-memory index', () => {
 
   it('skips a key shared by more than MAX_BLOCK_SIZE people, and only that key', () => {
     const namesake = (i: number): PersonInput => ({
-      id: `rp-${i}`, givenName: 'John', familyName: 'Smith', dateOfBirth: `19${String(10 + (i % 80)).padStart(2, '0')}-01-${String(1 + (i % 28)).padStart(2, '0')}`,
+      id: `rp-${i}`,
+      givenName: 'John',
+      familyName: 'Smith',
+      dateOfBirth: `19${String(10 + (i % 80)).padStart(2, '0')}-01-${String(1 + (i % 28)).padStart(2, '0')}`,
     });
     const query = normalize({ id: 'pt', givenName: 'John', familyName: 'Smith', dateOfBirth: '2001-12-31' });
     const index = new MemoryIndex();
@@ -228,7 +297,7 @@ describe('on synthetic data with known truth', () => {
   it(`keeps precision ≥ 0.999 and recall ≥ 0.98 on a small seeded sample (seed ${qualitySeed})`, () => {
     const { roster, patients } = generateSynthetic({ rosterSize: 3000, patients: 3000, seed: qualitySeed });
     const index = new MemoryIndex();
-    roster.forEach((p) => index.add(normalize(p)));
+    for (const p of roster) index.add(normalize(p));
     let tp = 0;
     let fp = 0;
     let onRoster = 0;

@@ -7,14 +7,11 @@
  * own layout (`migrations/<timestamp>_<name>/migration.sql`, `_prisma_migrations` with sha256 checksums),
  * so anyone with the native engine can still run plain `prisma migrate deploy` on the same folders.
  */
-import { readFile, readdir, mkdir, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
 
 /** Where one service's migrations live and how to reach its database. */
 export interface MigrationTarget {
@@ -36,7 +33,7 @@ export interface MigrationStatus {
 }
 
 // The engine's glue module is ESM with no top-level await, so require() loads it (Node >= 20.19).
-type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg', { with: { 'resolution-mode': 'import' } });
+type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg', { with: { 'resolution-mode': 'import' }});
 // Node has WebAssembly; @types/node 20 does not declare it (only lib.dom does).
 declare const WebAssembly: {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
@@ -85,7 +82,10 @@ async function withEngine<T>(
 /** Reads the migrations folder in the shape the engine expects (directories sorted by name). */
 export async function readMigrations(migrationsDir: string) {
   const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(() => []);
-  const directories = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const directories = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const migrationDirectories = await Promise.all(
     directories.map(async (name) => ({
       path: name,
@@ -108,10 +108,7 @@ export async function readMigrations(migrationsDir: string) {
 const filters = { externalTables: [], externalEnums: [] };
 
 /** `prisma migrate deploy`: applies every pending migration; returns the names it applied. */
-export async function applyMigrations(
-  target: MigrationTarget,
-  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
-): Promise<string[]> {
+export async function applyMigrations(target: MigrationTarget, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
   const migrationsList = await readMigrations(target.migrationsDir);
   return withEngine(adapterFactory, async (engine) => {
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters });
@@ -130,9 +127,7 @@ export async function migrationStatus(
   );
   const history = result.history;
   const pending =
-    history?.diagnostic === 'databaseIsBehind' || history?.diagnostic === 'historiesDiverge'
-      ? history.unappliedMigrationNames
-      : [];
+    history?.diagnostic === 'databaseIsBehind' || history?.diagnostic === 'historiesDiverge' ? history.unappliedMigrationNames : [];
   const unknown =
     history?.diagnostic === 'migrationsDirectoryIsBehind' || history?.diagnostic === 'historiesDiverge'
       ? history.unpersistedMigrationNames

@@ -3,12 +3,12 @@
  * `_prisma_migrations` with checksums), and reports pending and edited migrations.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations, createMigration, migrationStatus, type MigrationTarget } from '../src';
+import { applyMigrations, createMigration, type MigrationTarget, migrationStatus } from '../src';
 
 const SCHEMA_V1 = `datasource db {\n  provider = "postgresql"\n}\n\nmodel Note {\n  id   String @id\n  text String\n}\n`;
 const SCHEMA_V2 = SCHEMA_V1.replace('text String', 'text String\n  pinned Boolean @default(false)');
@@ -44,7 +44,9 @@ describe('migrations with the WASM schema engine', () => {
     expect(await applyMigrations(target, new PrismaPGlite(db))).toEqual([]);
     expect(await migrationStatus(target, new PrismaPGlite(db))).toMatchObject({ applied: true, pending: [], edited: [] });
 
-    const { rows } = await db.query<{ migration_name: string; checksum: string }>('SELECT migration_name, checksum FROM _prisma_migrations');
+    const { rows } = await db.query<{ migration_name: string; checksum: string }>(
+      'SELECT migration_name, checksum FROM _prisma_migrations',
+    );
     expect(rows).toEqual([{ migration_name: '20261123101112_init', checksum: createHash('sha256').update(sql).digest('hex') }]);
     await db.query(`INSERT INTO "Note" (id, text) VALUES ('n1', 'hello')`);
   });
@@ -58,7 +60,11 @@ describe('migrations with the WASM schema engine', () => {
     const sql = await readFile(path.join(dir!, 'migration.sql'), 'utf8');
     expect(sql).toContain('ADD COLUMN     "pinned" BOOLEAN NOT NULL DEFAULT false');
     expect(sql).not.toContain('CREATE TABLE');
-    expect((await readdir(target.migrationsDir)).sort()).toEqual(['20261123100000_init', '20261123110000_add_pinned', 'migration_lock.toml']);
+    expect((await readdir(target.migrationsDir)).sort()).toEqual([
+      '20261123100000_init',
+      '20261123110000_add_pinned',
+      'migration_lock.toml',
+    ]);
 
     const db = database();
     expect(await applyMigrations(target, new PrismaPGlite(db))).toEqual(['20261123100000_init', '20261123110000_add_pinned']);

@@ -2,8 +2,9 @@
  * A minimal GraphQL-over-HTTP client for typed documents: what the import CLI, the tests and the
  * benchmarks use to talk to the gateway.
  */
-import { print } from 'graphql';
+
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 
 export interface GraphQLErrorShape {
   message: string;

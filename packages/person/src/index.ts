@@ -1,2 +1,2 @@
-export * from './ssn';
 export * from './sex';
+export * from './ssn';

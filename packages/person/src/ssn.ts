@@ -28,7 +28,9 @@ function isPlaceholder(digits: string): boolean {
   let sameDigit = true;
   for (let i = 1; i < 9 && sameDigit; i += 1) sameDigit = digits.charCodeAt(i) === digits.charCodeAt(0);
   if (sameDigit || digits === '123456789' || digits === '078051120') return true;
-  return digits.startsWith('000') || digits.startsWith('666') || digits.startsWith('9') || digits.startsWith('00', 3) || digits.endsWith('0000');
+  return (
+    digits.startsWith('000') || digits.startsWith('666') || digits.startsWith('9') || digits.startsWith('00', 3) || digits.endsWith('0000')
+  );
 }
 
 /** Applies the rule to an SSN as written (see the module comment). */

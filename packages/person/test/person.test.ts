@@ -1,11 +1,26 @@
-import { SEX_CODES, Sex, isSexCode, parseSsn, usableSsn } from '../src';
+import { isSexCode, parseSsn, SEX_CODES, Sex, usableSsn } from '../src';
 
-const PLACEHOLDERS = ['000000000', '111111111', '999999999', '123456789', '078051120', '000123456', '666123456', '912345678', '123001234', '123450000'];
+const PLACEHOLDERS = [
+  '000000000',
+  '111111111',
+  '999999999',
+  '123456789',
+  '078051120',
+  '000123456',
+  '666123456',
+  '912345678',
+  '123001234',
+  '123450000',
+];
 const REAL = ['123456780', '078051121', '665123456'];
 
 describe('the SSN rule', () => {
   it.each(REAL)('keeps the real-looking %s as nine digits, also written with dashes or spaces', (ssn) => {
-    for (const written of [ssn, `${ssn.slice(0, 3)}-${ssn.slice(3, 5)}-${ssn.slice(5)}`, ` ${ssn.slice(0, 3)} ${ssn.slice(3, 5)} ${ssn.slice(5)} `]) {
+    for (const written of [
+      ssn,
+      `${ssn.slice(0, 3)}-${ssn.slice(3, 5)}-${ssn.slice(5)}`,
+      ` ${ssn.slice(0, 3)} ${ssn.slice(3, 5)} ${ssn.slice(5)} `,
+    ]) {
       expect(parseSsn(written)).toEqual({ ssn });
       expect(usableSsn(written)).toBe(ssn);
     }

@@ -14,34 +14,44 @@
  */
 import 'reflect-metadata';
 
-export { DEFAULT_PORTS, SUBGRAPHS, databaseUrlFor, envPrefix, type SubgraphName } from './server/config';
-export { dataDir, repoRoot } from './server/paths';
-export { createLogger, type Logger } from './server/logger';
-export { express, healthRoutes, sendError, serve, type RunningServer } from './server/http-server';
-export { runSubgraphProcess, startSubgraph, type RunningSubgraph, type SubgraphDefinition } from './server/subgraph-service';
+export { assertPartnerAccess, authorize, type Identity, ROLES, type Role } from './auth/roles';
 export {
-  ServiceCallError, serviceClient, type CallService, type ServiceCallOptions, type ServiceClient, type ServiceClientOptions,
-} from './server/service-client';
-
-export { DateScalar, DateTimeScalar, formatCalendarDate } from './graphql/scalars';
+  createTokenVerifier,
+  devSigningKey,
+  IDENTITY_HEADER,
+  InternalAuth,
+  internalHeaders,
+  internalSecret,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  signDevToken,
+  type TokenVerifier,
+} from './auth/tokens';
+export { type Database, type DatabaseOptions, migrationTarget, openDatabase } from './database/open-database';
+export { computeWatermark, WatermarkClock, writeStamp } from './database/watermark';
 export { Sex } from './graphql/enums';
-export { Connection, DateTimeRange, Resource } from './graphql/resource-types';
-export { buildFederatedSchema } from './graphql/subgraph-schema';
+export { badUserInput, conflict, forbidden, notFound, PUBLIC_ERROR_CODES, unauthenticated } from './graphql/errors';
+export { byIdLoader, DataLoader, groupLoader } from './graphql/loaders';
 export type { RequestContext } from './graphql/request-context';
-export { PUBLIC_ERROR_CODES, badUserInput, conflict, forbidden, notFound, unauthenticated } from './graphql/errors';
-export { DataLoader, byIdLoader, groupLoader } from './graphql/loaders';
+export { Connection, DateTimeRange, Resource } from './graphql/resource-types';
+export { DateScalar, DateTimeScalar, formatCalendarDate } from './graphql/scalars';
+export { buildFederatedSchema } from './graphql/subgraph-schema';
+export { groupedPageLoaders } from './lists/grouped-pages';
+export { queryPage, type SincePageQuery } from './lists/keyset-sql';
 
 export { SinceArgs, sincePage } from './lists/since-page';
-export { queryPage, type SincePageQuery } from './lists/keyset-sql';
-export { groupedPageLoaders } from './lists/grouped-pages';
-
-export { ROLES, assertPartnerAccess, authorize, type Identity, type Role } from './auth/roles';
+export { DEFAULT_PORTS, databaseUrlFor, envPrefix, SUBGRAPHS, type SubgraphName } from './server/config';
+export { express, healthRoutes, type RunningServer, sendError, serve } from './server/http-server';
+export { createLogger, type Logger } from './server/logger';
+export { dataDir, repoRoot } from './server/paths';
 export {
-  IDENTITY_HEADER, InternalAuth, REQUEST_ID_HEADER, createTokenVerifier, devSigningKey, internalHeaders, internalSecret, requestIdOf,
-  signDevToken, type TokenVerifier,
-} from './auth/tokens';
-
-export { migrationTarget, openDatabase, type Database, type DatabaseOptions } from './database/open-database';
-export { WatermarkClock, computeWatermark, writeStamp } from './database/watermark';
+  type CallService,
+  ServiceCallError,
+  type ServiceCallOptions,
+  type ServiceClient,
+  type ServiceClientOptions,
+  serviceClient,
+} from './server/service-client';
+export { type RunningSubgraph, runSubgraphProcess, type SubgraphDefinition, startSubgraph } from './server/subgraph-service';
 
 export { SERVICE_NODE_FLAGS, tsWorker } from './workers/ts-worker';

@@ -6,7 +6,9 @@ describe('cursors', () => {
     withSeed((random) => {
       for (let i = 0; i < 200; i += 1) {
         const lastUpdated = random.chance(0.2) ? null : new Date(random.int(0, 4_102_444_800_000));
-        const id = random.chance(0.1) ? '' : Array.from({ length: random.int(1, 40) }, () => String.fromCharCode(random.int(32, 0x2fff))).join('');
+        const id = random.chance(0.1)
+          ? ''
+          : Array.from({ length: random.int(1, 40) }, () => String.fromCharCode(random.int(32, 0x2fff))).join('');
         expect(decodeCursor(encodeCursor({ lastUpdated, id }))).toEqual({ lastUpdated, id });
       }
     }));
@@ -19,7 +21,9 @@ describe('cursors', () => {
     ['an impossible date', Buffer.from('["2026-13-45T00:00:00Z", "a"]').toString('base64url')],
     ['an empty string', ''],
   ])('reject %s with BAD_USER_INPUT naming the after argument', (_label, cursor) => {
-    expect(() => decodeCursor(cursor)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'after' }) }));
+    expect(() => decodeCursor(cursor)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'after' }) }),
+    );
   });
 });
 
@@ -32,7 +36,9 @@ describe('page size', () => {
   });
 
   it.each([-1, 1001, 1.5])('refuses %p with BAD_USER_INPUT', (first) => {
-    expect(() => pageSize(first)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'first' }) }));
+    expect(() => pageSize(first)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'first' }) }),
+    );
   });
 });
 
@@ -42,7 +48,10 @@ describe('keysetPage', () => {
 
   it('reads one row more than asked to tell whether another page follows', async () => {
     const asked: number[] = [];
-    const page = await keysetPage({ first: 2 }, tt, async (take) => (asked.push(take), rows.slice(0, take)));
+    const page = await keysetPage({ first: 2 }, tt, async (take) => {
+      asked.push(take);
+      return rows.slice(0, take);
+    });
     expect(asked).toEqual([3]);
     expect(page.edges.map((e) => e.node.id)).toEqual(['r1', 'r2']);
     expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(rows[1]) });

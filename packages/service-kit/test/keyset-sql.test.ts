@@ -5,13 +5,20 @@
  * selects with `matchesLastUpdated`, in the same order. Runs on PGlite, and on PostgreSQL when
  * TEST_POSTGRES_URL is set.
  */
+
+import {
+  compileLastUpdated,
+  LAST_UPDATED_OPERATORS,
+  type LastUpdatedCondition,
+  type LastUpdatedFilterInput,
+  matchesLastUpdated,
+} from '@care-graph/since';
 import { PGlite } from '@electric-sql/pglite';
 import { Client as PgClient } from 'pg';
-import { LAST_UPDATED_OPERATORS, compileLastUpdated, matchesLastUpdated, type LastUpdatedCondition, type LastUpdatedFilterInput } from '@care-graph/since';
-import { decodeCursor, encodeCursor, type Cursor } from '../src/lists/cursor';
-import { queryPage, type SincePageQuery } from '../src/lists/keyset-sql';
 import type { SqlClient } from '../src/database/sql';
-import { withSeed, type Random } from './seeded-random';
+import { type Cursor, decodeCursor, encodeCursor } from '../src/lists/cursor';
+import { queryPage, type SincePageQuery } from '../src/lists/keyset-sql';
+import { type Random, withSeed } from './seeded-random';
 
 interface Row {
   id: string;
@@ -40,23 +47,33 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 function partialDateTime(random: Random, at: number): string {
   const offsetMinutes = random.pick([0, 0, 60, -300, 330]);
   const local = new Date(at + offsetMinutes * 60_000);
-  const zone = offsetMinutes === 0 ? random.pick(['', 'Z']) : `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+  const zone =
+    offsetMinutes === 0
+      ? random.pick(['', 'Z'])
+      : `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
   const date = `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}`;
   const time = `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
   switch (random.int(0, 5)) {
-    case 0: return `${local.getUTCFullYear()}`;
-    case 1: return date.slice(0, 7);
-    case 2: return date;
-    case 3: return `${date}T${time}${zone}`;
-    case 4: return `${date}T${time}:${pad(local.getUTCSeconds())}${zone}`;
-    default: return `${date}T${time}:${pad(local.getUTCSeconds())}.${pad(local.getUTCMilliseconds(), 3)}${zone}`;
+    case 0:
+      return `${local.getUTCFullYear()}`;
+    case 1:
+      return date.slice(0, 7);
+    case 2:
+      return date;
+    case 3:
+      return `${date}T${time}${zone}`;
+    case 4:
+      return `${date}T${time}:${pad(local.getUTCSeconds())}${zone}`;
+    default:
+      return `${date}T${time}:${pad(local.getUTCSeconds())}.${pad(local.getUTCMilliseconds(), 3)}${zone}`;
   }
 }
 
 function randomFilter(random: Random, pool: number[]): LastUpdatedFilterInput | undefined {
   if (random.chance(0.25)) return undefined;
   const filter: LastUpdatedFilterInput = {};
-  for (let i = random.int(1, 2); i > 0; i -= 1) filter[random.pick(LAST_UPDATED_OPERATORS)] = partialDateTime(random, random.pick(pool) + random.int(-2, 2));
+  for (let i = random.int(1, 2); i > 0; i -= 1)
+    filter[random.pick(LAST_UPDATED_OPERATORS)] = partialDateTime(random, random.pick(pool) + random.int(-2, 2));
   return filter;
 }
 
@@ -88,16 +105,25 @@ interface Target {
 
 async function pglite(): Promise<Target> {
   const db = new PGlite('memory://');
-  return { client: { $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await db.query(sql, values)).rows as T }, close: () => db.close() };
+  return {
+    client: { $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await db.query(sql, values)).rows as T },
+    close: () => db.close(),
+  };
 }
 
 async function postgres(): Promise<Target> {
   const db = new PgClient({ connectionString: process.env.TEST_POSTGRES_URL });
   await db.connect();
-  return { client: { $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await db.query(sql, values)).rows as T }, close: () => db.end() };
+  return {
+    client: { $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await db.query(sql, values)).rows as T },
+    close: () => db.end(),
+  };
 }
 
-const TARGETS: [string, () => Promise<Target>][] = [['PGlite', pglite], ...(process.env.TEST_POSTGRES_URL ? [['PostgreSQL', postgres] as [string, () => Promise<Target>]] : [])];
+const TARGETS: [string, () => Promise<Target>][] = [
+  ['PGlite', pglite],
+  ...(process.env.TEST_POSTGRES_URL ? [['PostgreSQL', postgres] as [string, () => Promise<Target>]] : []),
+];
 
 describe.each(TARGETS)('keyset SQL pages on %s', (_name, open) => {
   let target: Target;
@@ -137,7 +163,8 @@ describe.each(TARGETS)('keyset SQL pages on %s', (_name, open) => {
             after: cursorRow ? encodeCursor(cursorRow) : null,
           };
           const found = (await queryPage<Row>(target.client, 'KeysetRow', query)).map((row) => row.id);
-          const context = `trial ${trial}, page ${page}: filter ${JSON.stringify(filter)}, cursor ${JSON.stringify(cursorRow)}, ` +
+          const context =
+            `trial ${trial}, page ${page}: filter ${JSON.stringify(filter)}, cursor ${JSON.stringify(cursorRow)}, ` +
             `watermark ${query.transactionTime.toISOString()}, take ${query.take}`;
           expect({ context, ids: found }).toEqual({ context, ids: expectedPage(rows, query) });
         }
@@ -145,7 +172,10 @@ describe.each(TARGETS)('keyset SQL pages on %s', (_name, open) => {
     }));
 
   it('walk a whole list page by page without skipping or repeating rows that share a timestamp', async () => {
-    const rows: Row[] = Array.from({ length: 57 }, (_, i) => ({ id: `w${pad(i, 3)}`, lastUpdated: i % 7 === 0 ? null : new Date(BASE + (i % 3)) }));
+    const rows: Row[] = Array.from({ length: 57 }, (_, i) => ({
+      id: `w${pad(i, 3)}`,
+      lastUpdated: i % 7 === 0 ? null : new Date(BASE + (i % 3)),
+    }));
     await target.client.$queryRawUnsafe('DELETE FROM "KeysetRow"');
     await target.client.$queryRawUnsafe(
       `INSERT INTO "KeysetRow" (id, "lastUpdated") SELECT * FROM unnest($1::text[], $2::timestamptz[])`,
@@ -155,7 +185,12 @@ describe.each(TARGETS)('keyset SQL pages on %s', (_name, open) => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: Row[] = await queryPage<Row>(target.client, 'KeysetRow', { condition: compileLastUpdated(undefined), transactionTime: new Date(BASE + DAY), take: 5, after });
+      const page: Row[] = await queryPage<Row>(target.client, 'KeysetRow', {
+        condition: compileLastUpdated(undefined),
+        transactionTime: new Date(BASE + DAY),
+        take: 5,
+        after,
+      });
       seen.push(...page.map((r) => r.id));
       if (page.length < 5) break;
       const last = page[page.length - 1];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { IDENTITY_HEADER, InternalAuth, REQUEST_ID_HEADER, internalHeaders, requestIdOf } from '../src/auth/tokens';
+import { IDENTITY_HEADER, InternalAuth, internalHeaders, REQUEST_ID_HEADER, requestIdOf } from '../src/auth/tokens';
 
 describe('the request id', () => {
   it('is taken from x-request-id, cut to 100 characters', () => {
@@ -18,6 +18,9 @@ describe('the request id', () => {
     const auth = new InternalAuth(new TextEncoder().encode(randomBytes(32).toString('hex')));
     const headers = await internalHeaders(auth, { subject: 'gateway-user', role: 'partner', partnerId: 'p1' }, 'req-7');
     expect(headers[REQUEST_ID_HEADER]).toBe('req-7');
-    expect(await auth.verify(headers[IDENTITY_HEADER])).toEqual({ identity: { subject: 'gateway-user', role: 'partner', partnerId: 'p1' }, requestId: 'req-7' });
+    expect(await auth.verify(headers[IDENTITY_HEADER])).toEqual({
+      identity: { subject: 'gateway-user', role: 'partner', partnerId: 'p1' },
+      requestId: 'req-7',
+    });
   });
 });

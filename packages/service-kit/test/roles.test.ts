@@ -1,4 +1,4 @@
-import { assertPartnerAccess, authorize, roleAuthChecker, type Identity } from '../src/auth/roles';
+import { assertPartnerAccess, authorize, type Identity, roleAuthChecker } from '../src/auth/roles';
 
 const admin: Identity = { subject: 'a', role: 'admin' };
 const service: Identity = { subject: 's', role: 'service' };

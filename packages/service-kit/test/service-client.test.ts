@@ -1,14 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { parse } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { IDENTITY_HEADER, InternalAuth, REQUEST_ID_HEADER } from '../src/auth/tokens';
 import { closeServer } from '../src/server/http-server';
 import { ServiceCallError, serviceClient } from '../src/server/service-client';
 
-const PartnerQuery = parse('query Partner($id: ID!) { partner(id: $id) { id } }') as TypedDocumentNode<{ partner: { id: string } | null }, { id: string }>;
-const FinishMutation = parse('mutation Finish($id: ID!) { finishDataLoad(id: $id) { id } }') as TypedDocumentNode<{ finishDataLoad: { id: string } }, { id: string }>;
+const PartnerQuery = parse('query Partner($id: ID!) { partner(id: $id) { id } }') as TypedDocumentNode<
+  { partner: { id: string } | null },
+  { id: string }
+>;
+const FinishMutation = parse('mutation Finish($id: ID!) { finishDataLoad(id: $id) { id } }') as TypedDocumentNode<
+  { finishDataLoad: { id: string } },
+  { id: string }
+>;
 
 type Answer = { status: number; body?: unknown } | 'hang';
 
@@ -21,7 +27,9 @@ async function fakeService(answers: Answer[]) {
     requests.push({ headers: req.headers, body: JSON.parse(text) });
     const answer = answers[Math.min(requests.length, answers.length) - 1];
     if (answer === 'hang') return; // never answers; closeServer ends the connection
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? { errors: [{ message: 'unavailable' }] }));
+    res
+      .writeHead(answer.status, { 'content-type': 'application/json' })
+      .end(JSON.stringify(answer.body ?? { errors: [{ message: 'unavailable' }] }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, requests, close: () => closeServer(server) };
@@ -32,7 +40,13 @@ const ok = { status: 200, body: { data: { partner: { id: 'p1' }, finishDataLoad:
 const unavailable = { status: 503 };
 
 function clientOf(url: string, options: { timeoutMs?: number; attempts?: number } = {}) {
-  return serviceClient({ name: 'pop-health', internalAuth: auth, serviceUrl: () => url, timeoutMs: options.timeoutMs, retry: { attempts: options.attempts ?? 3, baseDelayMs: 5 } });
+  return serviceClient({
+    name: 'pop-health',
+    internalAuth: auth,
+    serviceUrl: () => url,
+    timeoutMs: options.timeoutMs,
+    retry: { attempts: options.attempts ?? 3, baseDelayMs: 5 },
+  });
 }
 
 describe('the service client', () => {
@@ -50,7 +64,10 @@ describe('the service client', () => {
     expect(body).toEqual({ query: expect.stringContaining('partner(id: $id)'), variables: { id: 'p1' } });
     expect(headers[REQUEST_ID_HEADER]).toBe('req-42');
     expect(headers['content-type']).toBe('application/json');
-    expect(await auth.verify(headers[IDENTITY_HEADER] as string)).toEqual({ identity: { subject: 'pop-health', role: 'service' }, requestId: 'req-42' });
+    expect(await auth.verify(headers[IDENTITY_HEADER] as string)).toEqual({
+      identity: { subject: 'pop-health', role: 'service' },
+      requestId: 'req-42',
+    });
   });
 
   it('gives work that no request started a request id of its own', async () => {
@@ -74,7 +91,10 @@ describe('the service client', () => {
   it('gives up after the attempts allowed and says what the service answered', async () => {
     service = await fakeService([unavailable]);
     await expect(clientOf(service.url, { attempts: 3 }).call('partners', PartnerQuery, { id: 'p1' })).rejects.toMatchObject({
-      name: 'ServiceCallError', service: 'partners', status: 503, message: 'partners answered 503: unavailable',
+      name: 'ServiceCallError',
+      service: 'partners',
+      status: 503,
+      message: 'partners answered 503: unavailable',
     });
     expect(service.requests).toHaveLength(3);
   });
@@ -92,7 +112,11 @@ describe('the service client', () => {
   });
 
   it.each([
-    ['a GraphQL error', { status: 200, body: { errors: [{ message: 'No partner p9', extensions: { code: 'NOT_FOUND' } }] } }, 'partners answered 200: No partner p9'],
+    [
+      'a GraphQL error',
+      { status: 200, body: { errors: [{ message: 'No partner p9', extensions: { code: 'NOT_FOUND' } }] } },
+      'partners answered 200: No partner p9',
+    ],
     ['a 500', { status: 500, body: { errors: [{ message: 'boom' }] } }, 'partners answered 500: boom'],
     ['an answer without data', { status: 200, body: {} }, 'partners answered 200: no data'],
   ])('does not retry %s: the service answered', async (_label, answer, message) => {
@@ -103,7 +127,9 @@ describe('the service client', () => {
 
   it('keeps the callee’s GraphQL errors on the error', async () => {
     service = await fakeService([{ status: 200, body: { errors: [{ message: 'No partner p9', extensions: { code: 'NOT_FOUND' } }] } }]);
-    const error = await clientOf(service.url).call('partners', PartnerQuery, { id: 'p9' }).catch((e: ServiceCallError) => e);
+    const error = await clientOf(service.url)
+      .call('partners', PartnerQuery, { id: 'p9' })
+      .catch((e: ServiceCallError) => e);
     expect((error as ServiceCallError).errors).toEqual([{ message: 'No partner p9', extensions: { code: 'NOT_FOUND' } }]);
   });
 
@@ -113,7 +139,9 @@ describe('the service client', () => {
     await service.close();
     service = undefined;
     const started = Date.now();
-    await expect(clientOf(url, { attempts: 3 }).call('partners', PartnerQuery, { id: 'p1' })).rejects.toThrow(/^partners could not be reached/);
+    await expect(clientOf(url, { attempts: 3 }).call('partners', PartnerQuery, { id: 'p1' })).rejects.toThrow(
+      /^partners could not be reached/,
+    );
     // Three attempts with two pauses of at least half the (doubling) base delay between them.
     expect(Date.now() - started).toBeGreaterThanOrEqual(5 / 2 + 10 / 2);
   });
@@ -121,7 +149,9 @@ describe('the service client', () => {
   it('fails a call the service does not answer within the deadline, retries included', async () => {
     service = await fakeService(['hang']);
     const started = Date.now();
-    await expect(clientOf(service.url, { timeoutMs: 200 }).call('partners', PartnerQuery, { id: 'p1' })).rejects.toThrow('partners did not answer within 200 ms.');
+    await expect(clientOf(service.url, { timeoutMs: 200 }).call('partners', PartnerQuery, { id: 'p1' })).rejects.toThrow(
+      'partners did not answer within 200 ms.',
+    );
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(190);
     expect(took).toBeLessThan(5_000);
@@ -130,8 +160,8 @@ describe('the service client', () => {
 
   it('takes a deadline per call', async () => {
     service = await fakeService(['hang']);
-    await expect(clientOf(service.url, { timeoutMs: 60_000 }).call('partners', PartnerQuery, { id: 'p1' }, { timeoutMs: 100 })).rejects.toThrow(
-      'partners did not answer within 100 ms.',
-    );
+    await expect(
+      clientOf(service.url, { timeoutMs: 60_000 }).call('partners', PartnerQuery, { id: 'p1' }, { timeoutMs: 100 }),
+    ).rejects.toThrow('partners did not answer within 100 ms.');
   });
 });

@@ -1,8 +1,8 @@
+import { compileLastUpdated } from '@care-graph/since';
 import { sqlIdentifier } from '../src/database/sql';
 import { WatermarkClock } from '../src/database/watermark';
 import { groupedPageLoaders } from '../src/lists/grouped-pages';
 import { pageSql } from '../src/lists/keyset-sql';
-import { compileLastUpdated } from '@care-graph/since';
 
 const UNSAFE = ['Care"Request', 'a b', '1table', 'x;DROP TABLE y', '', 'naïve', 'a-b'];
 const query = { condition: compileLastUpdated(undefined), transactionTime: new Date(), take: 10, after: null };

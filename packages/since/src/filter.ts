@@ -78,7 +78,7 @@ export function compileLastUpdated(filter: LastUpdatedFilterInput | null | undef
   for (const operator of LAST_UPDATED_OPERATORS) {
     const value = filter?.[operator];
     if (value === undefined || value === null) continue;
-    let range;
+    let range: ReturnType<typeof parsePartialDateTime>;
     try {
       range = parsePartialDateTime(value);
     } catch (error) {

@@ -1,2 +1,2 @@
-export * from './partial-date-time';
 export * from './filter';
+export * from './partial-date-time';

@@ -1,6 +1,12 @@
 import {
-  LAST_UPDATED_OPERATORS, PartialDateTimeError, compileLastUpdated, lowerBound, matchesLastUpdated, parsePartialDateTime,
-  type LastUpdatedFilterInput, type LastUpdatedOperator,
+  compileLastUpdated,
+  LAST_UPDATED_OPERATORS,
+  type LastUpdatedFilterInput,
+  type LastUpdatedOperator,
+  lowerBound,
+  matchesLastUpdated,
+  PartialDateTimeError,
+  parsePartialDateTime,
 } from '../src';
 
 const t = (iso: string) => Date.parse(iso);
@@ -340,7 +346,14 @@ describe(`agrees with a direct computation for generated filters and instants (s
   const FROM = t('2019-01-01T00:00:00Z');
   const SPAN = 2 * 365 * 86_400_000;
   const randomInstant = () => FROM + Math.floor(rand() * SPAN);
-  const zones: [string, number][] = [['Z', 0], ['', 0], ['+02:00', 120], ['-05:30', -330], ['+14:00', 840], ['-14:00', -840]];
+  const zones: [string, number][] = [
+    ['Z', 0],
+    ['', 0],
+    ['+02:00', 120],
+    ['-05:30', -330],
+    ['+14:00', 840],
+    ['-14:00', -840],
+  ];
   /** A value of random precision around a random instant, written in a random zone. */
   const randomValue = () => {
     const full = iso(randomInstant());
@@ -354,12 +367,18 @@ describe(`agrees with a direct computation for generated filters and instants (s
   };
   const direct = (operator: LastUpdatedOperator, at: number, start: number, end: number) => {
     switch (operator) {
-      case 'eq': return at >= start && at < end;
-      case 'ne': return at < start || at >= end;
-      case 'gt': return at >= end;
-      case 'ge': return at >= start;
-      case 'lt': return at < start;
-      case 'le': return at < end;
+      case 'eq':
+        return at >= start && at < end;
+      case 'ne':
+        return at < start || at >= end;
+      case 'gt':
+        return at >= end;
+      case 'ge':
+        return at >= start;
+      case 'lt':
+        return at < start;
+      case 'le':
+        return at < end;
     }
   };
   const filters = Array.from({ length: 2000 }, () => {
@@ -371,13 +390,17 @@ describe(`agrees with a direct computation for generated filters and instants (s
 
   it('matchesLastUpdated agrees with parsePartialDateTime + the operator table, at random instants and every edge', () => {
     for (const filter of filters) {
-      const ranges = Object.entries(filter).map(([operator, value]) => ({ operator: operator as LastUpdatedOperator, ...parsePartialDateTime(value!) }));
+      const ranges = Object.entries(filter).map(([operator, value]) => ({
+        operator: operator as LastUpdatedOperator,
+        ...parsePartialDateTime(value!),
+      }));
       const edges = ranges.flatMap(({ start, end }) => [start - 1, start, start + 1, end - 1, end, end + 1]);
       const instants = [...edges, ...Array.from({ length: 30 }, randomInstant)];
       const condition = compileLastUpdated(filter);
       for (const at of instants) {
         const expected = ranges.every(({ operator, start, end }) => direct(operator, at, start, end));
-        if (matchesLastUpdated(condition, at) !== expected) throw new Error(`${JSON.stringify(filter)} at ${iso(at)}: expected ${expected}`);
+        if (matchesLastUpdated(condition, at) !== expected)
+          throw new Error(`${JSON.stringify(filter)} at ${iso(at)}: expected ${expected}`);
       }
     }
   });
@@ -395,7 +418,11 @@ describe(`agrees with a direct computation for generated filters and instants (s
       const condition = compileLastUpdated(filter);
       const bound = lowerBound(condition);
       if (bound === null) continue;
-      expect([iso(bound), matchesLastUpdated(condition, bound), matchesLastUpdated(condition, bound - 1)]).toEqual([iso(bound), true, false]);
+      expect([iso(bound), matchesLastUpdated(condition, bound), matchesLastUpdated(condition, bound - 1)]).toEqual([
+        iso(bound),
+        true,
+        false,
+      ]);
     }
   });
 

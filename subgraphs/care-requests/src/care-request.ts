@@ -1,17 +1,39 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateTimeRange, DateTimeScalar, Resource, SinceArgs, badUserInput, queryPage, sincePage,
+  badUserInput,
+  Connection,
+  DateTimeRange,
+  DateTimeScalar,
+  queryPage,
+  Resource,
+  SinceArgs,
+  sincePage,
 } from '@care-graph/service-kit';
-import { CareRequestStatus } from './generated/prisma/enums';
-import type { CareRequest as CareRequestRow } from './generated/prisma/client';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  registerEnumType,
+} from 'type-graphql';
 import type { CareRequestsContext } from './context';
+import type { CareRequest as CareRequestRow } from './generated/prisma/client';
+import { CareRequestStatus } from './generated/prisma/enums';
 import { Patient } from './patient';
 
 registerEnumType(CareRequestStatus, { name: 'CareRequestStatus' });
 
 @ObjectType({ simpleResolvers: true, description: 'A request for care for one patient.' })
 @Directive('@key(fields: "id")')
-export class CareRequest extends Resource {
+class CareRequest extends Resource {
   @Field(() => CareRequestStatus) status!: CareRequestStatus;
   @Field(() => DateTimeScalar) createdAt!: Date;
 }

@@ -3,20 +3,45 @@
  * (an import, a roster ingestion, a backfill) has finished before they pull what it wrote. A load is listed
  * once it finishes; its `lastUpdated` is the finish.
  */
-import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+
 import {
-  Connection, DateTimeScalar, Resource, SinceArgs, badUserInput, conflict, notFound, queryPage, sincePage, writeStamp,
+  badUserInput,
+  Connection,
+  conflict,
+  DateTimeScalar,
+  notFound,
+  queryPage,
+  Resource,
+  SinceArgs,
+  sincePage,
+  writeStamp,
 } from '@care-graph/service-kit';
-import { DataLoadKind, DataLoadStatus } from './generated/prisma/enums';
-import type { DataLoad as DataLoadRow } from './generated/prisma/client';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  registerEnumType,
+} from 'type-graphql';
 import type { CareRequestsContext } from './context';
+import type { DataLoad as DataLoadRow } from './generated/prisma/client';
+import { DataLoadKind, DataLoadStatus } from './generated/prisma/enums';
 
 registerEnumType(DataLoadKind, { name: 'DataLoadKind' });
 registerEnumType(DataLoadStatus, { name: 'DataLoadStatus' });
 
 @ObjectType({ simpleResolvers: true, description: 'A load of data (import, roster ingestion, backfill) and how it ended.' })
 @Directive('@key(fields: "id")')
-export class DataLoad extends Resource {
+class DataLoad extends Resource {
   @Field(() => DataLoadKind) kind!: DataLoadKind;
   @Field(() => DataLoadStatus) status!: DataLoadStatus;
   @Field(() => String, { nullable: true, description: 'What was loaded, e.g. a file name.' }) source!: string | null;
@@ -39,7 +64,9 @@ export class DataLoadResolver {
   @Authorized('partner', 'service')
   @Query(() => DataLoadConnection, { description: 'Finished data loads, oldest finish first.' })
   async dataLoads(@Args() args: SinceArgs, @Ctx() ctx: CareRequestsContext): Promise<DataLoadConnection> {
-    return sincePage(ctx, 'DataLoad', args, (query) => queryPage<DataLoadRow>(ctx.prisma, 'DataLoad', query, () => ['t."finishedAt" IS NOT NULL']));
+    return sincePage(ctx, 'DataLoad', args, (query) =>
+      queryPage<DataLoadRow>(ctx.prisma, 'DataLoad', query, () => ['t."finishedAt" IS NOT NULL']),
+    );
   }
 
   @Authorized('service')

@@ -4,16 +4,17 @@
  * Each record is checked on its own; the valid ones are written together in one transaction, so a batch
  * is either written whole or not at all, and a rejected record never blocks the others.
  */
+
+import { checkImportRecord, type ImportRecord, normaliseSsn } from '@care-graph/care-request-import';
+import { badUserInput, conflict, DateScalar, DateTimeScalar, notFound, Sex, writeStamp } from '@care-graph/service-kit';
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
-import { DateScalar, DateTimeScalar, Sex, badUserInput, conflict, notFound, writeStamp } from '@care-graph/service-kit';
-import { checkImportRecord, normaliseSsn, type ImportRecord } from '@care-graph/care-request-import';
-import { CareRequestStatus } from './generated/prisma/enums';
-import { Prisma } from './generated/prisma/client';
-import type { PrismaClient } from './db';
 import type { CareRequestsContext } from './context';
+import type { PrismaClient } from './db';
+import { Prisma } from './generated/prisma/client';
+import { CareRequestStatus } from './generated/prisma/enums';
 
 /** Largest batch one call accepts; the CLI sends 500 at a time. */
-export const MAX_IMPORT_BATCH = 5000;
+const MAX_IMPORT_BATCH = 5000;
 
 @InputType()
 export class AddressInput {
@@ -31,7 +32,9 @@ export class PatientImportInput {
   @Field() familyName!: string;
   @Field(() => DateScalar) dateOfBirth!: Date;
   @Field(() => Sex) sex!: Sex;
-  @Field(() => String, { nullable: true, description: '9 digits; dashes are removed. Stored, never returned in full.' }) ssn?: string | null;
+  @Field(() => String, { nullable: true, description: '9 digits; dashes are removed. Stored, never returned in full.' }) ssn?:
+    | string
+    | null;
   @Field(() => String, { nullable: true }) memberId?: string | null;
   @Field(() => AddressInput, { nullable: true }) address?: AddressInput | null;
 }
@@ -117,8 +120,8 @@ export interface ImportWriteResult {
 /**
  * Upserts patients and care requests with two multi-row statements in one transaction, stamped with the
  * transaction's write stamp where a record has no `lastUpdated` of its own. Prisma's per-row upserts cost
- * ~2 round trips a record; multi-row INSERT … ON CONFLICT is ~10× faster on bulk loads (shared STACK.md:
- * 100k rows ~14 s with createMany in 5k batches vs ~1 s raw). Within one batch a later record with the
+ * ~2 round trips a record; multi-row INSERT … ON CONFLICT is an order of magnitude faster on bulk loads
+ * (bench/RESULTS.md, "care-requests"). Within one batch a later record with the
  * same id wins. The load is recorded in the same transaction: `loadId` (an open load) gets the count
  * added, otherwise the batch is recorded as a finished load of its own.
  */
@@ -143,8 +146,13 @@ export async function writeImportRecords(
       } else if (created + updated > 0) {
         await tx.dataLoad.create({
           data: {
-            kind: 'CARE_REQUEST_IMPORT', status: 'COMPLETED', source: options.source ?? 'importCareRequests',
-            recordCount: created + updated, startedAt: stamp, finishedAt: stamp, lastUpdated: stamp,
+            kind: 'CARE_REQUEST_IMPORT',
+            status: 'COMPLETED',
+            source: options.source ?? 'importCareRequests',
+            recordCount: created + updated,
+            startedAt: stamp,
+            finishedAt: stamp,
+            lastUpdated: stamp,
           },
         });
       }
@@ -174,7 +182,8 @@ async function upsertRecords(tx: Tx, records: ImportRecord[], stamp: Date): Prom
       ${cell(p.address?.state)}, ${cell(p.address?.postalCode)}, ${stampOf(r)}::timestamptz)`;
   });
   const careRequestRows = careRequests.map(
-    (r) => Prisma.sql`(${r.id}, ${r.status}::"CareRequestStatus", ${r.createdAt.toISOString()}::timestamptz, ${r.patient.id}, ${stampOf(r)}::timestamptz)`,
+    (r) =>
+      Prisma.sql`(${r.id}, ${r.status}::"CareRequestStatus", ${r.createdAt.toISOString()}::timestamptz, ${r.patient.id}, ${stampOf(r)}::timestamptz)`,
   );
   await tx.$executeRaw`
     INSERT INTO "Patient" ("id", "givenName", "middleName", "familyName", "dateOfBirth", "sex", "ssn", "memberId",

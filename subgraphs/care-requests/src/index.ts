@@ -2,14 +2,14 @@
  * care-requests: the source of truth for care requests and their patients.
  */
 import 'reflect-metadata';
-import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { demoCareRequests } from '@care-graph/demo-data';
-import { openCareRequestsDatabase, type PrismaClient } from './db';
-import { createContext, type CareRequestsContext } from './context';
+import { buildFederatedSchema, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { CareRequestResolver } from './care-request';
-import { PatientResolver } from './patient';
-import { ImportResolver, writeImportRecords } from './import';
+import { type CareRequestsContext, createContext } from './context';
 import { DataLoadResolver } from './data-load';
+import { openCareRequestsDatabase, type PrismaClient } from './db';
+import { ImportResolver, writeImportRecords } from './import';
+import { PatientResolver } from './patient';
 
 export function buildCareRequestsSchema() {
   return buildFederatedSchema<CareRequestsContext>(

@@ -1,9 +1,7 @@
-import { Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import {
-  Connection, DateScalar, Resource, Sex, SinceArgs, queryPage, sincePage,
-} from '@care-graph/service-kit';
-import type { Patient as PatientRow } from './generated/prisma/client';
+import { Connection, DateScalar, queryPage, Resource, Sex, SinceArgs, sincePage } from '@care-graph/service-kit';
+import { Args, Authorized, Ctx, Directive, Field, FieldResolver, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { CareRequestsContext } from './context';
+import type { Patient as PatientRow } from './generated/prisma/client';
 
 @ObjectType({ simpleResolvers: true })
 export class Address {

@@ -1,8 +1,13 @@
 /**
  * What care-requests owns, through the graph: the `careRequests(createdAt:)` window and its pages.
  */
-import { CareRequestsDocument, ImportCareRequestsDocument, type CareRequestImportInput, type CareRequestsQuery } from '@care-graph/operations';
-import { DATABASE_KINDS, startGraph, type Graph } from '../../../scripts/in-process-graph';
+import {
+  type CareRequestImportInput,
+  CareRequestsDocument,
+  type CareRequestsQuery,
+  ImportCareRequestsDocument,
+} from '@care-graph/operations';
+import { DATABASE_KINDS, type Graph, startGraph } from '../../../scripts/in-process-graph';
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -21,7 +26,9 @@ describe.each(DATABASE_KINDS)('careRequests on %s', (kind) => {
   let graph: Graph;
   beforeAll(async () => {
     graph = await startGraph(kind);
-    const { importCareRequests } = await graph.run('admin', ImportCareRequestsDocument, { records: OFFSETS.map((offset, i) => record(i, at(offset))) });
+    const { importCareRequests } = await graph.run('admin', ImportCareRequestsDocument, {
+      records: OFFSETS.map((offset, i) => record(i, at(offset))),
+    });
     expect(importCareRequests.rejected).toEqual([]);
   });
   afterAll(() => graph?.close());
@@ -56,8 +63,14 @@ describe.each(DATABASE_KINDS)('careRequests on %s', (kind) => {
 
   it('refuses a window that ends before it starts', async () => {
     for (const until of [at(0), at(-1)]) {
-      const { body } = await graph.post(await graph.as('admin'), 'query($w: DateTimeRange) { careRequests(createdAt: $w) { edges { node { id } } } }', { w: { from: at(0), until } });
-      expect(body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'createdAt' }) })]);
+      const { body } = await graph.post(
+        await graph.as('admin'),
+        'query($w: DateTimeRange) { careRequests(createdAt: $w) { edges { node { id } } } }',
+        { w: { from: at(0), until } },
+      );
+      expect(body.errors).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'createdAt' }) }),
+      ]);
     }
   });
 });

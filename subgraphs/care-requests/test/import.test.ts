@@ -2,11 +2,20 @@
  * Importing care requests (`importCareRequests`): the `lastUpdated` rule, re-imports, per-record rejection,
  * all-or-nothing batches and the batch limit.
  */
-import { CareRequestDocument, ImportCareRequestsDocument, type CareRequestImportInput } from '@care-graph/operations';
-import { startGraph, type Graph } from '../../../scripts/in-process-graph';
+import { CareRequestDocument, type CareRequestImportInput, ImportCareRequestsDocument } from '@care-graph/operations';
+import { type Graph, startGraph } from '../../../scripts/in-process-graph';
 import { writeImportRecords } from '../src';
 
-const patient = { id: 'pt-9', givenName: 'Ann', middleName: null, familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F' as const, ssn: '123456789', memberId: 'M1' };
+const patient = {
+  id: 'pt-9',
+  givenName: 'Ann',
+  middleName: null,
+  familyName: 'Lee',
+  dateOfBirth: '1950-06-05',
+  sex: 'F' as const,
+  ssn: '123456789',
+  memberId: 'M1',
+};
 
 describe('importing care requests', () => {
   let graph: Graph;
@@ -37,14 +46,24 @@ describe('importing care requests', () => {
   });
 
   it('updates a record re-imported with the same id', async () => {
-    const first: CareRequestImportInput = { id: 'again', createdAt: '2026-03-01T00:00:00Z', status: 'REQUESTED', lastUpdated: '2026-03-01T00:00:00Z', patient };
+    const first: CareRequestImportInput = {
+      id: 'again',
+      createdAt: '2026-03-01T00:00:00Z',
+      status: 'REQUESTED',
+      lastUpdated: '2026-03-01T00:00:00Z',
+      patient,
+    };
     await graph.run('admin', ImportCareRequestsDocument, { records: [first] });
     const { importCareRequests } = await graph.run('admin', ImportCareRequestsDocument, {
       records: [{ ...first, status: 'COMPLETED', lastUpdated: '2026-03-02T00:00:00Z', patient: { ...patient, familyName: 'Lee-Smith' } }],
     });
     expect(importCareRequests).toMatchObject({ created: 0, updated: 1 });
     const { careRequest } = await graph.run('admin', CareRequestDocument, { id: 'again' });
-    expect(careRequest).toMatchObject({ status: 'COMPLETED', meta: { lastUpdated: '2026-03-02T00:00:00.000Z' }, patient: { familyName: 'Lee-Smith' } });
+    expect(careRequest).toMatchObject({
+      status: 'COMPLETED',
+      meta: { lastUpdated: '2026-03-02T00:00:00.000Z' },
+      patient: { familyName: 'Lee-Smith' },
+    });
   });
 
   it('rejects a record the service finds invalid by position, and writes the others', async () => {
@@ -55,14 +74,21 @@ describe('importing care requests', () => {
       ],
     });
     expect(importCareRequests.created).toBe(1);
-    expect(importCareRequests.rejected).toEqual([{ index: 1, id: 'bad-ssn', reasons: [expect.stringContaining('patient.ssn must be 9 digits')] }]);
+    expect(importCareRequests.rejected).toEqual([
+      { index: 1, id: 'bad-ssn', reasons: [expect.stringContaining('patient.ssn must be 9 digits')] },
+    ]);
     // Nothing of the rejected record is written, not even its patient.
     expect(await graph.subgraphs['care-requests'].database.client.patient.findUnique({ where: { id: 'pt-bad' } })).toBeNull();
   });
 
   it('writes a batch whole or not at all', async () => {
     const prisma = graph.subgraphs['care-requests'].database.client;
-    const valid = { id: 'atomic-1', createdAt: new Date(), status: 'COMPLETED' as const, patient: { ...patient, id: 'pt-atomic', dateOfBirth: new Date('1950-06-05') } };
+    const valid = {
+      id: 'atomic-1',
+      createdAt: new Date(),
+      status: 'COMPLETED' as const,
+      patient: { ...patient, id: 'pt-atomic', dateOfBirth: new Date('1950-06-05') },
+    };
     // A status the database refuses makes the second statement fail after the patients were inserted.
     const broken = { ...valid, id: 'atomic-2', status: 'NOT_A_STATUS' as never };
     await expect(writeImportRecords(prisma, [valid, broken])).rejects.toThrow();
@@ -71,8 +97,17 @@ describe('importing care requests', () => {
   });
 
   it('refuses more than 5000 records in one call with BAD_USER_INPUT', async () => {
-    const records = Array.from({ length: 5001 }, (_, i) => ({ id: `big-${i}`, createdAt: '2026-01-01T00:00:00Z', status: 'COMPLETED' as const, patient }));
-    const { body } = await graph.post(await graph.as('admin'), 'mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { received } }', { r: records });
+    const records = Array.from({ length: 5001 }, (_, i) => ({
+      id: `big-${i}`,
+      createdAt: '2026-01-01T00:00:00Z',
+      status: 'COMPLETED' as const,
+      patient,
+    }));
+    const { body } = await graph.post(
+      await graph.as('admin'),
+      'mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { received } }',
+      { r: records },
+    );
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('5000') });
   });
 });

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { WatermarkClock, computeWatermark, writeStamp, type Database } from '@care-graph/service-kit';
+import { computeWatermark, type Database, WatermarkClock, writeStamp } from '@care-graph/service-kit';
 import { DATABASE_KINDS, freshPostgresDatabase } from '../../../scripts/in-process-graph';
 import { openCareRequestsDatabase, type PrismaClient } from '../src/db';
 
@@ -20,13 +20,18 @@ async function eventually(what: string, check: () => Promise<boolean>, deadlineM
 
 let patients = 0;
 /** Writes one patient in its own transaction, stamped with `writeStamp`; `during` runs before it commits. */
-async function stampedWrite(prisma: PrismaClient, during: (stamp: Date) => Promise<void> = async () => undefined): Promise<{ id: string; stamp: Date }> {
+async function stampedWrite(
+  prisma: PrismaClient,
+  during: (stamp: Date) => Promise<void> = async () => undefined,
+): Promise<{ id: string; stamp: Date }> {
   const id = `pt-${(patients += 1)}`;
   let stamp!: Date;
   await prisma.$transaction(
     async (tx) => {
       stamp = await writeStamp(tx);
-      await tx.patient.create({ data: { id, givenName: 'Ann', familyName: 'Lee', dateOfBirth: new Date('1950-06-05'), sex: 'F', lastUpdated: stamp } });
+      await tx.patient.create({
+        data: { id, givenName: 'Ann', familyName: 'Lee', dateOfBirth: new Date('1950-06-05'), sex: 'F', lastUpdated: stamp },
+      });
       await during(stamp);
     },
     { timeout: 30_000 },

@@ -1,7 +1,7 @@
 /** Per-request DataLoaders of the partners service. */
-import { byIdLoader, groupLoader, groupedPageLoaders, type DataLoader, type RequestContext } from '@care-graph/service-kit';
+import { byIdLoader, type DataLoader, groupedPageLoaders, groupLoader, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
-import type { Partner as PartnerRow, PartnerAssociation as AssociationRow } from './generated/prisma/client';
+import type { PartnerAssociation as AssociationRow, Partner as PartnerRow } from './generated/prisma/client';
 
 export interface PartnersContext extends RequestContext {
   prisma: PrismaClient;
@@ -21,7 +21,10 @@ export function createContext(prisma: PrismaClient, base: RequestContext): Partn
     associations: byIdLoader((ids) => prisma.partnerAssociation.findMany({ where: { id: { in: ids } } })),
     associationsByCareRequest: groupLoader(
       (careRequestIds) =>
-        prisma.partnerAssociation.findMany({ where: { careRequestId: { in: careRequestIds } }, orderBy: [{ partnerId: 'asc' }, { id: 'asc' }] }),
+        prisma.partnerAssociation.findMany({
+          where: { careRequestId: { in: careRequestIds } },
+          orderBy: [{ partnerId: 'asc' }, { id: 'asc' }],
+        }),
       (row) => row.careRequestId,
     ),
     associationPages: groupedPageLoaders<AssociationRow>(prisma, { table: 'PartnerAssociation', parentColumn: 'partnerId' }),

@@ -1,4 +1,4 @@
-import { openDatabase, type DatabaseOptions } from '@care-graph/service-kit';
+import { type DatabaseOptions, openDatabase } from '@care-graph/service-kit';
 import { PrismaClient } from './generated/prisma/client';
 
 export type { PrismaClient };

@@ -2,10 +2,10 @@
  * partners: partners and their associations to care requests.
  */
 import 'reflect-metadata';
-import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
-import { openPartnersDatabase, type PrismaClient } from './db';
+import { buildFederatedSchema, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { createContext, type PartnersContext } from './context';
+import { openPartnersDatabase, type PrismaClient } from './db';
 import { PartnerResolver } from './partner';
 import { CareRequestAssociationsResolver, PartnerAssociationResolver } from './partner-association';
 

@@ -1,10 +1,10 @@
-import { Ctx, Directive, Field, FieldResolver, Float, ID, ObjectType, Resolver, Root, registerEnumType } from 'type-graphql';
 import { Connection, Resource } from '@care-graph/service-kit';
-import { AssociationSource, MatchGrade } from './generated/prisma/enums';
-import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
+import { Ctx, Directive, Field, FieldResolver, Float, ObjectType, Resolver, Root, registerEnumType } from 'type-graphql';
 import type { PartnersContext } from './context';
-import { Backfill, CareRequest, RosterPatient } from './references';
+import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
+import { AssociationSource, MatchGrade } from './generated/prisma/enums';
 import { Partner } from './partner';
+import { Backfill, CareRequest, RosterPatient } from './references';
 
 registerEnumType(AssociationSource, { name: 'AssociationSource', description: 'How the association came to be.' });
 registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the roster match is.' });
@@ -18,7 +18,7 @@ export class AssociationMatch {
 
 @ObjectType({ simpleResolvers: true, description: 'A care request attributed to a partner.' })
 @Directive('@key(fields: "id")')
-export class PartnerAssociation extends Resource {
+class PartnerAssociation extends Resource {
   @Field(() => AssociationSource) source!: AssociationSource;
 }
 

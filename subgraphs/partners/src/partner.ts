@@ -1,9 +1,32 @@
-import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import {
-  Connection, Resource, SinceArgs, assertPartnerAccess, badUserInput, conflict, queryPage, sincePage, writeStamp,
+  assertPartnerAccess,
+  badUserInput,
+  Connection,
+  conflict,
+  queryPage,
+  Resource,
+  SinceArgs,
+  sincePage,
+  writeStamp,
 } from '@care-graph/service-kit';
-import { Prisma, type Partner as PartnerRow } from './generated/prisma/client';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import type { PartnersContext } from './context';
+import { type Partner as PartnerRow, Prisma } from './generated/prisma/client';
 import { PartnerAssociationConnection } from './partner-association';
 
 @ObjectType({ simpleResolvers: true, description: 'A payer or organisation whose members Care Graph attributes care requests to.' })
@@ -34,7 +57,9 @@ export class PartnerResolver {
   async partners(@Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerConnection> {
     const { identity } = ctx;
     return sincePage(ctx, 'Partner', args, (query) =>
-      queryPage<PartnerRow>(ctx.prisma, 'Partner', query, (values) => (identity.role === 'partner' ? [`t.id = $${values.push(identity.partnerId)}`] : [])),
+      queryPage<PartnerRow>(ctx.prisma, 'Partner', query, (values) =>
+        identity.role === 'partner' ? [`t.id = $${values.push(identity.partnerId)}`] : [],
+      ),
     );
   }
 
@@ -58,7 +83,11 @@ export class PartnerResolver {
   }
 
   @FieldResolver(() => PartnerAssociationConnection, { description: "The partner's care-request associations, oldest change first." })
-  async associations(@Root() partner: PartnerRow, @Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerAssociationConnection> {
+  async associations(
+    @Root() partner: PartnerRow,
+    @Args() args: SinceArgs,
+    @Ctx() ctx: PartnersContext,
+  ): Promise<PartnerAssociationConnection> {
     assertPartnerAccess(ctx.identity, partner.id);
     return sincePage(ctx, 'PartnerAssociation', args, (query) => ctx.associationPages(query).load(partner.id));
   }

@@ -3,13 +3,16 @@
  * each partner's association pages.
  */
 import { CreatePartnerDocument } from '@care-graph/operations';
-import { DATABASE_KINDS, startGraph, type Graph } from '../../../scripts/in-process-graph';
+import { DATABASE_KINDS, type Graph, startGraph } from '../../../scripts/in-process-graph';
 
 const ASSOCIATIONS = `query($id: ID!, $first: Int, $after: String) {
   partner(id: $id) { associations(first: $first, after: $after) { edges { node { id meta { lastUpdated } } } pageInfo { hasNextPage endCursor } } }
 }`;
 
-type Page = { edges: { node: { id: string; meta: { lastUpdated: string | null } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+type Page = {
+  edges: { node: { id: string; meta: { lastUpdated: string | null } } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+};
 
 describe.each(DATABASE_KINDS)('partners on %s', (kind) => {
   let graph: Graph;
@@ -19,8 +22,16 @@ describe.each(DATABASE_KINDS)('partners on %s', (kind) => {
   afterAll(() => graph?.close());
 
   const codesOf = async (role: 'admin' | 'partner', name: string, partnerId?: string) => {
-    const { body } = await graph.post(await graph.as(role, partnerId), 'mutation($n: String!) { createPartner(input: { name: $n }) { id name } }', { n: name });
-    return { data: body.data, codes: (body.errors ?? []).map((e) => e.extensions?.code), fields: (body.errors ?? []).map((e) => e.extensions?.field) };
+    const { body } = await graph.post(
+      await graph.as(role, partnerId),
+      'mutation($n: String!) { createPartner(input: { name: $n }) { id name } }',
+      { n: name },
+    );
+    return {
+      data: body.data,
+      codes: (body.errors ?? []).map((e) => e.extensions?.code),
+      fields: (body.errors ?? []).map((e) => e.extensions?.field),
+    };
   };
 
   describe('createPartner', () => {
@@ -36,7 +47,11 @@ describe.each(DATABASE_KINDS)('partners on %s', (kind) => {
       }
     });
 
-    it.each([['an empty', ''], ['a blank', '   '], ['a 201-character', 'x'.repeat(201)]])('refuses %s name as BAD_USER_INPUT', async (_label, name) => {
+    it.each([
+      ['an empty', ''],
+      ['a blank', '   '],
+      ['a 201-character', 'x'.repeat(201)],
+    ])('refuses %s name as BAD_USER_INPUT', async (_label, name) => {
       expect(await codesOf('admin', name)).toEqual({ data: null, codes: ['BAD_USER_INPUT'], fields: ['name'] });
     });
 
@@ -51,8 +66,12 @@ describe.each(DATABASE_KINDS)('partners on %s', (kind) => {
     let expected: string[];
 
     beforeAll(async () => {
-      ({ createPartner: { id: first } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Association Pages One' } }));
-      ({ createPartner: { id: second } } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Association Pages Two' } }));
+      ({
+        createPartner: { id: first },
+      } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Association Pages One' } }));
+      ({
+        createPartner: { id: second },
+      } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Association Pages Two' } }));
       const base = Date.UTC(2026, 3, 1);
       // 23 associations of the first partner in three runs of equal lastUpdated and a few legacy ones (null,
       // listed last), and some of the second partner's in between, which the first's pages must never show.
@@ -67,7 +86,7 @@ describe.each(DATABASE_KINDS)('partners on %s', (kind) => {
       const order = (r: (typeof rows)[number]) => [r.lastUpdated?.getTime() ?? Infinity, r.id] as const;
       expected = rows
         .filter((r) => r.partnerId === first)
-        .sort((a, b) => (order(a)[0] - order(b)[0]) || (a.id < b.id ? -1 : 1))
+        .sort((a, b) => order(a)[0] - order(b)[0] || (a.id < b.id ? -1 : 1))
         .map((r) => r.id);
     });
 

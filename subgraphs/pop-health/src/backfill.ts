@@ -1,18 +1,44 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, Resource, SinceArgs, assertPartnerAccess, queryPage, sincePage,
+  assertPartnerAccess,
+  Connection,
+  DateScalar,
+  DateTimeScalar,
+  queryPage,
+  Resource,
+  SinceArgs,
+  sincePage,
 } from '@care-graph/service-kit';
-import { BackfillStatus } from './generated/prisma/enums';
-import type { Backfill as BackfillRow } from './generated/prisma/client';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  Int,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  registerEnumType,
+} from 'type-graphql';
 import type { PopHealthContext } from './context';
+import type { Backfill as BackfillRow } from './generated/prisma/client';
+import { BackfillStatus } from './generated/prisma/enums';
 import { Partner } from './references';
 import { Roster } from './roster';
 
 registerEnumType(BackfillStatus, { name: 'BackfillStatus' });
 
-@ObjectType({ simpleResolvers: true, description: "A run that matches every care request in [startDate, endDate] against a partner's roster." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "A run that matches every care request in [startDate, endDate] against a partner's roster.",
+})
 @Directive('@key(fields: "id")')
-export class Backfill extends Resource {
+class Backfill extends Resource {
   @Field(() => DateScalar) startDate!: Date;
   @Field(() => DateScalar, { description: 'Inclusive.' }) endDate!: Date;
   @Field(() => BackfillStatus) status!: BackfillStatus;

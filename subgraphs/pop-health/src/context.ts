@@ -1,8 +1,8 @@
 /** Per-request DataLoaders of the pop-health service. */
-import { byIdLoader, groupedPageLoaders, type DataLoader, type Database, type RequestContext } from '@care-graph/service-kit';
+import { byIdLoader, type Database, type DataLoader, groupedPageLoaders, type RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from './db';
+import type { Backfill as BackfillRow, RosterPatient as RosterPatientRow, Roster as RosterRow } from './generated/prisma/client';
 import type { RosterIndex } from './roster-index/roster-index';
-import type { Backfill as BackfillRow, Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
 
 export interface PopHealthContext extends RequestContext {
   prisma: PrismaClient;

@@ -3,19 +3,19 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { buildFederatedSchema, writeStamp, type SubgraphDefinition } from '@care-graph/service-kit';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
-import { openPopHealthDatabase, type PrismaClient } from './db';
-import { createContext, type PopHealthContext } from './context';
-import { RosterPatientResolver, RosterResolver } from './roster';
+import { buildFederatedSchema, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { BackfillResolver } from './backfill';
-import { MatchRunnerUpResolver, PatientMatchResolver, PatientMatchingResolver } from './patient-matching';
-import type { RosterIndex } from './roster-index/roster-index';
-import { PostgresRosterIndex } from './roster-index/postgres-index';
+import { createContext, type PopHealthContext } from './context';
+import { openPopHealthDatabase, type PrismaClient } from './db';
+import { MatchRunnerUpResolver, PatientMatchingResolver, PatientMatchResolver } from './patient-matching';
+import { RosterPatientResolver, RosterResolver } from './roster';
 import { ElasticsearchRosterIndex } from './roster-index/elasticsearch-index';
 import { matchHost } from './roster-index/match-threads';
-import { rosterUploadRoute } from './roster-ingestion/roster-upload';
+import { PostgresRosterIndex } from './roster-index/postgres-index';
+import type { RosterIndex } from './roster-index/roster-index';
 import { sweepAbandonedIngestions } from './roster-ingestion/abandoned-ingestions';
+import { rosterUploadRoute } from './roster-ingestion/roster-upload';
 
 const indexes = new WeakMap<PrismaClient, RosterIndex>();
 
@@ -47,7 +47,16 @@ async function closeRosterIndex(prisma: PrismaClient): Promise<void> {
 
 export function buildPopHealthSchema() {
   return buildFederatedSchema<PopHealthContext>(
-    { resolvers: [RosterResolver, RosterPatientResolver, BackfillResolver, PatientMatchingResolver, PatientMatchResolver, MatchRunnerUpResolver] },
+    {
+      resolvers: [
+        RosterResolver,
+        RosterPatientResolver,
+        BackfillResolver,
+        PatientMatchingResolver,
+        PatientMatchResolver,
+        MatchRunnerUpResolver,
+      ],
+    },
     {
       Roster: (ref, ctx) => ctx.rosters.load(ref.id),
       RosterPatient: (ref, ctx) => ctx.rosterPatients.load(ref.id),

@@ -3,10 +3,26 @@
  * once (by default on the matching threads, see roster-index/match-threads.ts), and each patient gets their best
  * candidate with a grade, a score and the explanation.
  */
-import { Kind, type GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, Info, InputType, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
+
 import type { MatchDecision } from '@care-graph/matching';
-import { DateScalar, Sex, assertPartnerAccess, badUserInput, formatCalendarDate, notFound } from '@care-graph/service-kit';
+import { assertPartnerAccess, badUserInput, DateScalar, formatCalendarDate, notFound, Sex } from '@care-graph/service-kit';
+import { type GraphQLResolveInfo, Kind } from 'graphql';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  Float,
+  ID,
+  Info,
+  InputType,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  registerEnumType,
+} from 'type-graphql';
 import type { PopHealthContext } from './context';
 import { RosterPatient } from './roster';
 
@@ -19,7 +35,7 @@ enum MatchGrade {
 registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the roster match is.' });
 
 /** Most patients one call takes; the backfill runner sends batches of a few thousand. */
-export const MAX_MATCH_BATCH = 5000;
+const MAX_MATCH_BATCH = 5000;
 
 @InputType({ description: 'A care-request patient to match against a roster.' })
 export class MatchPatientInput {
@@ -53,7 +69,8 @@ export class MatchRunnerUp {
 
 @ObjectType({ simpleResolvers: true, description: 'Why a patient matched (or did not match) a roster member.' })
 export class MatchExplanation {
-  @Field(() => [String], { description: 'Kinds of the blocking keys that found the candidate, e.g. dob-fam, ssn.' }) blockingKeys!: string[];
+  @Field(() => [String], { description: 'Kinds of the blocking keys that found the candidate, e.g. dob-fam, ssn.' })
+  blockingKeys!: string[];
   @Field(() => [MatchFieldComparison]) fields!: MatchFieldComparison[];
   @Field(() => Float, { description: 'The sum of the field weights.' }) total!: number;
   @Field(() => MatchRunnerUp, { nullable: true }) runnerUp!: MatchRunnerUp | null;
@@ -79,16 +96,28 @@ export class PatientMatch {
  */
 class ExplanationView {
   constructor(private readonly e: NonNullable<MatchDecision['explanation']>) {}
-  get blockingKeys() { return this.e.blockingKeys; }
-  get fields() { return this.e.fields; }
-  get total() { return this.e.total; }
+  get blockingKeys() {
+    return this.e.blockingKeys;
+  }
+  get fields() {
+    return this.e.fields;
+  }
+  get total() {
+    return this.e.total;
+  }
   get runnerUp(): MatchRunnerUp | null {
     const runnerUp = this.e.runnerUp;
     return runnerUp && { rosterPatientId: runnerUp.candidateId, score: runnerUp.total };
   }
-  get margin() { return this.e.margin; }
-  get guards() { return this.e.guards; }
-  get summary() { return this.e.summary; }
+  get margin() {
+    return this.e.margin;
+  }
+  get guards() {
+    return this.e.guards;
+  }
+  get summary() {
+    return this.e.summary;
+  }
 }
 
 function toGraphQL(patientId: string, decision: MatchDecision): PatientMatch {

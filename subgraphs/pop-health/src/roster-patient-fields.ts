@@ -52,7 +52,9 @@ export function unpackPeople(columns: PackedPeople): PersonInput[] {
 }
 
 /** The roster file's header: the file columns of the fields, in order. */
-export const ROSTER_HEADER: readonly string[] = ROSTER_PATIENT_FIELDS.flatMap((field) => (field.fileColumn === null ? [] : [field.fileColumn]));
+export const ROSTER_HEADER: readonly string[] = ROSTER_PATIENT_FIELDS.flatMap((field) =>
+  field.fileColumn === null ? [] : [field.fileColumn],
+);
 
 /** The fields' columns of the RosterPatient table, quoted, in declaration order (for SELECT and INSERT lists). */
 export const ROSTER_PATIENT_COLUMNS = ROSTER_PATIENT_FIELD_NAMES.map((name) => `"${name}"`).join(', ');

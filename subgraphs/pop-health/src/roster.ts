@@ -1,11 +1,36 @@
 import { Readable } from 'node:stream';
-import { Arg, Args, Authorized, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, registerEnumType } from 'type-graphql';
 import {
-  Connection, DateScalar, DateTimeScalar, Resource, Sex, SinceArgs, assertPartnerAccess, sincePage, type Role,
+  assertPartnerAccess,
+  Connection,
+  DateScalar,
+  DateTimeScalar,
+  Resource,
+  type Role,
+  Sex,
+  SinceArgs,
+  sincePage,
 } from '@care-graph/service-kit';
-import { RosterKind, RosterStatus } from './generated/prisma/enums';
-import type { Roster as RosterRow, RosterPatient as RosterPatientRow } from './generated/prisma/client';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  registerEnumType,
+} from 'type-graphql';
 import type { PopHealthContext } from './context';
+import type { RosterPatient as RosterPatientRow, Roster as RosterRow } from './generated/prisma/client';
+import { RosterKind, RosterStatus } from './generated/prisma/enums';
 import { Partner } from './references';
 import { ingestRoster } from './roster-ingestion/roster-ingest';
 import { assertPartnerExists, startLoadReport } from './service-calls';

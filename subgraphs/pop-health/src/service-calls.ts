@@ -6,7 +6,7 @@
  *
  * The documents are `operations/<callee>.graphql`, typed by codegen against the callee's subgraph SDL.
  */
-import { createLogger, notFound, type CallService, type RequestContext } from '@care-graph/service-kit';
+import { type CallService, createLogger, notFound, type RequestContext } from '@care-graph/service-kit';
 import { FinishDataLoadDocument, StartDataLoadDocument } from './generated/calls/care-requests';
 import { PartnerExistsDocument } from './generated/calls/partners';
 
@@ -19,7 +19,12 @@ export interface LoadReport {
 }
 
 /** Marks a data load as finished (in care-requests' feed). */
-export async function finishDataLoad(callService: CallService, id: string, status: 'COMPLETED' | 'FAILED', recordCount: number): Promise<void> {
+export async function finishDataLoad(
+  callService: CallService,
+  id: string,
+  status: 'COMPLETED' | 'FAILED',
+  recordCount: number,
+): Promise<void> {
   await callService('care-requests', FinishDataLoadDocument, { id, status, recordCount });
 }
 

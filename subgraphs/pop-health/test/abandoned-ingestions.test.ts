@@ -2,14 +2,15 @@
  * Ingestions left unfinished (a service stopped in the middle of a file): removed with their roster
  * patients by the sweeper, their data loads marked FAILED; an ingestion swept while it ran keeps nothing.
  */
-import { DataLoadsDocument } from '@care-graph/operations';
+
 import { Readable } from 'node:stream';
-import { InternalAuth, createLogger, serviceClient } from '@care-graph/service-kit';
-import { StartDataLoadDocument } from '../src/generated/calls/care-requests';
+import { DataLoadsDocument } from '@care-graph/operations';
+import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
+import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { popHealthSubgraph, rosterIndexFor } from '../src';
+import { StartDataLoadDocument } from '../src/generated/calls/care-requests';
 import { abandonAfterMinutes, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../src/roster-ingestion/abandoned-ingestions';
 import { ingestRoster } from '../src/roster-ingestion/roster-ingest';
-import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { HEADER, startGraphWithPartner } from './roster-fixtures';
 
 /** Polls `check` until it holds, failing after `deadlineMs`. */
@@ -32,14 +33,31 @@ describe.each(DATABASE_KINDS)('ingestions left unfinished on %s', (kind) => {
   /** An INGESTING roster as a service that stopped mid-file leaves it, started `ageMs` ago, with roster patients. */
   const unfinished = async (ageMs: number, rosterPatients: number) => {
     const roster = await db().roster.create({
-      data: { partnerId, kind: 'BACKFILL', fileName: 'cut.csv', contentHash: `pending:${ageMs}:${Math.random()}`, status: 'INGESTING', createdAt: new Date(Date.now() - ageMs) },
+      data: {
+        partnerId,
+        kind: 'BACKFILL',
+        fileName: 'cut.csv',
+        contentHash: `pending:${ageMs}:${Math.random()}`,
+        status: 'INGESTING',
+        createdAt: new Date(Date.now() - ageMs),
+      },
     });
     await db().rosterPatient.createMany({
-      data: Array.from({ length: rosterPatients }, (_, i) => ({ rosterId: roster.id, memberId: `C${i}`, givenName: 'Ann', familyName: 'Lee', dateOfBirth: new Date('1950-06-05'), sex: 'F' as const })),
+      data: Array.from({ length: rosterPatients }, (_, i) => ({
+        rosterId: roster.id,
+        memberId: `C${i}`,
+        givenName: 'Ann',
+        familyName: 'Lee',
+        dateOfBirth: new Date('1950-06-05'),
+        sex: 'F' as const,
+      })),
     });
     return roster.id;
   };
-  const left = async (rosterId: string) => [await db().roster.count({ where: { id: rosterId } }), await db().rosterPatient.count({ where: { rosterId } })];
+  const left = async (rosterId: string) => [
+    await db().roster.count({ where: { id: rosterId } }),
+    await db().rosterPatient.count({ where: { rosterId } }),
+  ];
 
   it('removes an abandoned ingestion with its roster patients, and leaves running and finished rosters alone', async () => {
     const abandoned = await unfinished(2 * HOUR, 3);
@@ -56,13 +74,28 @@ describe.each(DATABASE_KINDS)('ingestions left unfinished on %s', (kind) => {
   it('sweeps at once when the service starts it, marks the data load FAILED, and stops cleanly', async () => {
     expect(popHealthSubgraph.background).toBe(sweepAbandonedIngestions);
     const internalAuth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-    const callService = serviceClient({ name: 'pop-health', internalAuth, serviceUrl: (service) => graph.subgraphs[service as 'care-requests'].url }).call;
-    const { startDataLoad } = await callService('care-requests', StartDataLoadDocument, { input: { kind: 'ROSTER_INGESTION', source: 'cut.csv' } });
+    const callService = serviceClient({
+      name: 'pop-health',
+      internalAuth,
+      serviceUrl: (service) => graph.subgraphs[service as 'care-requests'].url,
+    }).call;
+    const { startDataLoad } = await callService('care-requests', StartDataLoadDocument, {
+      input: { kind: 'ROSTER_INGESTION', source: 'cut.csv' },
+    });
     const abandoned = await unfinished(2 * HOUR, 2);
     await db().roster.update({ where: { id: abandoned }, data: { dataLoadId: startDataLoad.id } });
-    const stop = sweepAbandonedIngestions({ client: db(), logger: createLogger('pop-health-test', { LOG_LEVEL: 'error' }), env: {}, callService });
-    const load = async () => (await graph.run('admin', DataLoadsDocument, { first: 1000 })).dataLoads.edges.find((e) => e.node.id === startDataLoad.id)?.node;
-    await eventually('the abandoned ingestion is gone and its load FAILED', async () => (await left(abandoned))[0] === 0 && (await load())?.status === 'FAILED');
+    const stop = sweepAbandonedIngestions({
+      client: db(),
+      logger: createLogger('pop-health-test', { LOG_LEVEL: 'error' }),
+      env: {},
+      callService,
+    });
+    const load = async () =>
+      (await graph.run('admin', DataLoadsDocument, { first: 1000 })).dataLoads.edges.find((e) => e.node.id === startDataLoad.id)?.node;
+    await eventually(
+      'the abandoned ingestion is gone and its load FAILED',
+      async () => (await left(abandoned))[0] === 0 && (await load())?.status === 'FAILED',
+    );
     await stop();
     expect(await left(abandoned)).toEqual([0, 0]);
     expect(await load()).toMatchObject({ source: 'cut.csv', status: 'FAILED', recordCount: 0 });
@@ -70,12 +103,18 @@ describe.each(DATABASE_KINDS)('ingestions left unfinished on %s', (kind) => {
 
   it('refuses an ingestion swept while it ran, and keeps nothing of it', async () => {
     const source = new Readable({ read() {} });
-    const store = { prisma: db(), database: graph.subgraphs['pop-health'].database, clock: graph.subgraphs['pop-health'].clock, index: rosterIndexFor(db()) };
+    const store = {
+      prisma: db(),
+      database: graph.subgraphs['pop-health'].database,
+      clock: graph.subgraphs['pop-health'].clock,
+      index: rosterIndexFor(db()),
+    };
     const result = ingestRoster(store, { partnerId, kind: 'BACKFILL', fileName: 'slow.csv' }, source).then(
       () => 'finished',
       (error: Error & { extensions?: { code?: string } }) => `${error.extensions?.code}: ${error.message}`,
     );
-    const rows = (from: number, count: number) => Array.from({ length: count }, (_, i) => `S${from + i},Ann,,Lee,1950-06-05,F,,,,,`).join('\n');
+    const rows = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => `S${from + i},Ann,,Lee,1950-06-05,F,,,,,`).join('\n');
     source.push(`${HEADER}\n${rows(0, 3000)}\n`);
     const slow = async () => (await db().roster.findFirst({ where: { fileName: 'slow.csv', status: 'INGESTING' } }))?.id;
     let id: string | undefined;
@@ -96,6 +135,8 @@ describe.each(DATABASE_KINDS)('ingestions left unfinished on %s', (kind) => {
   it('explains a bad ROSTER_INGEST_ABANDON_MINUTES', () => {
     expect(abandonAfterMinutes({})).toBe(60);
     expect(abandonAfterMinutes({ ROSTER_INGEST_ABANDON_MINUTES: '5' })).toBe(5);
-    expect(() => abandonAfterMinutes({ ROSTER_INGEST_ABANDON_MINUTES: 'soon' })).toThrow('ROSTER_INGEST_ABANDON_MINUTES must be a number of minutes, at least 1; got "soon".');
+    expect(() => abandonAfterMinutes({ ROSTER_INGEST_ABANDON_MINUTES: 'soon' })).toThrow(
+      'ROSTER_INGEST_ABANDON_MINUTES must be a number of minutes, at least 1; got "soon".',
+    );
   });
 });

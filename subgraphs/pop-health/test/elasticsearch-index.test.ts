@@ -3,15 +3,28 @@
  * the project's machines): what it sends is asserted, and answers are fed back. A real server is used by
  * the integration test below when ELASTICSEARCH_URL is set.
  */
+
+import { blockingKeys, decide, keyKind, normalize, type PersonInput } from '@care-graph/matching';
 import { Client, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
-import { blockingKeys, decide, keyKind, normalize, type PersonInput } from '@care-graph/matching';
 import { ElasticsearchRosterIndex, INDEX_NAMES } from '../src/roster-index/elasticsearch-index';
 import type { RosterPatientDocument } from '../src/roster-index/roster-index';
 
-const ann: PersonInput = { id: 'rp-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780', memberId: 'M1' };
+const ann: PersonInput = {
+  id: 'rp-ann',
+  givenName: 'Ann',
+  familyName: 'Lee',
+  dateOfBirth: '1950-06-05',
+  sex: 'F',
+  ssn: '123456780',
+  memberId: 'M1',
+};
 const bill: PersonInput = { id: 'rp-bill', givenName: 'William', familyName: 'Garcia', dateOfBirth: '1948-11-30', sex: 'M' };
-const doc = (person: PersonInput, rosterId = 'r-1'): RosterPatientDocument => ({ ...person, rosterId, blockingKeys: blockingKeys(normalize(person)) });
+const doc = (person: PersonInput, rosterId = 'r-1'): RosterPatientDocument => ({
+  ...person,
+  rosterId,
+  blockingKeys: blockingKeys(normalize(person)),
+});
 
 describe('ElasticsearchRosterIndex (mocked server)', () => {
   let mock: Mock;
@@ -54,7 +67,11 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
 
   it('reports a refused bulk write instead of losing roster patients silently', async () => {
     mock.clear({ method: 'POST', path: '/_bulk' });
-    mock.add({ method: 'POST', path: '/_bulk' }, () => ({ errors: true, took: 1, items: [{ index: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad field' } } }] }));
+    mock.add({ method: 'POST', path: '/_bulk' }, () => ({
+      errors: true,
+      took: 1,
+      items: [{ index: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad field' } } }],
+    }));
     await expect(index.addRosterPatients({ id: 'r-1', kind: 'CURRENT' }, [doc(ann)])).rejects.toThrow('bad field');
   });
 
@@ -65,12 +82,25 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
       return {
         took: 1,
         responses: [
-          { took: 1, timed_out: false, hits: { total: { value: 2, relation: 'eq' }, hits: [{ _index: INDEX_NAMES.CURRENT, _id: 'rp-ann', _source: doc(ann) }, { _index: INDEX_NAMES.CURRENT, _id: 'rp-bill', _source: doc(bill) }] } },
+          {
+            took: 1,
+            timed_out: false,
+            hits: {
+              total: { value: 2, relation: 'eq' },
+              hits: [
+                { _index: INDEX_NAMES.CURRENT, _id: 'rp-ann', _source: doc(ann) },
+                { _index: INDEX_NAMES.CURRENT, _id: 'rp-bill', _source: doc(bill) },
+              ],
+            },
+          },
           { took: 1, timed_out: false, hits: { total: { value: 0, relation: 'eq' }, hits: [] } },
         ],
       };
     });
-    const queries = [normalize({ ...ann, id: 'pt-1', givenName: 'ANNIE', ssn: null }), normalize({ id: 'pt-2', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' })];
+    const queries = [
+      normalize({ ...ann, id: 'pt-1', givenName: 'ANNIE', ssn: null }),
+      normalize({ id: 'pt-2', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' }),
+    ];
     const candidates = await index.candidates({ id: 'r-1', kind: 'CURRENT' }, queries);
     expect(searches).toHaveLength(4);
     expect(searches[0]).toEqual({ index: INDEX_NAMES.CURRENT });

@@ -4,9 +4,9 @@
  * thread dies or a roster was evicted (it reloads the roster from the database).
  */
 import { generateSynthetic, type MatchDecision, type PersonInput } from '@care-graph/matching';
-import { matchHost, matchThreadCount, type MatchHost } from '../src/roster-index/match-threads';
-import { PostgresRosterIndex } from '../src/roster-index/postgres-index';
 import type { PrismaClient } from '../src/db';
+import { type MatchHost, matchHost, matchThreadCount } from '../src/roster-index/match-threads';
+import { PostgresRosterIndex } from '../src/roster-index/postgres-index';
 
 const { roster, patients } = generateSynthetic({ rosterSize: 2000, patients: 600, seed: 11 });
 
@@ -14,8 +14,14 @@ const { roster, patients } = generateSynthetic({ rosterSize: 2000, patients: 600
 const plain = (d: MatchDecision) => ({
   ...d,
   explanation: d.explanation && {
-    candidateId: d.explanation.candidateId, blockingKeys: d.explanation.blockingKeys, fields: d.explanation.fields, total: d.explanation.total,
-    runnerUp: d.explanation.runnerUp, margin: d.explanation.margin, guards: d.explanation.guards, summary: d.explanation.summary,
+    candidateId: d.explanation.candidateId,
+    blockingKeys: d.explanation.blockingKeys,
+    fields: d.explanation.fields,
+    total: d.explanation.total,
+    runnerUp: d.explanation.runnerUp,
+    margin: d.explanation.margin,
+    guards: d.explanation.guards,
+    summary: d.explanation.summary,
   },
 });
 

@@ -1,6 +1,6 @@
 /** What the roster tests share: a roster file with good and bad rows, and the graph with a partner. */
 import { CreatePartnerDocument, IngestRosterDocument } from '@care-graph/operations';
-import { startGraph, type DatabaseKind, type Graph } from '../../../scripts/in-process-graph';
+import { type DatabaseKind, type Graph, startGraph } from '../../../scripts/in-process-graph';
 
 export const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
 export const ROWS = [
@@ -22,12 +22,21 @@ export interface RosterGraph {
   ingest(content: string, fileName?: string, kind?: 'CURRENT' | 'BACKFILL'): ReturnType<typeof ingestAsAdmin>;
 }
 
-const ingestAsAdmin = (graph: Graph, partnerId: string, content: string, fileName = 'roster.csv', kind: 'CURRENT' | 'BACKFILL' = 'BACKFILL') =>
-  graph.run('admin', IngestRosterDocument, { input: { partnerId, kind, fileName, content } });
+const ingestAsAdmin = (
+  graph: Graph,
+  partnerId: string,
+  content: string,
+  fileName = 'roster.csv',
+  kind: 'CURRENT' | 'BACKFILL' = 'BACKFILL',
+) => graph.run('admin', IngestRosterDocument, { input: { partnerId, kind, fileName, content } });
 
 /** The in-process graph on `kind` with one partner named `partnerName` (for a describe block's beforeAll). */
 export async function startGraphWithPartner(kind: DatabaseKind, partnerName: string): Promise<RosterGraph> {
   const graph = await startGraph(kind);
   const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: partnerName } });
-  return { graph, partnerId: createPartner.id, ingest: (content, fileName, kind) => ingestAsAdmin(graph, createPartner.id, content, fileName, kind) };
+  return {
+    graph,
+    partnerId: createPartner.id,
+    ingest: (content, fileName, kind) => ingestAsAdmin(graph, createPartner.id, content, fileName, kind),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { DataLoadsDocument, RosterDocument } from '@care-graph/operations';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
-import { HEADER, ROWS, startGraphWithPartner, type RosterGraph } from './roster-fixtures';
+import { HEADER, ROWS, type RosterGraph, startGraphWithPartner } from './roster-fixtures';
 
 describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
   let graph: Graph;
@@ -15,7 +15,14 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
 
   it('keeps the good rows and rejects the bad ones with line number and reason', async () => {
     const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'));
-    expect(roster).toMatchObject({ status: 'READY', kind: 'BACKFILL', rowCount: 9, acceptedCount: 4, rejectedCount: 5, partner: { id: partnerId } });
+    expect(roster).toMatchObject({
+      status: 'READY',
+      kind: 'BACKFILL',
+      rowCount: 9,
+      acceptedCount: 4,
+      rejectedCount: 5,
+      partner: { id: partnerId },
+    });
     expect(roster.rejectedRows).toEqual([
       { line: 5, memberId: 'M4', reason: 'date_of_birth "1948-13-30" is not a calendar date YYYY-MM-DD' },
       { line: 6, memberId: 'M5', reason: 'sex "X" is not one of F, M, O, U' },
@@ -88,9 +95,13 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
   });
 
   it('refuses ingestion to partner tokens', async () => {
-    const { body } = await graph.post(await graph.as('partner', partnerId), 'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }', {
-      i: { partnerId, kind: 'CURRENT', fileName: 'x.csv', content: HEADER },
-    });
+    const { body } = await graph.post(
+      await graph.as('partner', partnerId),
+      'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }',
+      {
+        i: { partnerId, kind: 'CURRENT', fileName: 'x.csv', content: HEADER },
+      },
+    );
     expect(body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 });
@@ -116,15 +127,27 @@ describe.each(DATABASE_KINDS)('streamed roster upload (POST /rosters) on %s', (k
       yield `${HEADER}\n`;
       for (let i = 0; i < rows; i += 1000) {
         let chunk = '';
-        for (let j = i; j < i + 1000; j += 1) chunk += `S${j},Given${j % 97},,Family${j % 89},19${50 + (j % 40)}-0${1 + (j % 9)}-1${j % 9},${j % 2 ? 'F' : 'M'},,${j} Main St,Denver,CO,80201\n`;
+        for (let j = i; j < i + 1000; j += 1)
+          chunk += `S${j},Given${j % 97},,Family${j % 89},19${50 + (j % 40)}-0${1 + (j % 9)}-1${j % 9},${j % 2 ? 'F' : 'M'},,${j} Main St,Denver,CO,80201\n`;
         yield chunk;
       }
       yield 'BAD,,,Nobody,1990-01-01,F,,,,,\n';
     }
-    const response = await upload(ReadableStream.from(chunks()) as ReadableStream, `partnerId=${partnerId}&kind=BACKFILL&fileName=big.csv`, await graph.token('admin'));
+    const response = await upload(
+      ReadableStream.from(chunks()) as ReadableStream,
+      `partnerId=${partnerId}&kind=BACKFILL&fileName=big.csv`,
+      await graph.token('admin'),
+    );
     expect(response.status).toBe(201);
     const { roster } = (await response.json()) as { roster: Record<string, unknown> };
-    expect(roster).toMatchObject({ status: 'READY', kind: 'BACKFILL', fileName: 'big.csv', rowCount: rows + 1, acceptedCount: rows, rejectedCount: 1 });
+    expect(roster).toMatchObject({
+      status: 'READY',
+      kind: 'BACKFILL',
+      fileName: 'big.csv',
+      rowCount: rows + 1,
+      acceptedCount: rows,
+      rejectedCount: 1,
+    });
     expect(roster.rejectedRows).toEqual([{ line: rows + 2, memberId: 'BAD', reason: 'first_name is empty' }]);
     const { roster: stored } = await graph.run('admin', RosterDocument, { id: roster.id as string, first: 1 });
     expect(stored!.acceptedCount).toBe(rows);

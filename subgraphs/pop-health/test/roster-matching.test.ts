@@ -5,7 +5,7 @@
 import { MatchPatientsDocument } from '@care-graph/operations';
 import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
-import { HEADER, ROWS, startGraphWithPartner, type RosterGraph } from './roster-fixtures';
+import { HEADER, ROWS, type RosterGraph, startGraphWithPartner } from './roster-fixtures';
 
 describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
   let graph: Graph;
@@ -20,9 +20,25 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
     const { matchPatients } = await graph.run('service', MatchPatientsDocument, {
       rosterId: roster.id,
       patients: [
-        { id: 'p-bill', givenName: 'BILL', familyName: 'garcia', dateOfBirth: '1948-11-30', sex: 'M', addressLine1: '5 Oak Avenue', postalCode: '80301' },
+        {
+          id: 'p-bill',
+          givenName: 'BILL',
+          familyName: 'garcia',
+          dateOfBirth: '1948-11-30',
+          sex: 'M',
+          addressLine1: '5 Oak Avenue',
+          postalCode: '80301',
+        },
         { id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', ssn: '123456780' },
-        { id: 'p-twin', givenName: 'Dora', familyName: 'Lee', dateOfBirth: '1950-06-05', sex: 'F', addressLine1: '1 Main St', postalCode: '80201' },
+        {
+          id: 'p-twin',
+          givenName: 'Dora',
+          familyName: 'Lee',
+          dateOfBirth: '1950-06-05',
+          sex: 'F',
+          addressLine1: '1 Main St',
+          postalCode: '80201',
+        },
         { id: 'p-stranger', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' },
       ],
     });
@@ -44,8 +60,14 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
     // Straight to pop-health, as the backfill runner calls it: the gateway would flatten the fragments.
     const { ingestRoster: roster } = await ingest([HEADER, ...ROWS].join('\n'), 'match.csv', 'CURRENT');
     const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-    const subgraph = { url: graph.subgraphs['pop-health'].url, headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'test', role: 'service' }) } };
-    const variables = { rosterId: roster.id, patients: [{ id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', ssn: '123456780' }] };
+    const subgraph = {
+      url: graph.subgraphs['pop-health'].url,
+      headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'test', role: 'service' }) },
+    };
+    const variables = {
+      rosterId: roster.id,
+      patients: [{ id: 'p-ann', givenName: 'Ann', familyName: 'Lee', dateOfBirth: '1950-06-05', ssn: '123456780' }],
+    };
     type Answer = { matchPatients: { grade: string; explanation: { summary: string; fields?: { field: string; level: string }[] } }[] };
     const match = async (selection: string, fragments = '') => {
       const query = `query($rosterId: ID!, $patients: [MatchPatientInput!]!) {
@@ -54,11 +76,21 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
       expect(body.errors).toBeUndefined();
       return (body.data as Answer).matchPatients[0];
     };
-    expect(await match('grade explanation { summary }')).toEqual({ grade: 'CERTAIN', explanation: { summary: expect.stringMatching(/^CERTAIN: /) } });
+    expect(await match('grade explanation { summary }')).toEqual({
+      grade: 'CERTAIN',
+      explanation: { summary: expect.stringMatching(/^CERTAIN: /) },
+    });
     const level = { field: 'ssn', level: 'full' };
-    expect((await match('grade explanation { summary ...Details }', 'fragment Details on MatchExplanation { fields { field level } }')).explanation.fields).toContainEqual(level);
-    expect((await match('...Match', 'fragment Match on PatientMatch { grade explanation { fields { field level } } }')).explanation.fields).toContainEqual(level);
-    expect((await match('grade explanation { ... on MatchExplanation { fields { field level } } }')).explanation.fields).toContainEqual(level);
+    expect(
+      (await match('grade explanation { summary ...Details }', 'fragment Details on MatchExplanation { fields { field level } }'))
+        .explanation.fields,
+    ).toContainEqual(level);
+    expect(
+      (await match('...Match', 'fragment Match on PatientMatch { grade explanation { fields { field level } } }')).explanation.fields,
+    ).toContainEqual(level);
+    expect((await match('grade explanation { ... on MatchExplanation { fields { field level } } }')).explanation.fields).toContainEqual(
+      level,
+    );
   });
 
   it('refuses matching to partner tokens and against an unknown roster', async () => {

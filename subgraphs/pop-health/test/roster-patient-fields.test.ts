@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { MatchDecision, PersonInput } from '@care-graph/matching';
 import type { WatermarkClock } from '@care-graph/service-kit';
+import { DATABASE_KINDS, freshPostgresDatabase } from '../../../scripts/in-process-graph';
 import { openPopHealthDatabase } from '../src/db';
 import { MAPPINGS } from '../src/roster-index/elasticsearch-index';
 import type { MatchHost } from '../src/roster-index/match-threads';
@@ -18,9 +19,13 @@ import type { RosterIndex, RosterPatientDocument } from '../src/roster-index/ros
 import { parseRow } from '../src/roster-ingestion/roster-file';
 import { ingestRoster } from '../src/roster-ingestion/roster-ingest';
 import {
-  ROSTER_HEADER, ROSTER_PATIENT_FIELDS, ROSTER_PATIENT_FIELD_NAMES, packPeople, unpackPeople, type RosterPatientField,
+  packPeople,
+  ROSTER_HEADER,
+  ROSTER_PATIENT_FIELD_NAMES,
+  ROSTER_PATIENT_FIELDS,
+  type RosterPatientField,
+  unpackPeople,
 } from '../src/roster-patient-fields';
-import { DATABASE_KINDS, freshPostgresDatabase } from '../../../scripts/in-process-graph';
 
 /** The roster file's header as the contract (ARCHITECTURE.md, roster files) gives it. */
 const CONTRACT_HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
@@ -41,14 +46,19 @@ const PATIENT: Record<Exclude<RosterPatientField, 'id'>, string> = {
 };
 const fileColumn = (name: RosterPatientField) => ROSTER_PATIENT_FIELDS.find((field) => field.name === name)!.fileColumn;
 /** PATIENT as a file row: each value in its declared column. */
-const PATIENT_ROW = ROSTER_HEADER.map((column) => PATIENT[ROSTER_PATIENT_FIELD_NAMES.find((name) => fileColumn(name) === column) as keyof typeof PATIENT]);
+const PATIENT_ROW = ROSTER_HEADER.map(
+  (column) => PATIENT[ROSTER_PATIENT_FIELD_NAMES.find((name) => fileColumn(name) === column) as keyof typeof PATIENT],
+);
 
 /** The RosterPatient model's fields in prisma/pop-health/schema.prisma: name → type with its attributes. */
 function prismaModelFields(): Map<string, string> {
   const schema = readFileSync(path.join(__dirname, '../../../prisma/pop-health/schema.prisma'), 'utf8');
   const body = /^model RosterPatient \{\n([\s\S]*?)^\}/m.exec(schema)?.[1];
   if (!body) throw new Error('no RosterPatient model in prisma/pop-health/schema.prisma');
-  const fields = body.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('//') && !line.startsWith('@@'));
+  const fields = body
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('//') && !line.startsWith('@@'));
   return new Map(fields.map((line) => [line.split(/\s+/)[0], line.split(/\s+/).slice(1).join(' ')]));
 }
 
@@ -83,7 +93,10 @@ describe('the roster patient field declaration', () => {
   });
 
   it('packs people across threads and back without moving a value', () => {
-    const people: PersonInput[] = [{ id: 'p-1', ...PATIENT }, { id: 'p-2', givenName: 'Bo', familyName: 'Ng', dateOfBirth: '2001-02-03' }];
+    const people: PersonInput[] = [
+      { id: 'p-1', ...PATIENT },
+      { id: 'p-2', givenName: 'Bo', familyName: 'Ng', dateOfBirth: '2001-02-03' },
+    ];
     const full = (person: PersonInput) => Object.fromEntries(ROSTER_PATIENT_FIELD_NAMES.map((name) => [name, person[name] ?? null]));
     expect(unpackPeople(packPeople(people))).toEqual(people.map(full));
   });

@@ -23,7 +23,9 @@ export interface Identity {
 export function authorize(identity: Identity | undefined, allowed: readonly Role[]): void {
   if (!identity) throw unauthenticated('Sign in: send a bearer token (npm run token prints one).');
   if (identity.role === 'admin' || allowed.length === 0 || allowed.includes(identity.role)) return;
-  throw forbidden(`This needs the ${['admin', ...allowed.filter((r) => r !== 'admin')].join(' or ')} role; your token has the ${identity.role} role.`);
+  throw forbidden(
+    `This needs the ${['admin', ...allowed.filter((r) => r !== 'admin')].join(' or ')} role; your token has the ${identity.role} role.`,
+  );
 }
 
 /** type-graphql's check behind `@Authorized(...roles)`: the rule of `authorize`. */

@@ -7,22 +7,22 @@
  * hold, so a subgraph can trust the identity and refuses any call that did not come through that path.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  SignJWT,
-  jwtVerify,
-  generateKeyPair,
-  exportJWK,
-  importJWK,
   createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
   type JWK,
   type JWTVerifyGetKey,
+  jwtVerify,
   type KeyLike,
+  SignJWT,
 } from 'jose';
 import { unauthenticated } from '../graphql/errors';
-import { ROLES, type Identity, type Role } from './roles';
+import { type Identity, ROLES, type Role } from './roles';
 
 /** The header that carries the gateway-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-care-graph-identity';
@@ -152,7 +152,11 @@ export class InternalAuth {
   }
 
   sign(identity: Identity, requestId?: string): Promise<string> {
-    return new SignJWT({ role: identity.role, ...(identity.partnerId ? { partner_id: identity.partnerId } : {}), ...(requestId ? { rid: requestId } : {}) })
+    return new SignJWT({
+      role: identity.role,
+      ...(identity.partnerId ? { partner_id: identity.partnerId } : {}),
+      ...(requestId ? { rid: requestId } : {}),
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(identity.subject)
       .setIssuer(INTERNAL_ISSUER)

@@ -7,12 +7,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import { applyMigrations } from '@care-graph/migrate';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { repoRoot } from '../server/paths';
 
 export interface DatabaseOptions {
@@ -27,7 +27,7 @@ export interface DatabaseOptions {
 }
 
 /** One statement on the direct path: SQL with `$n` parameters; the rows come back as plain objects. */
-export type DirectQuery = <Row = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<Row[]>;
+type DirectQuery = <Row = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<Row[]>;
 
 export interface Database<Client> {
   client: Client;
@@ -96,13 +96,17 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   let pool: pg.Pool | undefined;
   const directTransaction = async <T>(work: (query: DirectQuery) => Promise<T>): Promise<T> => {
     if (pglite) {
-      return pglite.transaction((tx) => work(async <Row>(sql: string, params?: unknown[]) => (await counted(tx.query<Row>(sql, params))).rows));
+      return pglite.transaction((tx) =>
+        work(async <Row>(sql: string, params?: unknown[]) => (await counted(tx.query<Row>(sql, params))).rows),
+      );
     }
     pool ??= new pg.Pool({ connectionString: options.url, max: 2 });
     const connection = await pool.connect();
     try {
       await connection.query('BEGIN');
-      const result = await work(async <Row>(sql: string, params?: unknown[]) => (await counted(connection.query(sql, params))).rows as Row[]);
+      const result = await work(
+        async <Row>(sql: string, params?: unknown[]) => (await counted(connection.query(sql, params))).rows as Row[],
+      );
       await connection.query('COMMIT');
       return result;
     } catch (error) {

@@ -22,7 +22,7 @@
  * transactions hold the watermark back for as long as they run: keep write transactions short.
  */
 
-import { sqlIdentifier, type SqlClient } from './sql';
+import { type SqlClient, sqlIdentifier } from './sql';
 
 const MS = 1;
 
@@ -42,7 +42,7 @@ export async function writeStamp(tx: SqlClient): Promise<Date> {
  * the clock reading is the watermark: the request's data query, sent after it, runs only once every writer
  * that stamped before the reading has committed, and later writers stamp after it.
  */
-export function embeddedWatermark(): Date {
+function embeddedWatermark(): Date {
   return new Date(Date.now() - MS);
 }
 
@@ -107,7 +107,9 @@ export class WatermarkClock {
   async refresh(): Promise<void> {
     await this.compute();
     for (const table of this.tables) {
-      const [{ max }] = await this.client.$queryRawUnsafe<{ max: Date | null }[]>(`SELECT max("lastUpdated") AS max FROM ${sqlIdentifier(table)}`);
+      const [{ max }] = await this.client.$queryRawUnsafe<{ max: Date | null }[]>(
+        `SELECT max("lastUpdated") AS max FROM ${sqlIdentifier(table)}`,
+      );
       if (max) this.noteWrite(table, new Date(max));
       else if (!this.highWater.has(table)) this.highWater.set(table, -Infinity);
     }

@@ -1,6 +1,7 @@
 /** Enums more than one subgraph exposes; declared once so that their GraphQL definitions agree. */
-import { registerEnumType } from 'type-graphql';
+
 import { Sex } from '@care-graph/person';
+import { registerEnumType } from 'type-graphql';
 
 registerEnumType(Sex, {
   name: 'Sex',

@@ -4,7 +4,7 @@
  */
 import { GraphQLError } from 'graphql';
 
-export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
 
 /** The HTTP status of each code, as a plain HTTP route answers it (`sendError`). */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -28,7 +28,7 @@ export function httpStatusOf(error: unknown): number {
 }
 
 /** An error with `code` and a sentence the user can act on; `details` go to `extensions` (e.g. `argument`). */
-export function userError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
+function userError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
   const http = SETS_GRAPHQL_STATUS.has(code) ? { http: { status: HTTP_STATUS[code] } } : {};
   return new GraphQLError(message, { extensions: { code, ...details, ...http } });
 }

@@ -3,7 +3,7 @@
  * They are `@shareable`: each subgraph declares the same shape and the supergraph merges them.
  */
 import 'reflect-metadata';
-import { Directive, Field, ID, InputType, Int, ObjectType, type ClassType } from 'type-graphql';
+import { type ClassType, Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from './scalars';
 
 @ObjectType({ simpleResolvers: true, description: 'Resource metadata, as in FHIR `meta`.' })
@@ -92,4 +92,3 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
 /** Page size arguments shared by every list. */
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
-export { Int };

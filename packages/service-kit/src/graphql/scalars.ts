@@ -3,10 +3,11 @@
  * calendar day (`YYYY-MM-DD`), carried in JavaScript as midnight UTC of that day (what Prisma returns
  * for `@db.Date`).
  */
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import { formatCalendarDate, parseCalendarDate, parseInstant } from '@care-graph/time';
 
-export { parseInstant, parseCalendarDate, formatCalendarDate };
+import { formatCalendarDate, parseCalendarDate, parseInstant } from '@care-graph/time';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+export { formatCalendarDate };
 
 function scalarInput(kindName: string, parse: (value: string) => Date | null, example: string) {
   return (value: unknown): Date => {

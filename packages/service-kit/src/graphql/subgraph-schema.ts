@@ -6,13 +6,13 @@
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
 import gql from 'graphql-tag';
-import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
-import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
+import { type BuildSchemaOptions, buildSchema, createResolversMap } from 'type-graphql';
 import { roleAuthChecker } from '../auth/roles';
 import type { RequestContext } from './request-context';
-import { DateTimeScalar } from './scalars';
 import { metaOf } from './resource-types';
+import { DateTimeScalar } from './scalars';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';

@@ -6,7 +6,7 @@
  * timestamps neither skips nor repeats a row, and rows written after a page was read land after the cursor.
  */
 import { badUserInput } from '../graphql/errors';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ConnectionShape } from '../graphql/resource-types';
+import { type ConnectionShape, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/resource-types';
 
 export interface Cursor {
   lastUpdated: Date | null;

@@ -7,7 +7,7 @@
  * specific to one parent and is loaded on its own.
  */
 import DataLoader from 'dataloader';
-import { sqlIdentifier, type SqlClient } from '../database/sql';
+import { type SqlClient, sqlIdentifier } from '../database/sql';
 import { KEYSET_ORDER_SQL, pageConditionsSql, type SincePageQuery } from './keyset-sql';
 
 export interface GroupedPageSpec {
@@ -51,7 +51,13 @@ export function groupedPageLoaders<Row extends { id: string }>(client: SqlClient
   };
 
   return (query: SincePageQuery): DataLoader<string, Row[]> => {
-    const key = JSON.stringify([query.take, query.after, query.transactionTime.toISOString(), query.condition.bounded, query.condition.intervals.map((i) => [i.from, i.to])]);
+    const key = JSON.stringify([
+      query.take,
+      query.after,
+      query.transactionTime.toISOString(),
+      query.condition.bounded,
+      query.condition.intervals.map((i) => [i.from, i.to]),
+    ]);
     let loader = loaders.get(key);
     if (!loader) {
       loader = new DataLoader((ids) => load(ids, query));

@@ -9,7 +9,7 @@
  * (bench/RESULTS.md, "Figures behind design decisions").
  */
 import type { LastUpdatedCondition } from '@care-graph/since';
-import { sqlIdentifier, type SqlClient } from '../database/sql';
+import { type SqlClient, sqlIdentifier } from '../database/sql';
 import { decodeCursor } from './cursor';
 
 /** One page as `sincePage` hands it to a list's loader. */
@@ -24,7 +24,7 @@ export interface SincePageQuery {
 }
 
 /** SQL fragment for a compiled `lastUpdated` condition; parameters are appended to `values`. */
-export function lastUpdatedSql(condition: LastUpdatedCondition, values: unknown[]): string {
+function lastUpdatedSql(condition: LastUpdatedCondition, values: unknown[]): string {
   if (!condition.bounded) return 'TRUE';
   const parts = condition.intervals.map(({ from, to }) => {
     const terms = ['t."lastUpdated" IS NOT NULL'];
@@ -44,7 +44,9 @@ export function pageConditionsSql(query: Pick<SincePageQuery, 'transactionTime' 
   const tt = values.push(query.transactionTime.toISOString());
   // With a bound, legacy rows are out anyway: a plain range keeps the (lastUpdated, id) index scan simple.
   conditions.push(
-    query.condition.bounded ? `t."lastUpdated" <= $${tt}::timestamptz` : `(t."lastUpdated" IS NULL OR t."lastUpdated" <= $${tt}::timestamptz)`,
+    query.condition.bounded
+      ? `t."lastUpdated" <= $${tt}::timestamptz`
+      : `(t."lastUpdated" IS NULL OR t."lastUpdated" <= $${tt}::timestamptz)`,
   );
   conditions.push(lastUpdatedSql(query.condition, values));
   if (query.after) {
@@ -53,7 +55,9 @@ export function pageConditionsSql(query: Pick<SincePageQuery, 'transactionTime' 
     if (cursor.lastUpdated === null) conditions.push(`t."lastUpdated" IS NULL AND t.id > $${id}`);
     else {
       const at = values.push(cursor.lastUpdated.toISOString());
-      conditions.push(`(t."lastUpdated" > $${at}::timestamptz OR (t."lastUpdated" = $${at}::timestamptz AND t.id > $${id}) OR t."lastUpdated" IS NULL)`);
+      conditions.push(
+        `(t."lastUpdated" > $${at}::timestamptz OR (t."lastUpdated" = $${at}::timestamptz AND t.id > $${id}) OR t."lastUpdated" IS NULL)`,
+      );
     }
   }
   return conditions;
@@ -81,7 +85,12 @@ export function pageSql(
 }
 
 /** Loads one page of `table` (`pageSql` with the list's `scope`) through `client`. */
-export function queryPage<Row>(client: SqlClient, table: string, query: SincePageQuery, scope?: (values: unknown[]) => string[]): Promise<Row[]> {
+export function queryPage<Row>(
+  client: SqlClient,
+  table: string,
+  query: SincePageQuery,
+  scope?: (values: unknown[]) => string[],
+): Promise<Row[]> {
   const { sql, values } = pageSql(table, query, scope);
   return client.$queryRawUnsafe<Row[]>(sql, ...values);
 }

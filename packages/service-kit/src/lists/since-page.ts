@@ -3,27 +3,28 @@
  * conditions, and the page runner every list resolver uses (fast path for empty pulls included).
  * The date-range rules themselves are the pure `@care-graph/since` package.
  */
-import { ArgsType, Field, InputType, Int } from 'type-graphql';
+
+import { compileLastUpdated, type LastUpdatedCondition, lowerBound, PartialDateTimeError } from '@care-graph/since';
 import { GraphQLScalarType, Kind } from 'graphql';
-import { compileLastUpdated, lowerBound, PartialDateTimeError, type LastUpdatedCondition } from '@care-graph/since';
+import { ArgsType, Field, InputType, Int } from 'type-graphql';
 import { badUserInput } from '../graphql/errors';
-import type { ConnectionShape } from '../graphql/resource-types';
 import type { RequestContext } from '../graphql/request-context';
-import { keysetPage, pageSize, type Cursor } from './cursor';
+import type { ConnectionShape } from '../graphql/resource-types';
+import { type Cursor, keysetPage, pageSize } from './cursor';
 import type { SincePageQuery } from './keyset-sql';
 
 /**
  * Passed through as a string: malformed values are reported by the resolver as BAD_USER_INPUT with a
  * sentence naming the value (a scalar error would surface as a validation failure instead).
  */
-export const PartialDateTimeScalar = new GraphQLScalarType<string, string>({
+const PartialDateTimeScalar = new GraphQLScalarType<string, string>({
   name: 'PartialDateTime',
   description:
     'A FHIR search date: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss[.sss]][Z|±hh:mm] (no zone = UTC). ' +
     'It denotes the whole range of its precision, e.g. 2019-10-01 is [2019-10-01T00:00Z, 2019-10-02T00:00Z).',
   serialize: (value) => String(value),
   parseValue: (value) => (typeof value === 'string' ? value : String(value)),
-  parseLiteral: (ast) => (ast.kind === Kind.STRING ? ast.value : (ast as { value?: string }).value ?? ''),
+  parseLiteral: (ast) => (ast.kind === Kind.STRING ? ast.value : ((ast as { value?: string }).value ?? '')),
 });
 
 @InputType({
@@ -41,7 +42,7 @@ export class LastUpdatedFilter {
 }
 
 /** Compiles the filter; a malformed value becomes BAD_USER_INPUT naming it. */
-export function lastUpdatedCondition(filter: LastUpdatedFilter | null | undefined): LastUpdatedCondition {
+function lastUpdatedCondition(filter: LastUpdatedFilter | null | undefined): LastUpdatedCondition {
   try {
     return compileLastUpdated(filter ?? undefined);
   } catch (error) {

@@ -5,8 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import type { Logger } from './logger';
 import { httpStatusOf } from '../graphql/errors';
+import type { Logger } from './logger';
 
 export interface ReadinessCheck {
   name: string;
@@ -34,7 +34,7 @@ export function healthRoutes(app: Express, service: string, checks: () => Readin
   });
 }
 
-export interface Listening {
+interface Listening {
   server: http.Server;
   port: number;
   /** The GraphQL URL, e.g. http://127.0.0.1:4001/graphql. */
@@ -42,7 +42,7 @@ export interface Listening {
 }
 
 /** Starts an HTTP server for `app` on `host:port` (0: a free port); EADDRINUSE becomes a sentence naming PORT. */
-export async function listen(app: Express, port: number, host: string): Promise<Listening> {
+async function listen(app: Express, port: number, host: string): Promise<Listening> {
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kind, print, type DocumentNode, type OperationTypeNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { internalHeaders, type InternalAuth } from '../auth/tokens';
+import { type DocumentNode, Kind, type OperationTypeNode, print } from 'graphql';
+import { type InternalAuth, internalHeaders } from '../auth/tokens';
 
 export interface ServiceCallOptions {
   /** A mutation whose repetition does no harm (e.g. it sets a state): retry it as a query would be. */
@@ -69,7 +69,8 @@ function operationOf(document: DocumentNode) {
   let known = printed.get(document);
   if (!known) {
     const definition = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-    if (!definition || definition.kind !== Kind.OPERATION_DEFINITION) throw new Error('A service call needs a document with one operation.');
+    if (!definition || definition.kind !== Kind.OPERATION_DEFINITION)
+      throw new Error('A service call needs a document with one operation.');
     known = { query: print(document), operation: definition.operation };
     printed.set(document, known);
   }
@@ -82,45 +83,47 @@ export function serviceClient(options: ServiceClientOptions): ServiceClient {
   const baseDelayMs = options.retry?.baseDelayMs ?? 200;
   const identity = { subject: options.name, role: 'service' as const };
 
-  const callAs = (requestId: string): CallService => async (service, document, variables, callOptions = {}) => {
-    const { query, operation } = operationOf(document);
-    const retryable = operation === 'query' || callOptions.idempotent === true;
-    const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? 30_000;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const url = options.serviceUrl(service);
-    const body = JSON.stringify({ query, variables });
-    const headers = { 'content-type': 'application/json', ...(await internalHeaders(options.internalAuth, identity, requestId)) };
+  const callAs =
+    (requestId: string): CallService =>
+    async (service, document, variables, callOptions = {}) => {
+      const { query, operation } = operationOf(document);
+      const retryable = operation === 'query' || callOptions.idempotent === true;
+      const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? 30_000;
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const url = options.serviceUrl(service);
+      const body = JSON.stringify({ query, variables });
+      const headers = { 'content-type': 'application/json', ...(await internalHeaders(options.internalAuth, identity, requestId)) };
 
-    for (let attempt = 1; ; attempt += 1) {
-      const last = !retryable || attempt >= attempts;
-      let response: Response;
-      let text: string;
-      try {
-        response = await fetch(url, { method: 'POST', headers, body, signal: deadline });
-        text = await response.text();
-      } catch (error) {
-        if (deadline.aborted) throw new ServiceCallError(service, `${service} did not answer within ${timeoutMs} ms.`);
-        if (last) throw new ServiceCallError(service, `${service} could not be reached (${(error as Error).message}).`);
-        await pause(baseDelayMs, attempt, deadline, service, timeoutMs);
-        continue;
+      for (let attempt = 1; ; attempt += 1) {
+        const last = !retryable || attempt >= attempts;
+        let response: Response;
+        let text: string;
+        try {
+          response = await fetch(url, { method: 'POST', headers, body, signal: deadline });
+          text = await response.text();
+        } catch (error) {
+          if (deadline.aborted) throw new ServiceCallError(service, `${service} did not answer within ${timeoutMs} ms.`);
+          if (last) throw new ServiceCallError(service, `${service} could not be reached (${(error as Error).message}).`);
+          await pause(baseDelayMs, attempt, deadline, service, timeoutMs);
+          continue;
+        }
+        if (RETRYABLE_STATUSES.has(response.status) && !last) {
+          await pause(baseDelayMs, attempt, deadline, service, timeoutMs);
+          continue;
+        }
+        let answer: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+        try {
+          answer = JSON.parse(text);
+        } catch {
+          throw new ServiceCallError(service, `${service} answered ${response.status}: ${text.slice(0, 200)}`, response.status);
+        }
+        if (answer.errors?.length || !answer.data) {
+          const messages = answer.errors?.map((e) => e.message).join('; ') ?? 'no data';
+          throw new ServiceCallError(service, `${service} answered ${response.status}: ${messages}`, response.status, answer.errors ?? []);
+        }
+        return answer.data as never;
       }
-      if (RETRYABLE_STATUSES.has(response.status) && !last) {
-        await pause(baseDelayMs, attempt, deadline, service, timeoutMs);
-        continue;
-      }
-      let answer: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
-      try {
-        answer = JSON.parse(text);
-      } catch {
-        throw new ServiceCallError(service, `${service} answered ${response.status}: ${text.slice(0, 200)}`, response.status);
-      }
-      if (answer.errors?.length || !answer.data) {
-        const messages = answer.errors?.map((e) => e.message).join('; ') ?? 'no data';
-        throw new ServiceCallError(service, `${service} answered ${response.status}: ${messages}`, response.status, answer.errors ?? []);
-      }
-      return answer.data as never;
-    }
-  };
+    };
 
   return { call: (...args) => callAs(randomUUID())(...args), forRequest: callAs };
 }

@@ -10,13 +10,13 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
+import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
-import type { RequestContext } from '../graphql/request-context';
-import type { Express, Request } from 'express';
-import { express, healthRoutes, serve, type ReadinessCheck, type RunningServer } from './http-server';
-import type { Logger } from './logger';
 import type { WatermarkClock } from '../database/watermark';
+import type { RequestContext } from '../graphql/request-context';
+import { express, healthRoutes, type ReadinessCheck, type RunningServer, serve } from './http-server';
+import type { Logger } from './logger';
 import type { ServiceClient } from './service-client';
 
 /** Memoises an async computation for the life of one request. */
@@ -43,9 +43,7 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
 }
 
 /** Starts Apollo Server for `schema` behind the internal identity check, with health routes, on `port`. */
-export async function startSubgraphServer<Context extends RequestContext>(
-  options: SubgraphServerOptions<Context>,
-): Promise<RunningServer> {
+export async function startSubgraphServer<Context extends RequestContext>(options: SubgraphServerOptions<Context>): Promise<RunningServer> {
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
     // Subgraphs sit behind the gateway: no landing page, no stack traces, and no inline traces (they
@@ -69,7 +67,13 @@ export async function startSubgraphServer<Context extends RequestContext>(
     const header = req.headers[IDENTITY_HEADER];
     const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
     const id = requestId ?? randomUUID();
-    return { identity, requestId: id, watermark: once(() => options.clock.compute()), clock: options.clock, callService: options.services.forRequest(id) };
+    return {
+      identity,
+      requestId: id,
+      watermark: once(() => options.clock.compute()),
+      clock: options.clock,
+      callService: options.services.forRequest(id),
+    };
   };
   options.routes?.(app, authenticate);
   app.use(
@@ -85,7 +89,10 @@ function errorLogging(logger: Logger) {
   return {
     async requestDidStart() {
       return {
-        async didEncounterErrors(ctx: { errors: readonly { message: string; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[]; contextValue: unknown }) {
+        async didEncounterErrors(ctx: {
+          errors: readonly { message: string; extensions?: Record<string, unknown>; path?: readonly (string | number)[] }[];
+          contextValue: unknown;
+        }) {
           const requestId = (ctx.contextValue as RequestContext | undefined)?.requestId;
           for (const error of ctx.errors) {
             if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {

@@ -6,14 +6,14 @@
 import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { InternalAuth } from '../auth/tokens';
-import { serviceConfig, serviceUrlFor, type ServiceConfig } from './config';
-import type { RequestContext } from '../graphql/request-context';
 import type { Database, DatabaseOptions } from '../database/open-database';
-import { createLogger, type Logger } from './logger';
-import { startSubgraphServer } from './subgraph-server';
-import { serviceClient, type CallService } from './service-client';
-import { WatermarkClock } from '../database/watermark';
 import type { SqlClient } from '../database/sql';
+import { WatermarkClock } from '../database/watermark';
+import type { RequestContext } from '../graphql/request-context';
+import { type ServiceConfig, serviceConfig, serviceUrlFor } from './config';
+import { createLogger, type Logger } from './logger';
+import { type CallService, serviceClient } from './service-client';
+import { startSubgraphServer } from './subgraph-server';
 
 type Client = { $disconnect(): Promise<void> } & SqlClient;
 
@@ -26,7 +26,10 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   /** `database` is there for what `client` cannot do (its direct path for bulk writes). */
   createContext(client: C, base: RequestContext, database: Database<C>): Context;
   /** Extra HTTP routes of the service (e.g. streamed uploads); see SubgraphServerOptions.routes. */
-  routes?(app: Express, services: { client: C; database: Database<C>; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> }): void;
+  routes?(
+    app: Express,
+    services: { client: C; database: Database<C>; clock: WatermarkClock; authenticate: (req: Request) => Promise<RequestContext> },
+  ): void;
   /**
    * Starts the service's background work once it serves (housekeeping such as sweeps); returns how to stop
    * it, which the service awaits when it stops, before its database closes.
@@ -77,7 +80,8 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       internalAuth,
       createContext: (base) => definition.createContext(database.client, base, database),
       clock,
-      routes: definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
+      routes:
+        definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
       services,
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,

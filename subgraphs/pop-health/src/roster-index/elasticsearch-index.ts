@@ -8,8 +8,19 @@
  * @elastic/elasticsearch-mock (request bodies asserted) and has an integration test that runs when
  * ELASTICSEARCH_URL is set. The embedded default never needs it.
  */
+
+import {
+  blockingKeys,
+  type Candidate,
+  decide,
+  keyKind,
+  MAX_BLOCK_SIZE,
+  type MatchDecision,
+  type NormalizedPerson,
+  normalize,
+  type PersonInput,
+} from '@care-graph/matching';
 import { Client } from '@elastic/elasticsearch';
-import { MAX_BLOCK_SIZE, blockingKeys, decide, keyKind, normalize, type Candidate, type MatchDecision, type NormalizedPerson, type PersonInput } from '@care-graph/matching';
 import { ROSTER_PATIENT_FIELD_NAMES } from '../roster-patient-fields';
 import type { RosterIndex, RosterPatientDocument, RosterRef } from './roster-index';
 
@@ -23,7 +34,9 @@ export const MAPPINGS = {
   properties: {
     rosterId: { type: 'keyword' },
     blockingKeys: { type: 'keyword' },
-    ...Object.fromEntries(ROSTER_PATIENT_FIELD_NAMES.map((name) => [name, name === 'id' ? { type: 'keyword' } : { type: 'keyword', index: false }])),
+    ...Object.fromEntries(
+      ROSTER_PATIENT_FIELD_NAMES.map((name) => [name, name === 'id' ? { type: 'keyword' } : { type: 'keyword', index: false }]),
+    ),
   },
 } as const;
 

@@ -9,10 +9,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { tsWorker } from '@care-graph/service-kit';
 import type { MatchDecision, PersonInput } from '@care-graph/matching';
+import { tsWorker } from '@care-graph/service-kit';
 import { packPeople } from '../roster-patient-fields';
-import { RosterMatcher, decisionsOf, type MatchAnswer, type MatchRequest } from './match-worker';
+import { decisionsOf, type MatchAnswer, type MatchRequest, RosterMatcher } from './match-worker';
 
 export interface MatchHost {
   /** Gives the host a roster's patients (it normalises and indexes them). */
@@ -91,7 +91,10 @@ class ThreadMatchHost implements MatchHost {
       });
       // Only a thread of the current set resets the host (not one being terminated by an earlier reset).
       worker.on('error', (error) => this.threads?.includes(worker) && this.reset(error));
-      worker.on('exit', (code) => this.threads?.includes(worker) && this.reset(new Error(`A matching thread stopped (exit code ${code}).`)));
+      worker.on(
+        'exit',
+        (code) => this.threads?.includes(worker) && this.reset(new Error(`A matching thread stopped (exit code ${code}).`)),
+      );
       return worker;
     });
     this.threads = threads;
@@ -130,7 +133,9 @@ class ThreadMatchHost implements MatchHost {
     const parts = threads
       .map((thread, i) => ({ thread, people: people.slice(i * size, (i + 1) * size) }))
       .filter((part) => part.people.length > 0);
-    const answers = await Promise.all(parts.map((part) => this.call(part.thread, { match: { rosterId, people: packPeople(part.people), details } })));
+    const answers = await Promise.all(
+      parts.map((part) => this.call(part.thread, { match: { rosterId, people: packPeople(part.people), details } })),
+    );
     if (answers.some((answer) => answer.missing)) return null;
     return answers.flatMap((answer) => decisionsOf(answer.decisions!));
   }

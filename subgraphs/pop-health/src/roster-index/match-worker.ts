@@ -11,8 +11,8 @@
  * decisions", matching threads).
  */
 import { parentPort } from 'node:worker_threads';
-import { MemoryIndex, decide, normalize, type MatchDecision, type MatchExplanation, type PersonInput } from '@care-graph/matching';
-import { personAt, unpackPeople, type PackedPeople } from '../roster-patient-fields';
+import { decide, type MatchDecision, type MatchExplanation, MemoryIndex, normalize, type PersonInput } from '@care-graph/matching';
+import { type PackedPeople, personAt, unpackPeople } from '../roster-patient-fields';
 
 export type MatchRequest =
   | { id: number; load: { rosterId: string; rosterPatients: PackedPeople } }
@@ -57,13 +57,27 @@ class PackedExplanation implements MatchExplanation {
     if (this.json === null) throw new Error('This match was asked for without explanation details.');
     return (this.parsed ??= JSON.parse(this.json) as MatchExplanation);
   }
-  get candidateId() { return this.details.candidateId; }
-  get blockingKeys() { return this.details.blockingKeys; }
-  get fields() { return this.details.fields; }
-  get total() { return this.details.total; }
-  get runnerUp() { return this.details.runnerUp; }
-  get margin() { return this.details.margin; }
-  get guards() { return this.details.guards; }
+  get candidateId() {
+    return this.details.candidateId;
+  }
+  get blockingKeys() {
+    return this.details.blockingKeys;
+  }
+  get fields() {
+    return this.details.fields;
+  }
+  get total() {
+    return this.details.total;
+  }
+  get runnerUp() {
+    return this.details.runnerUp;
+  }
+  get margin() {
+    return this.details.margin;
+  }
+  get guards() {
+    return this.details.guards;
+  }
 }
 
 export function decisionsOf(batch: DecisionBatch): MatchDecision[] {

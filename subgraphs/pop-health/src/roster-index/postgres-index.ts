@@ -11,7 +11,7 @@ import type { MatchHost } from './match-threads';
 import type { RosterIndex, RosterRef } from './roster-index';
 
 /** A roster patient, as read from its database row, as the matcher sees it. */
-export function personOf(row: Pick<RosterPatientRow, RosterPatientField>): PersonInput {
+function personOf(row: Pick<RosterPatientRow, RosterPatientField>): PersonInput {
   return { ...row, dateOfBirth: formatCalendarDate(new Date(row.dateOfBirth)) };
 }
 
@@ -54,7 +54,10 @@ export class PostgresRosterIndex implements RosterIndex {
       return loading;
     }
     loading = (async () => {
-      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(`SELECT ${ROSTER_PATIENT_COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`, rosterId);
+      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(
+        `SELECT ${ROSTER_PATIENT_COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`,
+        rosterId,
+      );
       await this.host.load(rosterId, rows.map(personOf));
     })();
     loading.catch(() => this.loaded.delete(rosterId));

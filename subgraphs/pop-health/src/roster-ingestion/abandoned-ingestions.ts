@@ -12,7 +12,10 @@ import { finishDataLoad } from '../service-calls';
  * that became READY meanwhile is left alone (the status is checked in the delete itself). Returns the
  * removed rosters with their data loads.
  */
-export async function removeUnfinishedIngestions(prisma: PrismaClient, startedBefore: Date): Promise<{ id: string; dataLoadId: string | null }[]> {
+export async function removeUnfinishedIngestions(
+  prisma: PrismaClient,
+  startedBefore: Date,
+): Promise<{ id: string; dataLoadId: string | null }[]> {
   const where = { status: 'INGESTING' as const, createdAt: { lt: startedBefore } };
   const removed: { id: string; dataLoadId: string | null }[] = [];
   for (const roster of await prisma.roster.findMany({ where, select: { id: true, dataLoadId: true } })) {
@@ -44,7 +47,12 @@ export function abandonAfterMinutes(env: NodeJS.ProcessEnv = process.env): numbe
  * waits for them. Several replicas may sweep at once: each removal checks the status. Returns a function
  * that stops the sweeping and waits for a sweep under way.
  */
-export function sweepAbandonedIngestions({ client, logger, env, callService }: {
+export function sweepAbandonedIngestions({
+  client,
+  logger,
+  env,
+  callService,
+}: {
   client: PrismaClient;
   logger: Logger;
   env: NodeJS.ProcessEnv;
@@ -57,13 +65,19 @@ export function sweepAbandonedIngestions({ client, logger, env, callService }: {
     for (const { id, dataLoadId } of removed) {
       if (!dataLoadId) continue;
       await finishDataLoad(callService, dataLoadId, 'FAILED', 0).catch((error: Error) =>
-        logger.warn('could not mark an abandoned roster ingestion FAILED in dataLoads', { roster: id, dataLoad: dataLoadId, message: error.message }),
+        logger.warn('could not mark an abandoned roster ingestion FAILED in dataLoads', {
+          roster: id,
+          dataLoad: dataLoadId,
+          message: error.message,
+        }),
       );
     }
   };
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = () => {
-    sweeping = sweeping.then(sweepOnce).catch((error: Error) => logger.warn('sweeping abandoned roster ingestions failed', { message: error.message }));
+    sweeping = sweeping
+      .then(sweepOnce)
+      .catch((error: Error) => logger.warn('sweeping abandoned roster ingestions failed', { message: error.message }));
   };
   sweep();
   const timer = setInterval(sweep, Math.min(abandonMs, 10 * 60_000));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { tsWorker } from '@care-graph/service-kit';
-import type { ParseMessage, ParseSummary, ParsedBatch } from './parse-worker';
+import type { ParsedBatch, ParseMessage, ParseSummary } from './parse-worker';
 
 /**
  * Flow control: the upload is paused while this many file chunks wait for the parser, or this many parsed

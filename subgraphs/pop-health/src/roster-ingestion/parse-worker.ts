@@ -12,11 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { parse } from 'csv-parse';
 import { blockingKeys, normalize, type PersonInput } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/time';
+import { parse } from 'csv-parse';
 import { ROSTER_HEADER, ROSTER_PATIENT_FIELD_NAMES, type RosterPatientText } from '../roster-patient-fields';
-import { MAX_REJECTIONS_KEPT, RosterFileError, checkHeader, parseRow, type ParsedRosterPatient, type RowRejection } from './roster-file';
+import { checkHeader, MAX_REJECTIONS_KEPT, type ParsedRosterPatient, parseRow, RosterFileError, type RowRejection } from './roster-file';
 
 /** A roster patient as an index that keeps its own copy (Elasticsearch) receives it, with its blocking keys. */
 export type KeyedRosterPatient = RosterPatientText & { blockingKeys: string[] };

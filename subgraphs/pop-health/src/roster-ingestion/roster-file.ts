@@ -3,8 +3,9 @@
  * checked on its own: a bad row is rejected with its line number and reason and the good rows are kept;
  * a file whose header is wrong, or that is not CSV at all, fails as a whole.
  */
-import { parseCalendarDate } from '@care-graph/time';
+
 import { isSexCode, parseSsn, type Sex } from '@care-graph/person';
+import { parseCalendarDate } from '@care-graph/time';
 import { ROSTER_HEADER } from '../roster-patient-fields';
 
 /** How many rejected rows a roster keeps with their reasons (the counts cover all of them). */
@@ -36,7 +37,12 @@ export class RosterFileError extends Error {}
 
 /** Checks the header row; throws RosterFileError with the expected header when it differs. */
 export function checkHeader(columns: string[]): void {
-  const found = columns.map((c) => c.trim().toLowerCase().replace(/^\uFEFF/, ''));
+  const found = columns.map((c) =>
+    c
+      .trim()
+      .toLowerCase()
+      .replace(/^\uFEFF/, ''),
+  );
   if (found.length !== ROSTER_HEADER.length || found.some((c, i) => c !== ROSTER_HEADER[i])) {
     const shown = columns.join(',').slice(0, 200);
     throw new RosterFileError(

@@ -6,14 +6,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { badUserInput, conflict, writeStamp, type Database, type WatermarkClock } from '@care-graph/service-kit';
+import { badUserInput, conflict, type Database, type WatermarkClock, writeStamp } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
 import type { Roster as RosterRow } from '../generated/prisma/client';
 import type { RosterIndex, RosterRef } from '../roster-index/roster-index';
 import { ROSTER_PATIENT_COLUMNS, ROSTER_PATIENT_FIELDS } from '../roster-patient-fields';
 import type { LoadReport } from '../service-calls';
 import { ParseFailure, parseRoster } from './parse-thread';
-import type { ParseSummary, ParsedBatch } from './parse-worker';
+import type { ParsedBatch, ParseSummary } from './parse-worker';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
 
@@ -56,7 +56,12 @@ async function insertBatch(store: RosterStore, roster: RosterRef, batch: ParsedB
   if (batch.rosterPatients) {
     // The parse worker sends only accepted rows: their id, names and date of birth are never null.
     const documents = batch.rosterPatients.map((p) => ({
-      ...p, id: p.id!, givenName: p.givenName!, familyName: p.familyName!, dateOfBirth: p.dateOfBirth!, rosterId: roster.id,
+      ...p,
+      id: p.id!,
+      givenName: p.givenName!,
+      familyName: p.familyName!,
+      dateOfBirth: p.dateOfBirth!,
+      rosterId: roster.id,
     }));
     await store.index.addRosterPatients(roster, documents);
   }
@@ -64,7 +69,10 @@ async function insertBatch(store: RosterStore, roster: RosterRef, batch: ParsedB
 
 /** Deletes a roster and its roster patients together (they have no foreign key to cascade from; see schema). */
 async function deleteRoster(prisma: PrismaClient, rosterId: string): Promise<void> {
-  await prisma.$transaction([prisma.rosterPatient.deleteMany({ where: { rosterId } }), prisma.roster.deleteMany({ where: { id: rosterId } })]);
+  await prisma.$transaction([
+    prisma.rosterPatient.deleteMany({ where: { rosterId } }),
+    prisma.roster.deleteMany({ where: { id: rosterId } }),
+  ]);
 }
 
 /** The error a failed parse means to the caller: the file's fault (BAD_USER_INPUT), or an unexpected one. */
@@ -108,7 +116,15 @@ async function ingest(
   const { prisma, clock, index } = store;
   const roster = await prisma.$transaction(async (tx) =>
     tx.roster.create({
-      data: { partnerId: request.partnerId, kind: request.kind, fileName, contentHash: `pending:${randomUUID()}`, status: 'INGESTING', dataLoadId, lastUpdated: await writeStamp(tx) },
+      data: {
+        partnerId: request.partnerId,
+        kind: request.kind,
+        fileName,
+        contentHash: `pending:${randomUUID()}`,
+        status: 'INGESTING',
+        dataLoadId,
+        lastUpdated: await writeStamp(tx),
+      },
     }),
   );
   const hash = createHash('sha256');
@@ -138,14 +154,25 @@ async function ingest(
   const finished = await prisma.$transaction(async (tx) => {
     const { count } = await tx.roster.updateMany({
       where: { id: roster.id, status: 'INGESTING' },
-      data: { contentHash, status: 'READY', rowCount, acceptedCount, rejectedCount, rejectedRows: rejections as never, lastUpdated: await writeStamp(tx) },
+      data: {
+        contentHash,
+        status: 'READY',
+        rowCount,
+        acceptedCount,
+        rejectedCount,
+        rejectedRows: rejections as never,
+        lastUpdated: await writeStamp(tx),
+      },
     });
     return count ? tx.roster.findUniqueOrThrow({ where: { id: roster.id } }) : null;
   });
   if (!finished) {
     // Swept as abandoned while it ran (it outlived ROSTER_INGEST_ABANDON_MINUTES): drop what it wrote since.
     await deleteRoster(prisma, roster.id);
-    throw conflict(`The ingestion of ${fileName} ran longer than ROSTER_INGEST_ABANDON_MINUTES and was abandoned; nothing of it was kept. Upload it again (or raise the limit).`, { fileName });
+    throw conflict(
+      `The ingestion of ${fileName} ran longer than ROSTER_INGEST_ABANDON_MINUTES and was abandoned; nothing of it was kept. Upload it again (or raise the limit).`,
+      { fileName },
+    );
   }
   clock.noteWrite('Roster', finished.lastUpdated!);
   return { row: finished, created: true };

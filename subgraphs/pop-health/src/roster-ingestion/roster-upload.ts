@@ -3,12 +3,13 @@
  * ingestion path for large rosters (the gateway forwards its own `POST /rosters` here). The body is parsed
  * as it arrives; it is never held whole in memory.
  */
+
+import { authorize, badUserInput, type RequestContext, sendError } from '@care-graph/service-kit';
 import type { Express } from 'express';
-import { authorize, badUserInput, sendError, type RequestContext } from '@care-graph/service-kit';
+import { INGEST_ROSTER_ROLES } from '../roster';
+import { assertPartnerExists, startLoadReport } from '../service-calls';
 import { prepareRosterIngestion } from './parse-thread';
 import { ingestRoster, type RosterKindName, type RosterStore } from './roster-ingest';
-import { assertPartnerExists, startLoadReport } from '../service-calls';
-import { INGEST_ROSTER_ROLES } from '../roster';
 
 export function rosterUploadRoute(
   app: Express,
@@ -26,7 +27,12 @@ export function rosterUploadRoute(
         throw badUserInput('Send the roster as the request body with Content-Type: text/csv.');
       }
       await assertPartnerExists(ctx, partnerId);
-      const roster = await ingestRoster(services.store, { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' }, req, (source) => startLoadReport(ctx, source));
+      const roster = await ingestRoster(
+        services.store,
+        { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' },
+        req,
+        (source) => startLoadReport(ctx, source),
+      );
       res.status(201).json({ roster });
     } catch (error) {
       req.resume(); // drain what is left of the upload so the connection can answer
