@@ -5,22 +5,9 @@
 import { normaliseSsn, parseImportRecord } from '@care-graph/care-request-import';
 import { normalize } from '@care-graph/matching';
 import { parseSsn } from '@care-graph/person';
+import { PLACEHOLDER_SSNS as PLACEHOLDERS, REAL_SSNS as REAL } from '../../packages/person/test/ssn-examples';
 import { parseRow } from '../../subgraphs/pop-health/src/roster-ingestion/roster-file';
 import { ROSTER_HEADER } from '../../subgraphs/pop-health/src/roster-patient-fields';
-
-const PLACEHOLDERS = [
-  '000000000',
-  '111111111',
-  '999999999',
-  '123456789',
-  '078051120',
-  '000123456',
-  '666123456',
-  '912345678',
-  '123001234',
-  '123450000',
-];
-const REAL = ['123456780', '078051121', '665123456'];
 
 /** What each way in makes of one SSN as written: the stored/compared value, or 'invalid'. */
 function throughImport(text: string): string | null | 'invalid' {

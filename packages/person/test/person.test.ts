@@ -1,18 +1,5 @@
 import { isSexCode, parseSsn, SEX_CODES, Sex, usableSsn } from '../src';
-
-const PLACEHOLDERS = [
-  '000000000',
-  '111111111',
-  '999999999',
-  '123456789',
-  '078051120',
-  '000123456',
-  '666123456',
-  '912345678',
-  '123001234',
-  '123450000',
-];
-const REAL = ['123456780', '078051121', '665123456'];
+import { PLACEHOLDER_SSNS as PLACEHOLDERS, REAL_SSNS as REAL } from './ssn-examples';
 
 describe('the SSN rule', () => {
   it.each(REAL)('keeps the real-looking %s as nine digits, also written with dashes or spaces', (ssn) => {
