@@ -9,9 +9,6 @@ import { usableSsn } from '@care-graph/person';
 import doubleMetaphone from 'talisman/phonetics/double-metaphone';
 import { nicknameKeys } from './nicknames';
 
-/** The SSN rule is `@care-graph/person`'s, shared with imports and roster files. */
-export { usableSsn };
-
 /** A person as the matcher receives them (a care-request patient or a roster member). */
 export interface PersonInput {
   id: string;

@@ -462,6 +462,10 @@ const FAMILY = [
   'Jensen',
   'Nilsen',
 ];
+/** Given names by sex and family names, most common first (the demo data takes its names from here too). */
+export const GIVEN_NAMES: Readonly<Record<'F' | 'M', readonly string[]>> = { F: FEMALE, M: MALE };
+export const FAMILY_NAMES: readonly string[] = FAMILY;
+
 const NICKNAMES: Record<string, string[]> = {
   William: ['Bill', 'Will', 'Billy'],
   Robert: ['Bob', 'Rob', 'Bobby'],
