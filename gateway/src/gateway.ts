@@ -2,9 +2,10 @@
  * The public entry: Apollo Server over @apollo/gateway on one port. This file only wires the parts.
  *
  * The request path stays plain; each cross-cutting concern is a seam of its own: authentication in the
- * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service), the signed identity on every
- * subgraph call (`subgraph-client.ts`), error masking (`plugins/error-masking.ts`) and Apollo's reporting
- * turned off (`plugins/telemetry.ts`). Routes other than `/graphql` live in `routes/`.
+ * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
+ * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
+ * (`plugins/error-masking.ts`) and Apollo's reporting turned off (`plugins/telemetry.ts`). Routes other than
+ * `/graphql` live in `routes/`.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

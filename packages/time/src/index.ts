@@ -53,7 +53,8 @@ function digits(text: string, from: number, to: number): number {
 
 /**
  * `YYYY-MM-DD` of a real calendar day → midnight UTC of it; anything else → null. Read character by
- * character: this runs for every date of every batch (a regular expression and `Date` arithmetic cost several times more: bench/RESULTS.md, "time").
+ * character: this runs for every date of every batch (a regular expression and `Date` arithmetic cost
+ * several times more: bench/RESULTS.md, "time").
  */
 export function parseCalendarDate(text: string): Date | null {
   if (text.length !== 10 || text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH) return null;

@@ -14,17 +14,16 @@ import type { ParsedBatch, ParseMessage, ParseSummary } from './parse-worker';
  * Flow control: the upload is paused while this many file chunks wait for the parser, or this many parsed
  * batches wait for the database. Memory stays bounded (4 MB of file, 12,000 parsed rows) and yet the parser
  * has work while this thread is inside an insert (a PGlite statement holds the thread until it is done).
- * Many small chunks and batches beat few large ones (see bench/RESULTS.md, "Figures behind design decisions", ingestion flow
- * control).
+ * Many small chunks and batches beat few large ones (bench/RESULTS.md, "Figures behind design decisions":
+ * ingestion flow control).
  */
 const MAX_CHUNKS_IN_FLIGHT = 64;
 const MAX_BATCHES_WAITING = 6;
 
 /**
- * A parse worker takes a noticeable time to start (module loading; see bench/RESULTS.md, "Figures behind design decisions", spare
- * parse worker), so one is kept started and idle for the next ingestion, and replaced once that ingestion
- * is over. Unreferenced: an idle spare never keeps the
- * process alive.
+ * A parse worker takes a noticeable time to start (module loading; bench/RESULTS.md, "Figures behind design
+ * decisions": a spare parse worker), so one is kept started and idle for the next ingestion, and replaced
+ * once that ingestion is over. Unreferenced: an idle spare never keeps the process alive.
  */
 let spare: Worker | undefined;
 
