@@ -1,7 +1,8 @@
 /**
  * What the kit's raw SQL needs: a client to send it through, and the guard for the few statements that
- * name a table or column from code (raw list pages, batched nested pages, high-water marks): names are never user input, but a name that is not a plain identifier
- * would change the statement, so it is refused rather than quoted.
+ * name a table or column from code (raw list pages, batched nested pages, high-water marks): names are never
+ * user input, but a name that is not a plain identifier would change the statement, so it is refused rather
+ * than quoted.
  */
 
 /** `"name"` for a plain identifier (letters, digits, `_`; not starting with a digit); throws for anything else. */
