@@ -72,6 +72,8 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
     ['a wrong header', 'id,first,last\n1,Ann,Lee', 'header "member_id,first_name'],
     ['an empty file', '', 'The roster is empty'],
     ['something that is not CSV', `${HEADER}\n"M1,Ann,unclosed quote`, 'is not a readable CSV file'],
+    ['a quote inside an unquoted name', `${HEADER}\nM1,Ann,,O"Brien,1950-06-05,F,,,,,`, 'line 2: a field has a quote (") inside it'],
+    ['binary garbage', `${HEADER}\n\u0000\u00ff"\u0001\u0002,,,`, 'is not a readable CSV file: line 2'],
     // Broken after many good rows: batches were already written when the parser failed.
     [
       'a file that breaks after 5,000 good rows',
@@ -84,6 +86,9 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
       i: { partnerId, kind: 'CURRENT', fileName: 'bad.csv', content },
     });
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining(message) });
+    // The file's values are not echoed (csv-parse's own message quotes them: "value is …").
+    expect(body.errors?.[0].message).not.toContain('value is');
+    expect(body.errors?.[0].message).not.toContain('\u0000');
     expect(await stored()).toEqual(before);
   });
 

@@ -50,5 +50,8 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // Apollo Server's own client errors: a mutation over GET, an empty or missing query, a bad variables value.
+  'BAD_REQUEST',
 ]);

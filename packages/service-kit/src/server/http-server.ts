@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { httpStatusOf } from '../graphql/errors';
 import type { Logger } from './logger';
+import { transportErrorHandler } from './transport-errors';
 
 export interface ReadinessCheck {
   name: string;
@@ -66,6 +67,18 @@ export interface RunningServer {
  * requests) and then `stop` (e.g. Apollo Server).
  */
 export async function serve(app: Express, port: number, host: string, logger: Logger, stop: () => Promise<void>): Promise<RunningServer> {
+  // Last, after every route: what no route answered becomes a JSON error, never Express's HTML page.
+  app.use((req, res) => {
+    const message = `No route ${req.method} ${req.path.slice(0, 100)}; GraphQL is at POST /graphql.`;
+    res
+      .status(404)
+      .json(
+        req.path.startsWith('/graphql')
+          ? { errors: [{ message, extensions: { code: 'NOT_FOUND' } }] }
+          : { error: { code: 'NOT_FOUND', message } },
+      );
+  });
+  app.use(transportErrorHandler(logger));
   const { server, port: actual, url } = await listen(app, port, host);
   logger.info('listening', { url });
   return {

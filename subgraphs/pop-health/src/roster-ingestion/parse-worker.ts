@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { blockingKeys, normalize, type PersonInput } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/time';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { ROSTER_HEADER, ROSTER_PATIENT_FIELD_NAMES, type RosterPatientText } from '../roster-patient-fields';
 import { checkHeader, MAX_REJECTIONS_KEPT, type ParsedRosterPatient, parseRow, RosterFileError, type RowRejection } from './roster-file';
 
@@ -120,8 +120,27 @@ async function run(port: NonNullable<typeof parentPort>) {
     if (batch) port.postMessage({ batch: batch.build() } satisfies ParseMessage);
     port.postMessage({ done: summary } satisfies ParseMessage);
   } catch (error) {
-    const kind = error instanceof RosterFileError ? 'file' : (error as { code?: string }).code?.startsWith('CSV_') ? 'csv' : 'other';
-    port.postMessage({ error: { kind, message: (error as Error).message } } satisfies ParseMessage);
+    const kind = error instanceof RosterFileError ? 'file' : error instanceof CsvError ? 'csv' : 'other';
+    const message = error instanceof CsvError ? csvFault(error) : (error as Error).message;
+    port.postMessage({ error: { kind, message } } satisfies ParseMessage);
+  }
+}
+
+/**
+ * A sentence for a CSV fault: its line and what to fix. csv-parse's own message quotes the field's value,
+ * which is a member's data (a name, an SSN): it is never passed on.
+ */
+function csvFault(error: CsvError): string {
+  const line = typeof (error as { lines?: number }).lines === 'number' ? `line ${(error as { lines?: number }).lines}: ` : '';
+  switch (error.code) {
+    case 'INVALID_OPENING_QUOTE':
+      return `${line}a field has a quote (") inside it; put the whole field in quotes and double the quote, e.g. "O""Brien".`;
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return `${line}a quoted field is never closed; check for a missing closing quote (").`;
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return `${line}a quoted field has text right after its closing quote; double the quotes inside it ("").`;
+    default:
+      return `${line}the file is not valid CSV (${error.code}); save it as comma-separated UTF-8 text.`;
   }
 }
 
