@@ -222,8 +222,12 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     const own = await graph.as('partner', partnerId);
     const { partners } = await graph.run(own, PartnersDocument, {});
     expect(partners.edges.map((e) => e.node.id)).toEqual([partnerId]);
+    // Another partner answers as a missing one: no error that would tell the id exists.
     const response = await graph.post(own, `{ partner(id: "${other.createPartner.id}") { name } }`);
-    expect(response.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(response.body).toEqual({ data: { partner: null } });
+    const loads = await graph.post(own, '{ dataLoads { edges { node { source } } } }');
+    expect(loads.body.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(loads.body)).not.toContain(other.createPartner.id);
   });
 
   it('reports health and readiness', async () => {

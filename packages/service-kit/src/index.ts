@@ -14,7 +14,7 @@
  */
 import 'reflect-metadata';
 
-export { assertPartnerAccess, authorize, type Identity, ROLES, type Role } from './auth/roles';
+export { assertPartnerAccess, authorize, canSeePartner, type Identity, ROLES, type Role } from './auth/roles';
 export {
   createTokenVerifier,
   devSigningKey,

@@ -61,8 +61,10 @@ export class StartDataLoadInput {
 
 @Resolver(() => DataLoad)
 export class DataLoadResolver {
-  @Authorized('partner', 'service')
-  @Query(() => DataLoadConnection, { description: 'Finished data loads, oldest finish first.' })
+  @Authorized('service')
+  @Query(() => DataLoadConnection, {
+    description: "Admin/service: finished data loads, oldest finish first (they name every partner's files).",
+  })
   async dataLoads(@Args() args: SinceArgs, @Ctx() ctx: CareRequestsContext): Promise<DataLoadConnection> {
     return sincePage(ctx, 'DataLoad', args, (query) =>
       queryPage<DataLoadRow>(ctx.prisma, 'DataLoad', query, () => ['t."finishedAt" IS NOT NULL']),

@@ -1,13 +1,4 @@
-import {
-  assertPartnerAccess,
-  Connection,
-  DateScalar,
-  DateTimeScalar,
-  queryPage,
-  Resource,
-  SinceArgs,
-  sincePage,
-} from '@care-graph/service-kit';
+import { Connection, canSeePartner, DateScalar, DateTimeScalar, queryPage, Resource, SinceArgs, sincePage } from '@care-graph/service-kit';
 import {
   Arg,
   Args,
@@ -67,18 +58,18 @@ export class BackfillResolver {
   @Query(() => Backfill, { nullable: true })
   async backfill(@Arg('id', () => ID) id: string, @Ctx() ctx: PopHealthContext) {
     const backfill = await ctx.backfills.load(id);
-    if (backfill) assertPartnerAccess(ctx.identity, backfill.partnerId);
-    return backfill;
+    // Another partner's backfill answers as a missing one: a partner never learns that it exists.
+    return backfill && canSeePartner(ctx.identity, backfill.partnerId) ? backfill : null;
   }
 
   @Authorized('partner', 'service')
   @Query(() => BackfillConnection, { description: 'Backfills, oldest change first; a partner token sees only its own.' })
   async backfills(@Args() args: BackfillsArgs, @Ctx() ctx: PopHealthContext): Promise<BackfillConnection> {
-    const { partnerId } = args;
-    if (partnerId) assertPartnerAccess(ctx.identity, partnerId);
-    const only = ctx.identity.role === 'partner' ? ctx.identity.partnerId : partnerId;
+    // Both scopes apply: a partner token asking for another partner's backfills gets none (not an error
+    // that would tell the id exists).
+    const scopes = [ctx.identity.role === 'partner' ? ctx.identity.partnerId : null, args.partnerId].filter((id): id is string => !!id);
     return sincePage(ctx, 'Backfill', args, (query) =>
-      queryPage<BackfillRow>(ctx.prisma, 'Backfill', query, (values) => (only ? [`t."partnerId" = $${values.push(only)}`] : [])),
+      queryPage<BackfillRow>(ctx.prisma, 'Backfill', query, (values) => scopes.map((id) => `t."partnerId" = $${values.push(id)}`)),
     );
   }
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   assertPartnerAccess,
   Connection,
+  canSeePartner,
   DateScalar,
   DateTimeScalar,
   Resource,
@@ -101,8 +102,8 @@ export class RosterResolver {
   @Query(() => Roster, { nullable: true })
   async roster(@Arg('id', () => ID) id: string, @Ctx() ctx: PopHealthContext) {
     const roster = await ctx.rosters.load(id);
-    if (roster) assertPartnerAccess(ctx.identity, roster.partnerId);
-    return roster;
+    // Another partner's roster answers as a missing one: a partner never learns that it exists.
+    return roster && canSeePartner(ctx.identity, roster.partnerId) ? roster : null;
   }
 
   @FieldResolver(() => Partner)

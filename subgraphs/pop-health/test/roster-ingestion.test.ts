@@ -99,6 +99,18 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
     expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' }, message: expect.stringContaining('no-such-partner') });
   });
 
+  it("answers another partner's roster as a missing one, naming nothing of it", async () => {
+    const { ingestRoster } = await ingest(`${HEADER}\n${ROWS[0]}`, 'private-file.csv');
+    const stranger = await graph.as('partner', 'some-other-partner');
+    const { body } = await graph.post(
+      stranger,
+      `{ roster(id: "${ingestRoster.id}") { id fileName } backfills(partnerId: "${partnerId}") { edges { node { id } } } }`,
+    );
+    expect(body).toEqual({ data: { roster: null, backfills: { edges: [] } } });
+    const own = await graph.post(await graph.as('partner', partnerId), `{ roster(id: "${ingestRoster.id}") { fileName } }`);
+    expect(own.body).toEqual({ data: { roster: { fileName: 'private-file.csv' } } });
+  });
+
   it('refuses ingestion to partner tokens', async () => {
     const { body } = await graph.post(
       await graph.as('partner', partnerId),

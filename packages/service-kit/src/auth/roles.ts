@@ -34,9 +34,16 @@ export const roleAuthChecker: AuthCheckerFn<{ identity?: Identity }, Role> = ({ 
   return true;
 };
 
-/** Partner tokens see only their own partner: throws FORBIDDEN for any other partner id. */
+/** Whether `identity` may see partner `partnerId`'s data: partner tokens see only their own partner. */
+export function canSeePartner(identity: Identity, partnerId: string): boolean {
+  return identity.role !== 'partner' || identity.partnerId === partnerId;
+}
+
+/**
+ * Throws FORBIDDEN unless `identity` may see partner `partnerId`'s data. The message names nothing: a partner
+ * must not learn another partner's ids. Lookups by id answer a foreign id as a missing one instead
+ * (`canSeePartner`); this is for what a partner token cannot reach without already holding the resource.
+ */
 export function assertPartnerAccess(identity: Identity, partnerId: string): void {
-  if (identity.role === 'partner' && identity.partnerId !== partnerId) {
-    throw forbidden(`Your token is for partner ${identity.partnerId}; it cannot read partner ${partnerId}.`);
-  }
+  if (!canSeePartner(identity, partnerId)) throw forbidden('Your token cannot read this; it reads its own partner only.');
 }
