@@ -206,6 +206,33 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     expect(big.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('1000') });
   });
 
+  it('accepts a cursor only in the list (and filter, and window) it came from', async () => {
+    const admin = await graph.as('admin');
+    const cursorOf = async (query: string) => {
+      const { body } = await graph.post(admin, query);
+      const list = Object.values(body.data as Record<string, { pageInfo: { endCursor: string } }>)[0];
+      return list.pageInfo.endCursor;
+    };
+    const fromPartners = await cursorOf('{ partners(first: 1) { pageInfo { endCursor } } }');
+    const fromCareRequests = await cursorOf('{ careRequests(first: 1) { pageInfo { endCursor } } }');
+    const fromWindow = await cursorOf('{ careRequests(first: 1, createdAt: { from: "2026-01-01T00:00:00Z" }) { pageInfo { endCursor } } }');
+    const fromFilter = await cursorOf('{ careRequests(first: 1, lastUpdated: { ge: "2000" }) { pageInfo { endCursor } } }');
+    const next = (after: string, args = '') =>
+      graph.post(admin, `{ careRequests(first: 1, after: "${after}"${args}) { edges { cursor } } }`);
+    // Its own list takes it, page after page.
+    expect((await next(fromCareRequests)).body.errors).toBeUndefined();
+    expect((await next(fromFilter, ', lastUpdated: { ge: "2000" }')).body.errors).toBeUndefined();
+    for (const [cursor, args] of [
+      [fromPartners, ''],
+      [fromWindow, ''],
+      [fromFilter, ''],
+      [fromCareRequests, ', lastUpdated: { ge: "2000" }'],
+    ]) {
+      const { body } = await next(cursor, args);
+      expect(body.errors?.map((e) => [e.extensions?.code, e.extensions?.argument])).toEqual([['BAD_USER_INPUT', 'after']]);
+    }
+  });
+
   it('refuses a duplicate partner name with CONFLICT', async () => {
     const response = await graph.post(
       await graph.as('admin'),

@@ -1,4 +1,7 @@
-import { decodeCursor, encodeCursor, keysetPage, pageSize } from '../src/lists/cursor';
+import { decodeCursor, encodeCursor, keysetPage, listKey, pageSize } from '../src/lists/cursor';
+
+const LIST = listKey('KeysetRow', null, []);
+
 import { withSeed } from './seeded-random';
 
 describe('cursors', () => {
@@ -9,19 +12,25 @@ describe('cursors', () => {
         const id = random.chance(0.1)
           ? ''
           : Array.from({ length: random.int(1, 40) }, () => String.fromCharCode(random.int(32, 0x2fff))).join('');
-        expect(decodeCursor(encodeCursor({ lastUpdated, id }))).toEqual({ lastUpdated, id });
+        expect(decodeCursor(encodeCursor({ lastUpdated, id }, LIST), LIST)).toEqual({ lastUpdated, id });
       }
     }));
 
   it.each([
     ['not base64 JSON', 'not a cursor'],
     ['a JSON object', Buffer.from('{"id":"a"}').toString('base64url')],
-    ['a numeric id', Buffer.from('[null, 5]').toString('base64url')],
-    ['a numeric lastUpdated', Buffer.from('[5, "a"]').toString('base64url')],
-    ['an impossible date', Buffer.from('["2026-13-45T00:00:00Z", "a"]').toString('base64url')],
+    ['a numeric id', Buffer.from(`["${LIST}", null, 5]`).toString('base64url')],
+    ['a numeric lastUpdated', Buffer.from(`["${LIST}", 5, "a"]`).toString('base64url')],
+    ['an impossible date', Buffer.from(`["${LIST}", "2026-13-45T00:00:00Z", "a"]`).toString('base64url')],
+    ['a cursor without its list (the form before lists were named)', Buffer.from('[null, "a"]').toString('base64url')],
+    ['another list’s cursor', encodeCursor({ lastUpdated: null, id: 'a' }, listKey('Partner', null, []))],
+    [
+      'the same table’s cursor under another filter',
+      encodeCursor({ lastUpdated: null, id: 'a' }, listKey('KeysetRow', null, [['gt', '2026']])),
+    ],
     ['an empty string', ''],
   ])('reject %s with BAD_USER_INPUT naming the after argument', (_label, cursor) => {
-    expect(() => decodeCursor(cursor)).toThrow(
+    expect(() => decodeCursor(cursor, LIST)).toThrow(
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'after' }) }),
     );
   });
@@ -48,21 +57,26 @@ describe('keysetPage', () => {
 
   it('reads one row more than asked to tell whether another page follows', async () => {
     const asked: number[] = [];
-    const page = await keysetPage({ first: 2 }, tt, async (take) => {
-      asked.push(take);
-      return rows.slice(0, take);
-    });
+    const page = await keysetPage(
+      { first: 2 },
+      tt,
+      async (take) => {
+        asked.push(take);
+        return rows.slice(0, take);
+      },
+      LIST,
+    );
     expect(asked).toEqual([3]);
     expect(page.edges.map((e) => e.node.id)).toEqual(['r1', 'r2']);
-    expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(rows[1]) });
-    expect(page.edges[0].cursor).toBe(encodeCursor(rows[0]));
+    expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(rows[1], LIST) });
+    expect(page.edges[0].cursor).toBe(encodeCursor(rows[0], LIST));
     expect(page.transactionTime).toBe(tt);
   });
 
   it('ends the list on a short page, and asks nothing for first: 0', async () => {
-    expect((await keysetPage({ first: 5 }, tt, async () => rows)).pageInfo.hasNextPage).toBe(false);
+    expect((await keysetPage({ first: 5 }, tt, async () => rows, LIST)).pageInfo.hasNextPage).toBe(false);
     const fetch = jest.fn(async () => rows);
-    expect(await keysetPage({ first: 0 }, tt, fetch)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    expect(await keysetPage({ first: 0 }, tt, fetch, LIST)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
     expect(fetch).not.toHaveBeenCalled();
   });
 });

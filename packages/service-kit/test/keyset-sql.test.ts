@@ -160,7 +160,7 @@ describe.each(TARGETS)('keyset SQL pages on %s', (_name, open) => {
             condition,
             transactionTime: new Date(random.chance(0.3) ? BASE + 10 * DAY : random.pick(pool) + random.int(-1, 1)),
             take: random.chance(0.2) ? 1000 : random.int(1, 15),
-            after: cursorRow ? encodeCursor(cursorRow) : null,
+            after: cursorRow ? encodeCursor(cursorRow, 'keyset-test') : null,
           };
           const found = (await queryPage<Row>(target.client, 'KeysetRow', query)).map((row) => row.id);
           const context =
@@ -194,7 +194,7 @@ describe.each(TARGETS)('keyset SQL pages on %s', (_name, open) => {
       seen.push(...page.map((r) => r.id));
       if (page.length < 5) break;
       const last = page[page.length - 1];
-      after = encodeCursor({ id: last.id, lastUpdated: last.lastUpdated && new Date(last.lastUpdated) });
+      after = encodeCursor({ id: last.id, lastUpdated: last.lastUpdated && new Date(last.lastUpdated) }, 'keyset-test');
     }
     expect(seen).toEqual([...rows].sort(compare).map((r) => r.id));
   });

@@ -62,11 +62,16 @@ export class CareRequestResolver {
     if (createdAt?.from && createdAt.until && createdAt.from >= createdAt.until) {
       throw badUserInput('createdAt.from must be before createdAt.until (from is inclusive, until exclusive).', { argument: 'createdAt' });
     }
-    return sincePage(ctx, 'CareRequest', args, (query) =>
-      queryPage<CareRequestRow>(ctx.prisma, 'CareRequest', query, (params) => [
-        ...(createdAt?.from ? [`t."createdAt" >= $${params.push(createdAt.from.toISOString())}::timestamptz`] : []),
-        ...(createdAt?.until ? [`t."createdAt" < $${params.push(createdAt.until.toISOString())}::timestamptz`] : []),
-      ]),
+    return sincePage(
+      ctx,
+      'CareRequest',
+      args,
+      (query) =>
+        queryPage<CareRequestRow>(ctx.prisma, 'CareRequest', query, (params) => [
+          ...(createdAt?.from ? [`t."createdAt" >= $${params.push(createdAt.from.toISOString())}::timestamptz`] : []),
+          ...(createdAt?.until ? [`t."createdAt" < $${params.push(createdAt.until.toISOString())}::timestamptz`] : []),
+        ]),
+      { createdAt: [createdAt?.from?.toISOString() ?? null, createdAt?.until?.toISOString() ?? null] },
     );
   }
 

@@ -90,6 +90,6 @@ export class PartnerResolver {
     @Ctx() ctx: PartnersContext,
   ): Promise<PartnerAssociationConnection> {
     assertPartnerAccess(ctx.identity, partner.id);
-    return sincePage(ctx, 'PartnerAssociation', args, (query) => ctx.associationPages(query).load(partner.id));
+    return sincePage(ctx, 'PartnerAssociation', args, (query) => ctx.associationPages(query).load(partner.id), { partner: partner.id });
   }
 }

@@ -68,8 +68,13 @@ export class BackfillResolver {
     // Both scopes apply: a partner token asking for another partner's backfills gets none (not an error
     // that would tell the id exists).
     const scopes = [ctx.identity.role === 'partner' ? ctx.identity.partnerId : null, args.partnerId].filter((id): id is string => !!id);
-    return sincePage(ctx, 'Backfill', args, (query) =>
-      queryPage<BackfillRow>(ctx.prisma, 'Backfill', query, (values) => scopes.map((id) => `t."partnerId" = $${values.push(id)}`)),
+    return sincePage(
+      ctx,
+      'Backfill',
+      args,
+      (query) =>
+        queryPage<BackfillRow>(ctx.prisma, 'Backfill', query, (values) => scopes.map((id) => `t."partnerId" = $${values.push(id)}`)),
+      { partners: scopes },
     );
   }
 

@@ -119,7 +119,7 @@ export class RosterResolver {
   @FieldResolver(() => RosterPatientConnection)
   async patients(@Root() roster: RosterRow, @Args() args: SinceArgs, @Ctx() ctx: PopHealthContext): Promise<RosterPatientConnection> {
     assertPartnerAccess(ctx.identity, roster.partnerId);
-    return sincePage(ctx, 'RosterPatient', args, (query) => ctx.rosterPatientPages(query).load(roster.id));
+    return sincePage(ctx, 'RosterPatient', args, (query) => ctx.rosterPatientPages(query).load(roster.id), { roster: roster.id });
   }
 }
 

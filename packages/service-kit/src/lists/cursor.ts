@@ -4,7 +4,10 @@
  * Every list is ordered by `lastUpdated` (legacy rows without one last) then `id`, and a cursor names the
  * last row seen. Rows sharing a timestamp are told apart by `id`, so a page boundary inside a run of equal
  * timestamps neither skips nor repeats a row, and rows written after a page was read land after the cursor.
+ * A cursor also names the list it came from (its table, scope and filter, as a short digest), so that it is
+ * refused anywhere else rather than silently starting another list at an unrelated row.
  */
+import { createHash } from 'node:crypto';
 import { badUserInput } from '../graphql/errors';
 import { type ConnectionShape, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/resource-types';
 
@@ -13,24 +16,42 @@ export interface Cursor {
   id: string;
 }
 
-/** The opaque cursor of a row: its `(lastUpdated, id)` pair, base64url JSON. */
-export function encodeCursor(row: Cursor): string {
-  return Buffer.from(JSON.stringify([row.lastUpdated ? row.lastUpdated.toISOString() : null, row.id])).toString('base64url');
+/** A short digest naming one list: what it lists and everything that narrows it (parent, window, filter). */
+export function listKey(...parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 12);
 }
 
-/** The `(lastUpdated, id)` pair of a cursor `encodeCursor` made; BAD_USER_INPUT (argument `after`) for anything else. */
-export function decodeCursor(cursor: string): Cursor {
+/** The opaque cursor of a row in list `list` (a `listKey`): base64url JSON of the list and the `(lastUpdated, id)` pair. */
+export function encodeCursor(row: Cursor, list: string): string {
+  return Buffer.from(JSON.stringify([list, row.lastUpdated ? row.lastUpdated.toISOString() : null, row.id])).toString('base64url');
+}
+
+const notACursor = (cursor: string) =>
+  badUserInput(
+    `"${cursor.slice(0, 40)}" is not a cursor this list returned; pass a pageInfo.endCursor or edges.cursor of this same list unchanged.`,
+    {
+      argument: 'after',
+    },
+  );
+
+/**
+ * The `(lastUpdated, id)` pair of a cursor `encodeCursor` made for list `list` (any list when omitted: the
+ * caller checked it already); BAD_USER_INPUT (argument `after`) for anything else, another list's cursor included.
+ */
+export function decodeCursor(cursor: string, list?: string): Cursor {
+  let decoded: Cursor & { list: string };
   try {
-    const [lastUpdated, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string | null, string];
-    if (typeof id !== 'string' || (lastUpdated !== null && typeof lastUpdated !== 'string')) throw new Error('shape');
+    const [key, lastUpdated, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string | null, string];
+    if (typeof key !== 'string' || typeof id !== 'string' || (lastUpdated !== null && typeof lastUpdated !== 'string'))
+      throw new Error('shape');
     const date = lastUpdated === null ? null : new Date(lastUpdated);
     if (date && Number.isNaN(date.getTime())) throw new Error('date');
-    return { lastUpdated: date, id };
+    decoded = { list: key, lastUpdated: date, id };
   } catch {
-    throw badUserInput(`"${cursor}" is not a cursor this list returned; pass a pageInfo.endCursor or edges.cursor unchanged.`, {
-      argument: 'after',
-    });
+    throw notACursor(cursor);
   }
+  if (list !== undefined && decoded.list !== list) throw notACursor(cursor);
+  return { lastUpdated: decoded.lastUpdated, id: decoded.id };
 }
 
 /** Validates `first` (default 100, at most 1000). */
@@ -50,6 +71,8 @@ export async function keysetPage<T extends Cursor>(
   args: { first?: number | null },
   transactionTime: Date,
   fetch: (take: number) => Promise<T[]>,
+  /** The list the page belongs to (`listKey`): its cursors name it. */
+  list: string,
 ): Promise<ConnectionShape<T>> {
   const size = pageSize(args.first);
   const rows = size === 0 ? [] : await fetch(size + 1);
@@ -58,12 +81,12 @@ export async function keysetPage<T extends Cursor>(
   const edges = page.map((node) => ({
     node,
     get cursor() {
-      return encodeCursor(node);
+      return encodeCursor(node, list);
     },
   }));
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > size, endCursor: page.length ? encodeCursor(page[page.length - 1]) : null },
+    pageInfo: { hasNextPage: rows.length > size, endCursor: page.length ? encodeCursor(page[page.length - 1], list) : null },
     transactionTime,
   };
 }

@@ -10,7 +10,7 @@ import { ArgsType, Field, InputType, Int } from 'type-graphql';
 import { badUserInput } from '../graphql/errors';
 import type { RequestContext } from '../graphql/request-context';
 import type { ConnectionShape } from '../graphql/resource-types';
-import { type Cursor, keysetPage, pageSize } from './cursor';
+import { type Cursor, decodeCursor, keysetPage, listKey, pageSize } from './cursor';
 import type { SincePageQuery } from './keyset-sql';
 
 /**
@@ -74,8 +74,19 @@ export async function sincePage<Row extends Cursor>(
   table: string,
   request: SincePageRequest,
   fetch: (query: SincePageQuery) => Promise<Row[]>,
+  /** What else narrows the list (its parent, a window): a cursor is valid only with the same scope. */
+  scope: unknown = null,
 ): Promise<ConnectionShape<Row>> {
   const condition = lastUpdatedCondition(request.lastUpdated);
+  // The list a cursor belongs to: the table, the scope and the filter (each bound as the client wrote it).
+  const list = listKey(
+    table,
+    scope,
+    Object.entries(request.lastUpdated ?? {})
+      .filter(([, value]) => value != null)
+      .sort(),
+  );
+  if (request.after) decodeCursor(request.after, list);
   const size = pageSize(request.first);
   const lower = lowerBound(condition);
   if (lower !== null && !request.after && condition.intervals.length > 0) {
@@ -88,7 +99,12 @@ export async function sincePage<Row extends Cursor>(
   if (condition.intervals.length === 0) {
     return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, transactionTime };
   }
-  return keysetPage({ first: size }, transactionTime, (take) => fetch({ condition, transactionTime, take, after: request.after ?? null }));
+  return keysetPage(
+    { first: size },
+    transactionTime,
+    (take) => fetch({ condition, transactionTime, take, after: request.after ?? null }),
+    list,
+  );
 }
 
 /** The arguments every list takes: `(lastUpdated, first, after)`. */
