@@ -3,8 +3,8 @@
  * signed with the internal secret and refuse forged ones; admin-only mutations refuse other roles.
  */
 
-import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
-import { generateKeyPair, SignJWT } from 'jose';
+import { devSigningKey, IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
+import { generateKeyPair, importJWK, SignJWT } from 'jose';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
 
 const PARTNERS_QUERY = '{ partners { edges { node { id } } } }';
@@ -46,6 +46,27 @@ describe('authentication and authorisation', () => {
     const { status, body } = await gatewayCall({ authorization: `Bearer ${forged}` });
     expect(status).toBe(401);
     expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a token without an expiry, even one signed by the right key', async () => {
+    const { privateJwk } = await devSigningKey(graph.dataDir);
+    const claims = new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid }).setIssuer('care-graph-dev');
+    const forever = await claims
+      .setAudience('care-graph')
+      .setSubject('forever')
+      .sign(await importJWK(privateJwk, 'EdDSA'));
+    const { status, body } = await gatewayCall({ authorization: `Bearer ${forever}` });
+    expect(status).toBe(401);
+    expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringContaining('exp') });
+    // The same token with an expiry is accepted: the refusal is about the missing claim alone.
+    const expiring = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid })
+      .setIssuer('care-graph-dev')
+      .setAudience('care-graph')
+      .setSubject('expiring')
+      .setExpirationTime('1h')
+      .sign(await importJWK(privateJwk, 'EdDSA'));
+    expect((await gatewayCall({ authorization: `Bearer ${expiring}` })).status).toBe(200);
   });
 
   it('refuses a partner token without a partner id', async () => {

@@ -119,7 +119,13 @@ export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: strin
   return {
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key as never, { issuer, audience, algorithms: ['EdDSA', 'ES256', 'RS256'] });
+        // A token without `exp` would be valid forever: refused, whoever signed it.
+        const { payload } = await jwtVerify(token, key as never, {
+          issuer,
+          audience,
+          algorithms: ['EdDSA', 'ES256', 'RS256'],
+          requiredClaims: ['exp'],
+        });
         return identityFromClaims(payload);
       } catch (error) {
         if ((error as { extensions?: unknown }).extensions) throw error;
