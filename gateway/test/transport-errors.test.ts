@@ -144,6 +144,18 @@ describe('transport faults', () => {
     });
   });
 
+  it('quotes at most a short prefix of a 100 KB filter value, in the message and in the extensions', async () => {
+    const { status, body } = await graph.post(
+      await graph.as('admin'),
+      'query($v: PartialDateTime) { careRequests(lastUpdated: { gt: $v }) { transactionTime } }',
+      {
+        v: `2026${'9'.repeat(100_000)}`,
+      },
+    );
+    expect({ status, code: body.errors?.[0].extensions?.code }).toEqual({ status: 200, code: 'BAD_USER_INPUT' });
+    expect(JSON.stringify(body).length).toBeLessThan(1000);
+  });
+
   it('still answers afterwards', async () => {
     const response = await graph.post(await graph.as('admin'), '{ __typename }');
     expect(response).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });

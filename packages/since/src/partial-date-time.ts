@@ -18,7 +18,8 @@ export class PartialDateTimeError extends Error {
     readonly reason: string,
     prefix = '',
   ) {
-    super(`${prefix}"${value}" is not a valid PartialDateTime: ${reason}. ${FORMS}`);
+    // A short prefix of the value is enough to find it; the whole of a 100 KB value is not echoed back.
+    super(`${prefix}"${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not a valid PartialDateTime: ${reason}. ${FORMS}`);
     this.name = 'PartialDateTimeError';
   }
 }

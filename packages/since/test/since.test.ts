@@ -169,6 +169,12 @@ describe('parsePartialDateTime rejects malformed values, naming them', () => {
     );
   });
 
+  it('quotes at most a short prefix of a long value', () => {
+    const message = thrown(() => compileLastUpdated({ gt: `2019${'x'.repeat(100_000)}` })).message;
+    expect(message).toContain('"2019xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…" is not a valid PartialDateTime');
+    expect(message.length).toBeLessThan(300);
+  });
+
   it('keeps the raw value on a prefixed error', () => {
     expect(thrown(() => compileLastUpdated({ le: '2019-13' })).value).toBe('2019-13');
   });

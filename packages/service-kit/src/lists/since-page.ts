@@ -46,7 +46,8 @@ function lastUpdatedCondition(filter: LastUpdatedFilter | null | undefined): Las
   try {
     return compileLastUpdated(filter ?? undefined);
   } catch (error) {
-    if (error instanceof PartialDateTimeError) throw badUserInput(error.message, { argument: 'lastUpdated', value: error.value });
+    if (error instanceof PartialDateTimeError)
+      throw badUserInput(error.message, { argument: 'lastUpdated', value: String(error.value).slice(0, 40) });
     throw error;
   }
 }
