@@ -3,7 +3,8 @@
  * the user's own token: subgraphs trust only what a Care Graph service signed.
  */
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { type InternalAuth, internalHeaders } from '@care-graph/service-kit';
+import { type InternalAuth, internalHeaders, PUBLIC_ERROR_CODES } from '@care-graph/service-kit';
+import { GraphQLError } from 'graphql';
 import type { GatewayContext } from './auth';
 
 export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -19,5 +20,28 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     if (!identity || !requestId) return; // the gateway's own health checks carry no identity
     for (const [name, value] of Object.entries(await internalHeaders(this.internalAuth, identity, requestId)))
       request.http!.headers.set(name, value);
+  }
+
+  /**
+   * A subgraph refuses a whole request (HTTP 400) when a variable does not coerce, e.g. a DateTime the
+   * gateway passes through as it stands; the subgraph's own error, with its public code, is what the client
+   * must read, not a masked "400: Bad Request". Anything else stays Apollo's error (and is masked).
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    if (response.status === 400) {
+      const body = (await response
+        .clone()
+        .json()
+        .catch(() => null)) as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | null;
+      const first = body?.errors?.[0];
+      if (
+        typeof first?.message === 'string' &&
+        typeof first.extensions?.code === 'string' &&
+        PUBLIC_ERROR_CODES.has(first.extensions.code)
+      ) {
+        return new GraphQLError(first.message, { extensions: { code: first.extensions.code, http: { status: 400 } } });
+      }
+    }
+    return super.errorFromResponse(response);
   }
 }

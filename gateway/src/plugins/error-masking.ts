@@ -4,13 +4,13 @@
  * `maskError` is the rule for any transport (HTTP responses here; WebSocket events can use it too).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { type Logger, PUBLIC_ERROR_CODES } from '@care-graph/service-kit';
+import { boundErrorEcho, type Logger, PUBLIC_ERROR_CODES } from '@care-graph/service-kit';
 import type { GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from '../auth';
 
 /**
  * What a client may see of `error`. An error with a public code passes unchanged but for its `stacktrace`
- * and `exception` extensions, which are server detail. Any other error becomes an `INTERNAL_SERVER_ERROR`
+ * and `exception` extensions, which are server detail, and the bad values it quotes, cut to a prefix. Any other error becomes an `INTERNAL_SERVER_ERROR`
  * whose message quotes `requestId` (keeping `path` and `locations`); its code, message and path are logged
  * on `logger` — never the operation's variables, which may hold PHI.
  */
@@ -18,7 +18,7 @@ export function maskError(error: GraphQLFormattedError, requestId: string | unde
   const code = error.extensions?.code;
   if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
     const { exception: _exception, stacktrace: _stack, ...extensions } = error.extensions ?? {};
-    return { ...error, extensions };
+    return boundErrorEcho({ ...error, extensions });
   }
   logger.error('unexpected error', { requestId, code, message: error.message, path: error.path?.join('.') });
   return {

@@ -6,6 +6,7 @@
  * GraphQL already coerced, so both apply the same rules.
  */
 
+import { fieldFault, quote } from '@care-graph/limits';
 import { isSexCode, parseSsn, SEX_CODES, type Sex } from '@care-graph/person';
 import { parseCalendarDate, parseInstant } from '@care-graph/time';
 
@@ -54,7 +55,6 @@ export interface ImportRecord {
 
 export type ParseResult = { ok: true; record: ImportRecord } | { ok: false; reasons: string[] };
 
-const MAX_ID_LENGTH = 128;
 const RECORD_KEYS = new Set(['id', 'createdAt', 'status', 'lastUpdated', 'patient']);
 const PATIENT_KEYS = new Set(['id', 'givenName', 'middleName', 'familyName', 'dateOfBirth', 'sex', 'ssn', 'memberId', 'address']);
 const ADDRESS_KEYS = new Set(['line1', 'city', 'state', 'postalCode']);
@@ -62,14 +62,33 @@ const ADDRESS_KEYS = new Set(['line1', 'city', 'state', 'postalCode']);
 /** Semantic rules on an already-typed record; returns the reasons it is rejected (empty when valid). */
 export function checkImportRecord(record: ImportRecord, now: Date = new Date()): string[] {
   const reasons: string[] = [];
-  const checkId = (value: string, field: string) => {
+  const { patient } = record;
+  // Every text field by the API's text rule (control characters, length of its kind: @care-graph/limits).
+  const texts: [string, string | null | undefined][] = [
+    ['id', record.id],
+    ['patient.id', patient.id],
+    ['patient.givenName', patient.givenName],
+    ['patient.middleName', patient.middleName],
+    ['patient.familyName', patient.familyName],
+    ['patient.ssn', patient.ssn],
+    ['patient.memberId', patient.memberId],
+    ['patient.address.line1', patient.address?.line1],
+    ['patient.address.city', patient.address?.city],
+    ['patient.address.state', patient.address?.state],
+    ['patient.address.postalCode', patient.address?.postalCode],
+  ];
+  for (const [field, value] of texts) {
+    const fault = typeof value === 'string' ? fieldFault(field.slice(field.lastIndexOf('.') + 1), value) : null;
+    if (fault) reasons.push(`${field} ${fault}`);
+  }
+  for (const [field, value] of [
+    ['id', record.id],
+    ['patient.id', patient.id],
+    ['patient.givenName', patient.givenName],
+    ['patient.familyName', patient.familyName],
+  ] as const) {
     if (value.trim() === '') reasons.push(`${field} must not be empty`);
-    else if (value.length > MAX_ID_LENGTH) reasons.push(`${field} is longer than ${MAX_ID_LENGTH} characters`);
-  };
-  checkId(record.id, 'id');
-  checkId(record.patient.id, 'patient.id');
-  if (record.patient.givenName.trim() === '') reasons.push('patient.givenName must not be empty');
-  if (record.patient.familyName.trim() === '') reasons.push('patient.familyName must not be empty');
+  }
   if (record.patient.dateOfBirth.getTime() > now.getTime()) reasons.push('patient.dateOfBirth is in the future');
   if (record.patient.dateOfBirth.getUTCFullYear() < 1850) reasons.push('patient.dateOfBirth is before 1850');
   const ssn = record.patient.ssn;
@@ -101,7 +120,7 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
   if (!isObject(raw)) return { ok: false, reasons: ['the line is not a JSON object'] };
 
   const unknownKeys = (value: Raw, allowed: Set<string>, prefix: string) => {
-    for (const key of Object.keys(value)) if (!allowed.has(key)) reasons.push(`unknown field ${prefix}${key}`);
+    for (const key of Object.keys(value)) if (!allowed.has(key)) reasons.push(`unknown field ${quote(prefix + key)}`);
   };
   const str = (value: Raw, key: string, prefix: string, required: boolean): string | null | undefined => {
     const v = value[key];
@@ -122,10 +141,10 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
   const createdAtText = str(raw, 'createdAt', '', true);
   const createdAt = typeof createdAtText === 'string' ? parseInstant(createdAtText) : null;
   if (typeof createdAtText === 'string' && !createdAt)
-    reasons.push(`createdAt "${createdAtText}" is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
+    reasons.push(`createdAt ${quote(createdAtText)} is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
   const status = str(raw, 'status', '', true);
   if (typeof status === 'string' && !(CARE_REQUEST_STATUSES as readonly string[]).includes(status)) {
-    reasons.push(`status "${status}" is not one of ${CARE_REQUEST_STATUSES.join(', ')}`);
+    reasons.push(`status ${quote(status)} is not one of ${CARE_REQUEST_STATUSES.join(', ')}`);
   }
   let lastUpdated: Date | null | undefined;
   if ('lastUpdated' in raw) {
@@ -133,7 +152,8 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
     if (text === null) lastUpdated = null;
     else if (typeof text === 'string') {
       lastUpdated = parseInstant(text);
-      if (!lastUpdated) reasons.push(`lastUpdated "${text}" is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
+      if (!lastUpdated)
+        reasons.push(`lastUpdated ${quote(text)} is not a valid ISO-8601 instant with a zone, e.g. 2026-02-06T01:18:32.180Z`);
     }
   }
 
@@ -144,9 +164,10 @@ export function parseImportRecord(raw: unknown, now: Date = new Date()): ParseRe
     unknownKeys(p, PATIENT_KEYS, 'patient.');
     const dobText = str(p, 'dateOfBirth', 'patient.', true);
     const dateOfBirth = typeof dobText === 'string' ? parseCalendarDate(dobText) : null;
-    if (typeof dobText === 'string' && !dateOfBirth) reasons.push(`patient.dateOfBirth "${dobText}" is not a calendar date YYYY-MM-DD`);
+    if (typeof dobText === 'string' && !dateOfBirth)
+      reasons.push(`patient.dateOfBirth ${quote(dobText)} is not a calendar date YYYY-MM-DD`);
     const sex = str(p, 'sex', 'patient.', true);
-    if (typeof sex === 'string' && !isSexCode(sex)) reasons.push(`patient.sex "${sex}" is not one of ${SEX_CODES.join(', ')}`);
+    if (typeof sex === 'string' && !isSexCode(sex)) reasons.push(`patient.sex ${quote(sex)} is not one of ${SEX_CODES.join(', ')}`);
     let address: ImportAddress | null | undefined;
     if (p.address !== undefined && p.address !== null) {
       if (!isObject(p.address)) reasons.push('patient.address must be an object');

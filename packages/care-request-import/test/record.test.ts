@@ -55,7 +55,7 @@ describe('parseImportRecord', () => {
     ['a bad instant', { createdAt: '2026-02-30T00:00:00Z' }, 'createdAt "2026-02-30T00:00:00Z" is not a valid ISO-8601 instant'],
     ['an unknown status', { status: 'DONE' }, 'status "DONE" is not one of'],
     ['a missing id', { id: undefined }, 'id is required'],
-    ['an unknown field', { colour: 'blue' }, 'unknown field colour'],
+    ['an unknown field', { colour: 'blue' }, 'unknown field "colour"'],
     ['a future lastUpdated', { lastUpdated: '2027-01-01T00:00:00Z' }, 'lastUpdated is in the future'],
   ])('rejects %s', (_label, change, reason) => {
     const result = parseImportRecord({ ...valid(), ...change }, now);

@@ -30,7 +30,7 @@ export {
 export { type Database, type DatabaseOptions, migrationTarget, openDatabase } from './database/open-database';
 export { computeWatermark, WatermarkClock, writeStamp } from './database/watermark';
 export { Sex } from './graphql/enums';
-export { badUserInput, conflict, forbidden, notFound, PUBLIC_ERROR_CODES, unauthenticated } from './graphql/errors';
+export { badUserInput, boundErrorEcho, conflict, forbidden, notFound, PUBLIC_ERROR_CODES, unauthenticated } from './graphql/errors';
 export { byIdLoader, DataLoader, groupLoader } from './graphql/loaders';
 export type { RequestContext } from './graphql/request-context';
 export { Connection, DateTimeRange, Resource } from './graphql/resource-types';

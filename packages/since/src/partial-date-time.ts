@@ -3,6 +3,8 @@
  * instants of that precision, e.g. `2019-10-01` is [2019-10-01T00:00Z, 2019-10-02T00:00Z).
  */
 
+import { quote } from '@care-graph/limits';
+
 /** [start, end) in epoch milliseconds. */
 export interface InstantRange {
   start: number;
@@ -18,8 +20,7 @@ export class PartialDateTimeError extends Error {
     readonly reason: string,
     prefix = '',
   ) {
-    // A short prefix of the value is enough to find it; the whole of a 100 KB value is not echoed back.
-    super(`${prefix}"${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not a valid PartialDateTime: ${reason}. ${FORMS}`);
+    super(`${prefix}${quote(value)} is not a valid PartialDateTime: ${reason}. ${FORMS}`);
     this.name = 'PartialDateTimeError';
   }
 }

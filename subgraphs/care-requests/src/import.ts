@@ -6,6 +6,7 @@
  */
 
 import { checkImportRecord, type ImportRecord, normaliseSsn } from '@care-graph/care-request-import';
+import { fieldFault } from '@care-graph/limits';
 import { badUserInput, conflict, DateScalar, DateTimeScalar, notFound, Sex, writeStamp } from '@care-graph/service-kit';
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
 import type { CareRequestsContext } from './context';
@@ -96,7 +97,8 @@ export class ImportResolver {
       };
       if (input.lastUpdated !== undefined) record.lastUpdated = input.lastUpdated;
       const reasons = checkImportRecord(record, now);
-      if (reasons.length) rejected.push({ index, id: input.id, reasons });
+      // A rejected record is named by its id only when that id is itself acceptable text (never echo 100 KB back).
+      if (reasons.length) rejected.push({ index, id: fieldFault('id', input.id) ? null : input.id, reasons });
       else valid.push(record);
     });
     const { created, updated, newest, stamp } = await writeImportRecords(ctx.prisma, valid, { loadId: loadId ?? null });

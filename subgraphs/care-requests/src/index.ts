@@ -19,6 +19,8 @@ export function buildCareRequestsSchema() {
       Patient: (ref, ctx) => ctx.patients.load(ref.id),
       DataLoad: (ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }),
     },
+    // Each import record is checked on its own: one bad record is rejected with its reasons, the rest load.
+    ['Mutation.importCareRequests.records'],
   );
 }
 

@@ -69,7 +69,7 @@ export class PartnerResolver {
   async createPartner(@Arg('input', () => CreatePartnerInput) input: CreatePartnerInput, @Ctx() ctx: PartnersContext) {
     const name = input.name.trim().replace(/\s+/g, ' ');
     if (name.length === 0 || name.length > 200) {
-      throw badUserInput('Partner name must be 1 to 200 characters.', { field: 'name' });
+      throw badUserInput('input.name must be 1 to 200 characters after trimming spaces.', { argument: 'input', field: 'input.name' });
     }
     try {
       const partner = await ctx.prisma.$transaction(async (tx) => tx.partner.create({ data: { name, lastUpdated: await writeStamp(tx) } }));

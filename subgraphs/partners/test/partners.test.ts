@@ -52,7 +52,7 @@ describe.each(DATABASE_KINDS)('partners on %s', (kind) => {
       ['a blank', '   '],
       ['a 201-character', 'x'.repeat(201)],
     ])('refuses %s name as BAD_USER_INPUT', async (_label, name) => {
-      expect(await codesOf('admin', name)).toEqual({ data: null, codes: ['BAD_USER_INPUT'], fields: ['name'] });
+      expect(await codesOf('admin', name)).toEqual({ data: null, codes: ['BAD_USER_INPUT'], fields: ['input.name'] });
     });
 
     it('is for admins only', async () => {

@@ -62,6 +62,8 @@ export function buildPopHealthSchema() {
       RosterPatient: (ref, ctx) => ctx.rosterPatients.load(ref.id),
       Backfill: (ref, ctx) => ctx.backfills.load(ref.id),
     },
+    // A roster file is read row by row by its parser, which rejects a bad row on its own (roster-file.ts).
+    ['Mutation.ingestRoster.input.content'],
   );
 }
 

@@ -28,7 +28,7 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
       { line: 6, memberId: 'M5', reason: 'sex "X" is not one of F, M, O, U' },
       { line: 7, memberId: 'M6', reason: 'first_name is empty' },
       { line: 8, memberId: 'M7', reason: 'ssn must be 9 digits (dashes allowed) or empty' },
-      { line: 9, memberId: 'M1', reason: 'duplicate member_id M1 (the first row with it is kept)' },
+      { line: 9, memberId: 'M1', reason: 'duplicate member_id "M1" (the first row with it is kept)' },
     ]);
     const { roster: stored } = await graph.run('admin', RosterDocument, { id: roster.id, first: 10 });
     expect(stored!.patients.edges.map((e) => e.node.memberId).sort()).toEqual(['M1', 'M2', 'M3', 'M8']);

@@ -2,7 +2,8 @@
  * Errors are values with a code and a sentence a person can act on. These are the only codes the API
  * uses on purpose; anything else is unexpected and masked at the gateway.
  */
-import { GraphQLError } from 'graphql';
+import { boundEcho, QUOTED_PREFIX } from '@care-graph/limits';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
 
@@ -55,3 +56,16 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   // Apollo Server's own client errors: a mutation over GET, an empty or missing query, a bad variables value.
   'BAD_REQUEST',
 ]);
+
+/**
+ * `error` as a client may read it however much of a bad value its author quoted: quoted runs in the message
+ * cut to a prefix (graphql-js quotes a whole bad variable value) and `extensions.value` likewise.
+ */
+export function boundErrorEcho(error: GraphQLFormattedError): GraphQLFormattedError {
+  const value = error.extensions?.value;
+  const extensions =
+    typeof value === 'string' && value.length > QUOTED_PREFIX
+      ? { ...error.extensions, value: value.slice(0, QUOTED_PREFIX) }
+      : error.extensions;
+  return { ...error, message: boundEcho(error.message), ...(extensions ? { extensions } : {}) };
+}

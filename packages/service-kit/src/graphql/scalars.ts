@@ -4,6 +4,7 @@
  * for `@db.Date`).
  */
 
+import { quote } from '@care-graph/limits';
 import { formatCalendarDate, parseCalendarDate, parseInstant } from '@care-graph/time';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
@@ -13,7 +14,7 @@ function scalarInput(kindName: string, parse: (value: string) => Date | null, ex
   return (value: unknown): Date => {
     if (typeof value !== 'string') throw new GraphQLError(`${kindName} must be a string such as "${example}".`);
     const parsed = parse(value);
-    if (!parsed) throw new GraphQLError(`"${value}" is not a valid ${kindName}; use the form "${example}".`);
+    if (!parsed) throw new GraphQLError(`${quote(value)} is not a valid ${kindName}; use the form "${example}".`);
     return parsed;
   };
 }

@@ -5,11 +5,13 @@
  */
 import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { TEXT_LIMITS, textFault } from '@care-graph/limits';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
+import { type GraphQLFieldResolver, type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
 import gql from 'graphql-tag';
 import { type BuildSchemaOptions, buildSchema, createResolversMap } from 'type-graphql';
 import { roleAuthChecker } from '../auth/roles';
+import { argumentGuard } from './argument-guard';
 import type { RequestContext } from './request-context';
 import { metaOf } from './resource-types';
 import { DateTimeScalar } from './scalars';
@@ -24,12 +26,16 @@ export type ReferenceResolvers<Context extends RequestContext = RequestContext> 
 >;
 
 /**
- * The subgraph schema of `options.resolvers`: role checks by `roleAuthChecker`, `meta` resolved for every
- * resource, and `referenceResolvers` as the entities' `__resolveReference` (typed by the subgraph's context).
+ * The subgraph schema of `options.resolvers`: role checks by `roleAuthChecker`, every text argument held to
+ * the text rule (`argumentGuard`; `selfCheckedArguments` lists the `Type.field.argument…` paths whose
+ * resolver checks them item by item), `meta` resolved for every resource, and `referenceResolvers` as the
+ * entities' `__resolveReference` (typed by the subgraph's context; a reference whose id no record can have
+ * resolves to null).
  */
 export async function buildFederatedSchema<Context extends RequestContext = RequestContext>(
   options: Omit<BuildSchemaOptions, 'skipCheck'>,
   referenceResolvers: ReferenceResolvers<Context> = {},
+  selfCheckedArguments: readonly string[] = [],
 ): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     authChecker: roleAuthChecker,
@@ -45,11 +51,36 @@ export async function buildFederatedSchema<Context extends RequestContext = Requ
     const meta = type.getFields().meta;
     if (meta && getNamedType(meta.type).name === 'ResourceMeta') resolvers[type.name] = { ...resolvers[type.name], meta: metaOf };
   }
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolver = resolvers[type.name]?.[field.name];
+      if (field.args.length > 0 && resolver)
+        resolvers[type.name][field.name] = guarded(resolver, argumentGuard(type.name, field.name, selfCheckedArguments));
+    }
+  }
   for (const [typeName, resolveReference] of Object.entries(referenceResolvers)) {
-    resolvers[typeName] = { ...resolvers[typeName], __resolveReference: resolveReference };
+    resolvers[typeName] = {
+      ...resolvers[typeName],
+      __resolveReference: (reference: { id: string }, context: Context) =>
+        typeof reference.id !== 'string' || textFault(reference.id, TEXT_LIMITS.id) ? null : resolveReference(reference, context),
+    };
   }
   return buildSubgraphSchema({
     typeDefs: gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`),
     resolvers: resolvers as never,
   });
+}
+
+/** `resolver` (a function, or a subscription's `{ subscribe, resolve }`) with `check` run on its arguments first. */
+function guarded(resolver: unknown, check: (args: Record<string, unknown>) => void): unknown {
+  const wrap =
+    (resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> =>
+    (root, args, context, info) => {
+      check(args);
+      return resolve(root, args, context, info);
+    };
+  if (typeof resolver === 'function') return wrap(resolver as GraphQLFieldResolver<unknown, unknown>);
+  const { subscribe, resolve, ...rest } = resolver as Record<string, GraphQLFieldResolver<unknown, unknown> | undefined>;
+  return { ...rest, ...(subscribe ? { subscribe: wrap(subscribe) } : {}), ...(resolve ? { resolve } : {}) };
 }

@@ -8,6 +8,7 @@
  * refused anywhere else rather than silently starting another list at an unrelated row.
  */
 import { createHash } from 'node:crypto';
+import { fieldFault, quote } from '@care-graph/limits';
 import { badUserInput } from '../graphql/errors';
 import { type ConnectionShape, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/resource-types';
 
@@ -26,9 +27,13 @@ export function encodeCursor(row: Cursor, list: string): string {
   return Buffer.from(JSON.stringify([list, row.lastUpdated ? row.lastUpdated.toISOString() : null, row.id])).toString('base64url');
 }
 
+/** The instants a cursor may name: years 0000–9999, which every database here stores and ISO-8601 writes plainly. */
+const EARLIEST = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
 const notACursor = (cursor: string) =>
   badUserInput(
-    `"${cursor.slice(0, 40)}" is not a cursor this list returned; pass a pageInfo.endCursor or edges.cursor of this same list unchanged.`,
+    `${quote(cursor)} is not a cursor this list returned; pass a pageInfo.endCursor or edges.cursor of this same list unchanged.`,
     {
       argument: 'after',
     },
@@ -44,8 +49,10 @@ export function decodeCursor(cursor: string, list?: string): Cursor {
     const [key, lastUpdated, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string | null, string];
     if (typeof key !== 'string' || typeof id !== 'string' || (lastUpdated !== null && typeof lastUpdated !== 'string'))
       throw new Error('shape');
+    // A tampered cursor must not carry to the database what no row can hold: a NUL in the id, a year past 9999.
+    if (fieldFault('id', id)) throw new Error('id');
     const date = lastUpdated === null ? null : new Date(lastUpdated);
-    if (date && Number.isNaN(date.getTime())) throw new Error('date');
+    if (date && !(date.getTime() >= EARLIEST && date.getTime() <= LATEST)) throw new Error('date');
     decoded = { list: key, lastUpdated: date, id };
   } catch {
     throw notACursor(cursor);

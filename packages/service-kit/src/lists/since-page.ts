@@ -4,6 +4,7 @@
  * The date-range rules themselves are the pure `@care-graph/since` package.
  */
 
+import { QUOTED_PREFIX } from '@care-graph/limits';
 import { compileLastUpdated, type LastUpdatedCondition, lowerBound, PartialDateTimeError } from '@care-graph/since';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { ArgsType, Field, InputType, Int } from 'type-graphql';
@@ -47,7 +48,7 @@ function lastUpdatedCondition(filter: LastUpdatedFilter | null | undefined): Las
     return compileLastUpdated(filter ?? undefined);
   } catch (error) {
     if (error instanceof PartialDateTimeError)
-      throw badUserInput(error.message, { argument: 'lastUpdated', value: String(error.value).slice(0, 40) });
+      throw badUserInput(error.message, { argument: 'lastUpdated', value: String(error.value).slice(0, QUOTED_PREFIX) });
     throw error;
   }
 }

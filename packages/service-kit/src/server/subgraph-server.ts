@@ -14,6 +14,7 @@ import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
 import type { WatermarkClock } from '../database/watermark';
+import { boundErrorEcho } from '../graphql/errors';
 import type { RequestContext } from '../graphql/request-context';
 import { express, healthRoutes, type ReadinessCheck, type RunningServer, serve } from './http-server';
 import type { Logger } from './logger';
@@ -57,6 +58,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
       errorLogging(options.logger),
     ],
     includeStacktraceInErrorResponses: false,
+    formatError: boundErrorEcho,
   });
   await apollo.start();
 

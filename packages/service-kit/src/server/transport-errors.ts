@@ -8,6 +8,7 @@
  * Nothing of the request body is ever logged or echoed: body-parser keeps the raw body on its errors
  * (`error.body`), and that body can hold PHI (an SSN in an import record).
  */
+import { quote } from '@care-graph/limits';
 import type { ErrorRequestHandler } from 'express';
 import { requestIdOf } from '../auth/tokens';
 import type { Logger } from './logger';
@@ -33,12 +34,12 @@ const BODY_FAULTS: Record<string, (error: { limit?: number; charset?: string; en
   'charset.unsupported': (error) => ({
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: `The charset "${String(error.charset ?? '').slice(0, 40)}" is not supported; send the body as UTF-8.`,
+    message: `The charset ${quote(String(error.charset ?? ''))} is not supported; send the body as UTF-8.`,
   }),
   'encoding.unsupported': (error) => ({
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: `The content encoding "${String(error.encoding ?? '').slice(0, 40)}" is not supported; send identity, gzip or deflate.`,
+    message: `The content encoding ${quote(String(error.encoding ?? ''))} is not supported; send identity, gzip or deflate.`,
   }),
   'request.aborted': () => ({ status: 400, code: 'BAD_REQUEST', message: 'The request body ended before it was complete.' }),
   'request.size.invalid': () => ({ status: 400, code: 'BAD_REQUEST', message: 'The request body does not match its Content-Length.' }),

@@ -1,0 +1,45 @@
+/**
+ * Every text argument is held to the API's text rule before a resolver sees it: no control characters
+ * (PostgreSQL refuses U+0000 with an error that would surface as an internal one), well-formed Unicode,
+ * and at most the documented length of its kind (`TEXT_LIMITS`), told by the argument's or input field's
+ * name. A fault is BAD_USER_INPUT naming the argument path (`input.name`, `records.3.patient.id`).
+ *
+ * Arguments that check their items one by one, so that one bad item does not refuse the others (an
+ * import batch), are named in `selfChecked` and left to their resolver; so is text a parser reads on its
+ * own terms (a roster file's content).
+ */
+import { fieldFault } from '@care-graph/limits';
+import { badUserInput } from './errors';
+
+/** Throws BAD_USER_INPUT for the first text in `value` (at `path`, named `name`) that breaks the text rule. */
+function checkValue(value: unknown, path: string[], name: string, skip: ReadonlySet<string>): void {
+  if (typeof value === 'string') {
+    const fault = fieldFault(name, value);
+    if (fault) {
+      const field = path.join('.');
+      throw badUserInput(`${field} ${fault}; correct it and send the request again.`, { argument: path[0], field });
+    }
+    return;
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Date) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) checkValue(value[i], [...path, String(i)], name, skip);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = [...path, key];
+    if (!skip.has(itemPath.filter((part) => !/^\d+$/.test(part)).join('.'))) checkValue(item, itemPath, key, skip);
+  }
+}
+
+/**
+ * The check of field `typeName.fieldName`'s arguments. `selfChecked` holds `Type.field.argument[.inputField…]`
+ * paths (list indices left out) that are the resolver's to check.
+ */
+export function argumentGuard(typeName: string, fieldName: string, selfChecked: Iterable<string>): (args: Record<string, unknown>) => void {
+  const prefix = `${typeName}.${fieldName}.`;
+  const skip = new Set([...selfChecked].filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length)));
+  return (args) => {
+    for (const [name, value] of Object.entries(args)) if (!skip.has(name)) checkValue(value, [name], name, skip);
+  };
+}
