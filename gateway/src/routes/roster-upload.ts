@@ -15,7 +15,7 @@ export function rosterUploadRoute(
   app: Express,
   options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined },
 ): void {
-  app.post('/rosters', async (req, res) => {
+  app.post('/rosters', async (req, res, next) => {
     try {
       const identity = await authenticate(options.verifier, req.headers.authorization);
       const target = options.popHealthUrl();
@@ -38,7 +38,7 @@ export function rosterUploadRoute(
         .send(await upstream.text());
     } catch (error) {
       req.resume();
-      sendError(res, error);
+      sendError(res, error, next);
     }
   });
 }

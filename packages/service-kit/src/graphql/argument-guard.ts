@@ -43,3 +43,10 @@ export function argumentGuard(typeName: string, fieldName: string, selfChecked: 
     for (const [name, value] of Object.entries(args)) if (!skip.has(name)) checkValue(value, [name], name, skip);
   };
 }
+
+/** The same rule for the named parameters of a plain HTTP route (e.g. a query string): BAD_USER_INPUT naming the first bad one. */
+export function checkTextParameters(parameters: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(parameters)) checkValue(value, [name], name, NO_SKIP);
+}
+
+const NO_SKIP: ReadonlySet<string> = new Set();

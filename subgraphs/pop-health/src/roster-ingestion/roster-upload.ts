@@ -4,7 +4,7 @@
  * as it arrives; it is never held whole in memory.
  */
 
-import { authorize, badUserInput, type RequestContext, sendError } from '@care-graph/service-kit';
+import { authorize, badUserInput, checkTextParameters, type RequestContext, sendError } from '@care-graph/service-kit';
 import type { Express } from 'express';
 import { INGEST_ROSTER_ROLES } from '../roster';
 import { assertPartnerExists, startLoadReport } from '../service-calls';
@@ -16,12 +16,17 @@ export function rosterUploadRoute(
   services: { store: RosterStore; authenticate: (req: import('express').Request) => Promise<RequestContext> },
 ): void {
   prepareRosterIngestion();
-  app.post('/rosters', async (req, res) => {
+  app.post('/rosters', async (req, res, next) => {
     try {
       const ctx = await services.authenticate(req);
       authorize(ctx.identity, INGEST_ROSTER_ROLES);
-      const { partnerId, kind, fileName } = req.query as Record<string, string | undefined>;
-      if (!partnerId) throw badUserInput('Query parameter partnerId is required.');
+      const { partnerId, kind, fileName } = req.query as Record<string, unknown>;
+      for (const [name, value] of Object.entries({ partnerId, kind, fileName })) {
+        if (value !== undefined && typeof value !== 'string')
+          throw badUserInput(`Query parameter ${name} must be given once, as plain text.`);
+      }
+      checkTextParameters({ partnerId, fileName });
+      if (typeof partnerId !== 'string' || partnerId === '') throw badUserInput('Query parameter partnerId is required.');
       if (kind !== 'CURRENT' && kind !== 'BACKFILL') throw badUserInput('Query parameter kind must be CURRENT or BACKFILL.');
       if (!/^text\/csv\b|^application\/octet-stream\b/.test(req.headers['content-type'] ?? '')) {
         throw badUserInput('Send the roster as the request body with Content-Type: text/csv.');
@@ -29,14 +34,14 @@ export function rosterUploadRoute(
       await assertPartnerExists(ctx, partnerId);
       const roster = await ingestRoster(
         services.store,
-        { partnerId, kind: kind as RosterKindName, fileName: fileName ?? 'roster.csv' },
+        { partnerId, kind: kind as RosterKindName, fileName: (fileName as string | undefined) ?? 'roster.csv' },
         req,
         (source) => startLoadReport(ctx, source),
       );
       res.status(201).json({ roster });
     } catch (error) {
       req.resume(); // drain what is left of the upload so the connection can answer
-      sendError(res, error);
+      sendError(res, error, next);
     }
   });
 }
