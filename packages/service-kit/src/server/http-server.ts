@@ -137,7 +137,10 @@ export { express };
  */
 export function sendError(res: import('express').Response, error: unknown, next: import('express').NextFunction): void {
   const status = httpStatusOf(error);
-  if (status === 500) return next(error);
+  if (status === 500) {
+    next(error);
+    return;
+  }
   const code = (error as { extensions: { code: string } }).extensions.code;
   res.status(status).json({ error: { code, message: (error as Error).message } });
 }
