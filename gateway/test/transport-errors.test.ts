@@ -105,7 +105,7 @@ describe('transport faults', () => {
       const response = await fetch(new URL('/nothing-here', url));
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({
-        error: { code: 'NOT_FOUND', message: expect.stringContaining('No route GET /nothing-here') },
+        error: { code: 'NOT_FOUND', message: expect.stringContaining('No route GET "/nothing-here"') },
       });
     }
   });
