@@ -71,7 +71,14 @@ export interface Graph {
 
 export async function startInProcessGraph(options: InProcessGraphOptions = {}): Promise<Graph> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'care-graph-test-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex') };
+  // Embedded whatever the caller's environment says (benchmarks run with NODE_ENV=production): the graph signs
+  // its tokens with the dev key.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CARE_GRAPH_MODE: 'embedded',
+    DATA_DIR: dataDir,
+    INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex'),
+  };
   delete env.AUTH_JWKS_URL;
   const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
   const started: RunningSubgraph<unknown>[] = [];
@@ -108,7 +115,7 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
     });
     const token = (role: Role, partnerId?: string) => {
       const identity: Identity = { subject: `test-${role}`, role, ...(partnerId ? { partnerId } : {}) };
-      return signDevToken(dataDir, identity);
+      return signDevToken(dataDir, identity, { env });
     };
     const as = async (role: Role, partnerId?: string): Promise<ClientOptions> => ({
       url: gateway.url,

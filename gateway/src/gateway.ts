@@ -22,6 +22,7 @@ import {
   type RunningServer,
   repoRoot,
   requestIdOf,
+  requireProductionSettings,
   serve,
 } from '@care-graph/service-kit';
 import { authenticate, type GatewayContext } from './auth';
@@ -45,9 +46,13 @@ export interface GatewayOptions {
 
 export type RunningGateway = RunningServer;
 
-/** Starts the gateway on `options.port` (0: a free port); it serves once the returned promise resolves. */
+/**
+ * Starts the gateway on `options.port` (0: a free port); it serves once the returned promise resolves. In
+ * production mode it refuses first unless the environment names the identity provider and the internal secret.
+ */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const env = options.env ?? process.env;
+  requireProductionSettings('gateway', env);
   const logger = options.logger ?? createLogger('gateway', env);
   const supergraphSdl = await readFile(options.supergraphPath ?? path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8');
   const internalAuth = await InternalAuth.fromEnv(env, options.dataDir);
@@ -66,6 +71,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM (HTTP server first, then Apollo, then exit 0): Apollo's own handler would stop it
+    // behind the HTTP server's back and re-raise the signal, so the gateway never exited cleanly.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled(), ...telemetryPlugins, errorMasking(logger)],
   });
   await apollo.start();

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { GraphQLRequestError } from '@care-graph/operations';
-import { dataDir, signDevToken } from '@care-graph/service-kit';
+import { careGraphMode, dataDir, signDevToken } from '@care-graph/service-kit';
 import { runCommand, UsageError } from './cli';
 import { importFile } from './import-file';
 
@@ -16,8 +16,17 @@ Imports care requests, one JSON record a line, through the gateway's importCareR
 imported. The whole file is one data load (listed in dataLoads).
 
 Environment: CARE_GRAPH_URL (default http://localhost:4000/graphql), CARE_GRAPH_TOKEN (default: an admin
-token signed with the embedded dev key).
+token signed with the embedded dev key; production mode has no dev key, so there it must be set).
 Exit code: 0 all imported, 1 some lines rejected, 2 the import could not run.`;
+
+/** An admin token signed with the embedded dev key; production mode refuses, naming CARE_GRAPH_TOKEN. */
+async function devAdminToken(): Promise<string> {
+  const { mode, reason } = careGraphMode();
+  if (mode === 'production') {
+    throw new Error(`CARE_GRAPH_TOKEN must be set in production mode (${reason}): there is no dev key to sign a token with.`);
+  }
+  return signDevToken(dataDir(), { subject: 'import-cli', role: 'admin' });
+}
 
 function parseArgs(args: string[]): { file: string; batchSize: number } {
   let file: string | undefined;
@@ -50,7 +59,7 @@ runCommand({
     const size = (await stat(file).catch(() => null))?.size;
     if (size === undefined) throw new Error(`Cannot read ${file}: no such file.`);
     const url = process.env.CARE_GRAPH_URL ?? 'http://localhost:4000/graphql';
-    const token = process.env.CARE_GRAPH_TOKEN ?? (await signDevToken(dataDir(), { subject: 'import-cli', role: 'admin' }));
+    const token = process.env.CARE_GRAPH_TOKEN ?? (await devAdminToken());
     const started = Date.now();
     const summary = await importFile(file, {
       url,

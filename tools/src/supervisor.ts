@@ -2,6 +2,8 @@
  * `npm start`: the whole graph on embedded defaults, one process per service (as in production), under
  * one supervisor. Databases are PGlite under `.data/`, the dev keys are created on first start, and each
  * service seeds its demo data when it creates its database. Ctrl-C stops everything cleanly.
+ * An environment that means production (a `<SERVICE>_DATABASE_URL`, NODE_ENV=production) gets no dev keys:
+ * without the production settings `npm start` refuses before starting anything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import {
   envPrefix,
   internalSecret,
   repoRoot,
+  requireProductionSettings,
   SERVICE_NODE_FLAGS,
   SUBGRAPHS,
 } from '@care-graph/service-kit';
@@ -25,7 +28,9 @@ Starts the whole graph on embedded defaults, one process per service: ${SUBGRAPH
 Databases (PGlite) and dev keys live in DATA_DIR (default .data); the first start seeds demo data.
 Ctrl-C stops everything.
 
-Environment: HOST (default 127.0.0.1), ${['gateway', ...SUBGRAPHS].map((name) => `${envPrefix(name)}_PORT (${DEFAULT_PORTS[name]})`).join(', ')}.`;
+Environment: HOST (default 127.0.0.1), ${['gateway', ...SUBGRAPHS].map((name) => `${envPrefix(name)}_PORT (${DEFAULT_PORTS[name]})`).join(', ')}.
+A <SERVICE>_DATABASE_URL or NODE_ENV=production means production mode, which needs the production settings
+(README, "Production settings"); CARE_GRAPH_MODE=embedded overrides.`;
 
 interface Child {
   name: string;
@@ -68,9 +73,13 @@ async function main(args: string[]) {
   if (args.length > 0) throw new UsageError(`npm start takes no arguments; got "${args.join(' ')}".`);
   const directory = dataDir();
   const host = process.env.HOST ?? '127.0.0.1';
-  // Create the dev keys before any service starts, so that every service reads the same ones.
-  await devSigningKey(directory);
-  await internalSecret(process.env, directory);
+  // The gateway needs every production setting any service needs: checking for it covers all four processes.
+  const { mode } = requireProductionSettings('gateway');
+  if (mode === 'embedded') {
+    // Create the dev keys before any service starts, so that every service reads the same ones.
+    await devSigningKey(directory);
+    await internalSecret(process.env, directory);
+  }
 
   const baseEnv = { ...process.env, DATA_DIR: directory, HOST: host, APOLLO_TELEMETRY_DISABLED: 'true' };
   const children: Child[] = [];
@@ -94,7 +103,7 @@ async function main(args: string[]) {
 
   // A service that fails to start must not leave the others running: stop what was started, then report.
   try {
-    console.log(`Care Graph: starting embedded services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
+    console.log(`Care Graph: starting ${mode} services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
     const subgraphs = SUBGRAPHS.map((name) =>
       startChild(name, path.join('subgraphs', name, 'src', 'main.ts'), { ...baseEnv, ...subgraphUrls, PORT: String(portOf(name)) }),
@@ -125,13 +134,17 @@ async function main(args: string[]) {
     await waitReady(gateway, portOf('gateway'), host);
 
     const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${portOf('gateway')}/graphql`;
+    const howToCall =
+      mode === 'embedded'
+        ? `  Token     npm run token -- admin              (or: -- partner <partnerId>)
+  Try       curl -s ${url} -H "authorization: Bearer $(npm run -s token -- admin)" \\
+                 -H 'content-type: application/json' -d '{"query":"{ partners { edges { node { id name } } } }"}'`
+        : '  Token     from your identity provider (production mode)';
     console.log(`
 Care Graph is ready.
   GraphQL   ${url}
   Health    ${url.replace('/graphql', '/healthz')}  ${url.replace('/graphql', '/readyz')}
-  Token     npm run token -- admin              (or: -- partner <partnerId>)
-  Try       curl -s ${url} -H "authorization: Bearer $(npm run -s token -- admin)" \\
-                 -H 'content-type: application/json' -d '{"query":"{ partners { edges { node { id name } } } }"}'
+${howToCall}
 Press Ctrl-C to stop.
 `);
   } catch (error) {

@@ -1,8 +1,9 @@
 /**
  * `npm run token -- admin` | `-- partner <partnerId>` | `-- service`: prints a bearer token signed with the
- * embedded dev key (valid 12 hours). Production tokens come from the identity provider instead.
+ * embedded dev key (valid 12 hours). Production tokens come from the identity provider instead: in production
+ * mode it refuses (exit code 2), since no production gateway accepts a dev token.
  */
-import { dataDir, ROLES, type Role, signDevToken } from '@care-graph/service-kit';
+import { careGraphMode, dataDir, ROLES, type Role, signDevToken } from '@care-graph/service-kit';
 import { runCommand, UsageError } from './cli';
 
 const USAGE = `usage: npm run -s token -- <${ROLES.join('|')}> [partnerId]
@@ -21,6 +22,13 @@ runCommand({
       throw new UsageError('A partner token needs the partner id: npm run token -- partner <partnerId>');
     const extra = args.slice(role === 'partner' ? 2 : 1);
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}".`);
+    const { mode, reason } = careGraphMode();
+    if (mode === 'production') {
+      throw new Error(
+        `npm run token mints dev tokens, which only embedded mode accepts, and this environment means production mode (${reason}). ` +
+          'Get a token from your identity provider, or set CARE_GRAPH_MODE=embedded for a local graph.',
+      );
+    }
     if (process.env.AUTH_JWKS_URL) {
       console.error('note: AUTH_JWKS_URL is set, so the gateway will not accept dev tokens; get a token from your identity provider.');
     }

@@ -2,7 +2,7 @@
  * @care-graph/service-kit: the plumbing the subgraphs (and the gateway) share. The surface below is what
  * the rest of the repository uses; everything else in `src/` is internal to the kit.
  *
- *   server/    config, paths, logging, HTTP, a subgraph's server and life cycle, the service-to-service client
+ *   server/    config, the mode (embedded or production), paths, logging, HTTP, a subgraph's server and life cycle, the service-to-service client
  *   graphql/   scalars, shared types (resources, connections), the per-request context, errors, loaders
  *   lists/     cursors, the `lastUpdated` filter, keyset SQL pages and batched nested pages
  *   auth/      user tokens, the internal identity, the role rule
@@ -44,6 +44,7 @@ export { SinceArgs, sincePage } from './lists/since-page';
 export { DEFAULT_PORTS, databaseUrlFor, envPrefix, SUBGRAPHS, type SubgraphName } from './server/config';
 export { express, healthRoutes, type RunningServer, sendError, serve } from './server/http-server';
 export { createLogger, type Logger } from './server/logger';
+export { type CareGraphMode, careGraphMode, type ModeChoice, requireProductionSettings } from './server/mode';
 export { dataDir, repoRoot } from './server/paths';
 export {
   type CallService,

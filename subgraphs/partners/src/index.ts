@@ -8,6 +8,7 @@ import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
 import { PartnerResolver } from './partner';
 import { CareRequestAssociationsResolver, PartnerAssociationResolver } from './partner-association';
+import { partnerNameColumns } from './partner-name';
 
 export function buildPartnersSchema() {
   return buildFederatedSchema<PartnersContext>(
@@ -30,7 +31,7 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
     if ((await prisma.partner.count()) > 0) return false;
     await prisma.$transaction(async (tx) => {
       const stamp = await writeStamp(tx);
-      await tx.partner.createMany({ data: DEMO_PARTNERS.map((p) => ({ ...p, lastUpdated: stamp })) });
+      await tx.partner.createMany({ data: DEMO_PARTNERS.map((p) => ({ ...p, ...partnerNameColumns(p.name), lastUpdated: stamp })) });
     });
     return true;
   },

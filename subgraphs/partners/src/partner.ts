@@ -29,6 +29,7 @@ import {
 import type { PartnersContext } from './context';
 import { type Partner as PartnerRow, Prisma } from './generated/prisma/client';
 import { PartnerAssociationConnection } from './partner-association';
+import { partnerNameColumns } from './partner-name';
 
 @ObjectType({ simpleResolvers: true, description: 'A payer or organisation whose members Care Graph attributes care requests to.' })
 @Directive('@key(fields: "id")')
@@ -67,17 +68,26 @@ export class PartnerResolver {
   @Authorized('admin')
   @Mutation(() => Partner, { description: 'Admin: register a partner.' })
   async createPartner(@Arg('input', () => CreatePartnerInput) input: CreatePartnerInput, @Ctx() ctx: PartnersContext) {
-    const name = input.name.trim().replace(/\s+/g, ' ');
+    const { name, nameKey } = partnerNameColumns(input.name);
     if (name.length === 0 || name.length > 200) {
       throw badUserInput('input.name must be 1 to 200 characters after trimming spaces.', { argument: 'input', field: 'input.name' });
     }
+    // No read before the write: the unique index on nameKey decides, so two concurrent creates of one name
+    // cannot both succeed.
     try {
-      const partner = await ctx.prisma.$transaction(async (tx) => tx.partner.create({ data: { name, lastUpdated: await writeStamp(tx) } }));
+      const partner = await ctx.prisma.$transaction(async (tx) =>
+        tx.partner.create({ data: { name, nameKey, lastUpdated: await writeStamp(tx) } }),
+      );
       ctx.clock.noteWrite('Partner', partner.lastUpdated!);
       return partner;
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        throw conflict(`A partner named "${name}" already exists; choose another name or use the existing partner.`, { field: 'name' });
+        const existing = await ctx.prisma.partner.findUnique({ where: { nameKey }, select: { name: true } });
+        throw conflict(
+          `A partner named "${existing?.name ?? name}" already exists (names are compared ignoring case and spacing); ` +
+            'choose another name or use the existing partner.',
+          { argument: 'input', field: 'input.name' },
+        );
       }
       throw error;
     }

@@ -22,6 +22,7 @@ import {
   SignJWT,
 } from 'jose';
 import { unauthenticated } from '../graphql/errors';
+import { assertEmbeddedMode, MIN_INTERNAL_SECRET_LENGTH } from '../server/mode';
 import { type Identity, ROLES, type Role } from './roles';
 
 /** The header that carries the gateway-signed identity to subgraphs. */
@@ -57,8 +58,12 @@ async function readOrCreate(file: string, create: () => Promise<string>): Promis
   }
 }
 
-/** The embedded dev signing key for user tokens (created on first use under `<dataDir>/keys/`). */
-export async function devSigningKey(dataDir: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+/**
+ * The embedded dev signing key for user tokens (created on first use under `<dataDir>/keys/`). Throws in
+ * production mode (as `env` says), where only the identity provider's keys are trusted.
+ */
+export async function devSigningKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  assertEmbeddedMode('The dev signing key', env);
   const text = await readOrCreate(path.join(keysDir(dataDir), 'token-signing.jwk.json'), async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwk = await exportJWK(privateKey);
@@ -69,13 +74,19 @@ export async function devSigningKey(dataDir: string): Promise<{ privateJwk: JWK;
   return { privateJwk, publicJwk };
 }
 
-/** The internal secret: `INTERNAL_AUTH_SECRET`, else the embedded dev secret under `<dataDir>/keys/`. */
+/**
+ * The internal secret: `INTERNAL_AUTH_SECRET`, else (embedded mode only; production throws) the per-host
+ * dev secret under `<dataDir>/keys/`.
+ */
 export async function internalSecret(env: NodeJS.ProcessEnv, dataDir: string): Promise<Uint8Array> {
   const configured = env.INTERNAL_AUTH_SECRET;
   if (configured !== undefined) {
-    if (configured.length < 32) throw new Error('INTERNAL_AUTH_SECRET must be at least 32 characters.');
+    if (configured.length < MIN_INTERNAL_SECRET_LENGTH) {
+      throw new Error(`INTERNAL_AUTH_SECRET must be at least ${MIN_INTERNAL_SECRET_LENGTH} characters.`);
+    }
     return new TextEncoder().encode(configured);
   }
+  assertEmbeddedMode('A per-host internal secret', env);
   const text = await readOrCreate(path.join(keysDir(dataDir), 'internal.secret'), async () => randomBytes(32).toString('base64url'));
   return new TextEncoder().encode(text.trim());
 }
@@ -101,8 +112,8 @@ export interface TokenVerifier {
 }
 
 /**
- * The gateway's verifier of user tokens: the identity provider's keys (`AUTH_JWKS_URL`, `AUTH_ISSUER`) or the
- * embedded dev key. A token it does not accept is UNAUTHENTICATED with the reason.
+ * The gateway's verifier of user tokens: the identity provider's keys (`AUTH_JWKS_URL`, `AUTH_ISSUER`) or, in
+ * embedded mode only, the dev key. A token it does not accept is UNAUTHENTICATED with the reason.
  */
 export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: string): Promise<TokenVerifier> {
   let key: KeyLike | Uint8Array | JWTVerifyGetKey;
@@ -112,7 +123,7 @@ export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: strin
     key = createRemoteJWKSet(new URL(env.AUTH_JWKS_URL));
     issuer = env.AUTH_ISSUER;
   } else {
-    key = (await importJWK((await devSigningKey(dataDir)).publicJwk, 'EdDSA')) as KeyLike;
+    key = (await importJWK((await devSigningKey(dataDir, env)).publicJwk, 'EdDSA')) as KeyLike;
     issuer = DEV_ISSUER;
   }
   const audience = env.AUTH_AUDIENCE ?? AUDIENCE;
@@ -135,9 +146,16 @@ export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: strin
   };
 }
 
-/** Signs a user token with the embedded dev key (what `npm run token` prints). */
-export async function signDevToken(dataDir: string, identity: Identity, ttlSeconds = 12 * 3600): Promise<string> {
-  const { privateJwk } = await devSigningKey(dataDir);
+/**
+ * Signs a user token with the embedded dev key (what `npm run token` prints), valid `ttlSeconds` (default 12
+ * hours). Throws in production mode, as `env` (default the process's) says.
+ */
+export async function signDevToken(
+  dataDir: string,
+  identity: Identity,
+  { ttlSeconds = 12 * 3600, env = process.env }: { ttlSeconds?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const { privateJwk } = await devSigningKey(dataDir, env);
   const key = await importJWK(privateJwk, 'EdDSA');
   return new SignJWT({ role: identity.role, ...(identity.partnerId ? { partner_id: identity.partnerId } : {}) })
     .setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid })

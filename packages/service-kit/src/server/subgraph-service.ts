@@ -12,6 +12,7 @@ import { WatermarkClock } from '../database/watermark';
 import type { RequestContext } from '../graphql/request-context';
 import { type ServiceConfig, serviceConfig, serviceUrlFor } from './config';
 import { createLogger, type Logger } from './logger';
+import { requireProductionSettings } from './mode';
 import { type CallService, serviceClient } from './service-client';
 import { startSubgraphServer } from './subgraph-server';
 
@@ -53,12 +54,16 @@ export interface RunningSubgraph<C> {
   close(): Promise<void>;
 }
 
-/** Opens (and migrates) the database, seeds it if asked, and serves the subgraph; `close` undoes it all. */
+/**
+ * Opens (and migrates) the database, seeds it if asked, and serves the subgraph; `close` undoes it all.
+ * In production mode it refuses first, before touching the database, unless `env` has the production settings.
+ */
 export async function startSubgraph<C extends Client, Context extends RequestContext>(
   definition: SubgraphDefinition<C, Context>,
   config: ServiceConfig = serviceConfig(definition.name),
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningSubgraph<C>> {
+  requireProductionSettings('service', env);
   const logger = createLogger(definition.name, env);
   const database = await definition.openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
