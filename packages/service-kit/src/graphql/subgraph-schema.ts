@@ -10,6 +10,7 @@ import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
 import gql from 'graphql-tag';
 import { type BuildSchemaOptions, buildSchema, createResolversMap } from 'type-graphql';
 import { roleAuthChecker } from '../auth/roles';
+import { assertEveryEntityGuarded, type EntityReference } from './entity-access';
 import type { RequestContext } from './request-context';
 import { metaOf } from './resource-types';
 import { DateTimeScalar } from './scalars';
@@ -17,15 +18,13 @@ import { DateTimeScalar } from './scalars';
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
-/** Each entity's `__resolveReference`, by type name, receiving the subgraph's own context type. */
-export type ReferenceResolvers<Context extends RequestContext = RequestContext> = Record<
-  string,
-  (reference: { id: string }, context: Context) => unknown
->;
+/** Each resolvable entity's reference resolver with its access rule (`entityReference`), by type name. */
+export type ReferenceResolvers<Context extends RequestContext = RequestContext> = Record<string, EntityReference<Context>>;
 
 /**
  * The subgraph schema of `options.resolvers`: role checks by `roleAuthChecker`, `meta` resolved for every
- * resource, and `referenceResolvers` as the entities' `__resolveReference` (typed by the subgraph's context).
+ * resource, and `referenceResolvers` as the entities' `__resolveReference` (typed by the subgraph's context; each
+ * applies its access rule, so `_entities` answers what the entity's root field would).
  */
 export async function buildFederatedSchema<Context extends RequestContext = RequestContext>(
   options: Omit<BuildSchemaOptions, 'skipCheck'>,
@@ -45,11 +44,13 @@ export async function buildFederatedSchema<Context extends RequestContext = Requ
     const meta = type.getFields().meta;
     if (meta && getNamedType(meta.type).name === 'ResourceMeta') resolvers[type.name] = { ...resolvers[type.name], meta: metaOf };
   }
-  for (const [typeName, resolveReference] of Object.entries(referenceResolvers)) {
-    resolvers[typeName] = { ...resolvers[typeName], __resolveReference: resolveReference };
+  for (const [typeName, reference] of Object.entries(referenceResolvers)) {
+    resolvers[typeName] = { ...resolvers[typeName], __resolveReference: reference.resolve };
   }
+  const typeDefs = gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`);
+  assertEveryEntityGuarded(typeDefs, referenceResolvers);
   return buildSubgraphSchema({
-    typeDefs: gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`),
+    typeDefs,
     resolvers: resolvers as never,
   });
 }
