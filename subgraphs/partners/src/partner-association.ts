@@ -40,7 +40,7 @@ class PartnerAssociation extends Resource {
 export class PartnerAssociationConnection extends Connection(PartnerAssociation, 'PartnerAssociation') {}
 
 /** The most care-request ids one `associatedCareRequestIds` call checks (the callers' batch size). */
-export const ASSOCIATION_CHECK_LIMIT = 1000;
+const ASSOCIATION_CHECK_LIMIT = 1000;
 
 @Resolver(() => PartnerAssociation)
 export class PartnerAssociationResolver {
