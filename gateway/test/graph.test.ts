@@ -88,22 +88,35 @@ describe.each(DATABASE_KINDS)('the graph on %s', (kind) => {
     });
   });
 
+  /** Queries each subgraph ran for a pull of `first` associations with their care requests and patients. */
+  const queriesOfPull = async (role: 'admin' | 'partner', first: number) => {
+    const before = Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.database.queryCount()]));
+    const { partner } = await graph.run(role === 'admin' ? 'admin' : await graph.as('partner', partnerId), PartnerAssociationsDocument, {
+      id: partnerId,
+      first,
+    });
+    expect(partner!.associations.edges).toHaveLength(first);
+    for (const { node } of partner!.associations.edges) expect(node.careRequest.patient.familyName).toMatch(/^Lee\d+$/);
+    return Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.database.queryCount() - before[s.name]]));
+  };
+
   it('resolves 100 associations with their care requests and patients in a constant number of queries per subgraph', async () => {
-    const counts = async (first: number) => {
-      const before = Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.database.queryCount()]));
-      const { partner } = await graph.run('admin', PartnerAssociationsDocument, { id: partnerId, first });
-      expect(partner!.associations.edges).toHaveLength(first);
-      for (const { node } of partner!.associations.edges) expect(node.careRequest.patient.familyName).toMatch(/^Lee\d+$/);
-      return Object.fromEntries(Object.values(graph.subgraphs).map((s) => [s.name, s.database.queryCount() - before[s.name]]));
-    };
-    const ten = await counts(10);
-    const hundred = await counts(100);
+    const ten = await queriesOfPull('admin', 10);
+    const hundred = await queriesOfPull('admin', 100);
     expect(hundred).toEqual(ten);
     // partners: the watermark (2), the partner and one page of associations; care-requests: care
     // requests, then patients.
     expect(hundred.partners).toBeLessThanOrEqual(4);
     expect(hundred['care-requests']).toBeLessThanOrEqual(2);
     expect(hundred['pop-health']).toBe(0);
+  });
+
+  it("checks a partner token's care requests against its associations in one batch, however many it pulls", async () => {
+    const ten = await queriesOfPull('partner', 10);
+    const hundred = await queriesOfPull('partner', 100);
+    expect(hundred).toEqual(ten);
+    // partners: what the admin pull costs, and one associatedCareRequestIds for all 100 care requests.
+    expect(hundred.partners).toBe((await queriesOfPull('admin', 100)).partners + 1);
   });
 
   it('batches nested connections across parents: one query for the associations of every partner', async () => {

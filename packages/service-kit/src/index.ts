@@ -30,6 +30,7 @@ export {
 export { type Database, type DatabaseOptions, migrationTarget, openDatabase } from './database/open-database';
 export { computeWatermark, WatermarkClock, writeStamp } from './database/watermark';
 export { checkTextParameters } from './graphql/argument-guard';
+export { type AccessRule, entityReference, notForPartners, ownedByPartner } from './graphql/entity-access';
 export { Sex } from './graphql/enums';
 export { badUserInput, boundErrorEcho, conflict, forbidden, notFound, PUBLIC_ERROR_CODES, unauthenticated } from './graphql/errors';
 export { byIdLoader, DataLoader, groupLoader } from './graphql/loaders';

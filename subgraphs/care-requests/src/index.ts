@@ -3,7 +3,7 @@
  */
 import 'reflect-metadata';
 import { demoCareRequests } from '@care-graph/demo-data';
-import { buildFederatedSchema, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { buildFederatedSchema, entityReference, notForPartners, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { CareRequestResolver } from './care-request';
 import { type CareRequestsContext, createContext } from './context';
 import { DataLoadResolver } from './data-load';
@@ -14,10 +14,21 @@ import { PatientResolver } from './patient';
 export function buildCareRequestsSchema() {
   return buildFederatedSchema<CareRequestsContext>(
     { resolvers: [CareRequestResolver, PatientResolver, ImportResolver, DataLoadResolver] },
+    // The root fields are admin/service only; a partner token reaches care requests (and their patients) only
+    // through its own associations, so those are what it may resolve.
     {
-      CareRequest: (ref, ctx) => ctx.careRequests.load(ref.id),
-      Patient: (ref, ctx) => ctx.patients.load(ref.id),
-      DataLoad: (ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }),
+      CareRequest: entityReference(
+        (ref, ctx) => ctx.careRequests.load(ref.id),
+        (careRequest, ctx) => ctx.canSeeCareRequest(careRequest.id),
+      ),
+      Patient: entityReference(
+        (ref, ctx) => ctx.patients.load(ref.id),
+        async (patient, ctx) => {
+          const careRequests = await ctx.careRequestsOfPatient.load(patient.id);
+          return (await Promise.all(careRequests.map((careRequest) => ctx.canSeeCareRequest(careRequest.id)))).some(Boolean);
+        },
+      ),
+      DataLoad: entityReference((ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }), notForPartners),
     },
     // Each import record is checked on its own: one bad record is rejected with its reasons, the rest load.
     ['Mutation.importCareRequests.records'],

@@ -3,7 +3,7 @@
  */
 import 'reflect-metadata';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
-import { buildFederatedSchema, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
 import { PartnerResolver } from './partner';
@@ -13,10 +13,23 @@ import { partnerNameColumns } from './partner-name';
 export function buildPartnersSchema() {
   return buildFederatedSchema<PartnersContext>(
     { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver] },
+    // The rules of the root fields: a partner token sees its own partner and associations, and a care request
+    // only as far as it is associated with it (its one way to care requests).
     {
-      Partner: (ref, ctx) => ctx.partners.load(ref.id),
-      PartnerAssociation: (ref, ctx) => ctx.associations.load(ref.id),
-      CareRequest: (ref) => ({ id: ref.id }),
+      Partner: entityReference(
+        (ref, ctx) => ctx.partners.load(ref.id),
+        ownedByPartner((partner) => partner.id),
+      ),
+      PartnerAssociation: entityReference(
+        (ref, ctx) => ctx.associations.load(ref.id),
+        ownedByPartner((association) => association.partnerId),
+      ),
+      CareRequest: entityReference(
+        (ref) => ({ id: ref.id }),
+        async (careRequest, ctx) =>
+          ctx.identity.role !== 'partner' ||
+          (await ctx.associationsByCareRequest.load(careRequest.id)).some((row) => row.partnerId === ctx.identity.partnerId),
+      ),
     },
   );
 }

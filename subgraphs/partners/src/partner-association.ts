@@ -1,5 +1,19 @@
-import { Connection, Resource } from '@care-graph/service-kit';
-import { Ctx, Directive, Field, FieldResolver, Float, ObjectType, Resolver, Root, registerEnumType } from 'type-graphql';
+import { badUserInput, Connection, Resource } from '@care-graph/service-kit';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  Float,
+  ID,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  registerEnumType,
+} from 'type-graphql';
 import type { PartnersContext } from './context';
 import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
 import { AssociationSource, MatchGrade } from './generated/prisma/enums';
@@ -25,8 +39,33 @@ class PartnerAssociation extends Resource {
 @ObjectType({ simpleResolvers: true })
 export class PartnerAssociationConnection extends Connection(PartnerAssociation, 'PartnerAssociation') {}
 
+/** The most care-request ids one `associatedCareRequestIds` call checks (the callers' batch size). */
+const ASSOCIATION_CHECK_LIMIT = 1000;
+
 @Resolver(() => PartnerAssociation)
 export class PartnerAssociationResolver {
+  @Authorized('service')
+  @Query(() => [ID], {
+    description:
+      'Service only (entity access checks): those of `careRequestIds` associated with partner `partnerId`, in no particular order. At most 1000 ids per call.',
+  })
+  async associatedCareRequestIds(
+    @Arg('partnerId', () => ID) partnerId: string,
+    @Arg('careRequestIds', () => [ID]) careRequestIds: string[],
+    @Ctx() ctx: PartnersContext,
+  ): Promise<string[]> {
+    if (careRequestIds.length > ASSOCIATION_CHECK_LIMIT) {
+      throw badUserInput(`Pass at most ${ASSOCIATION_CHECK_LIMIT} careRequestIds per call; split the batch.`, {
+        argument: 'careRequestIds',
+      });
+    }
+    const rows = await ctx.prisma.partnerAssociation.findMany({
+      where: { partnerId, careRequestId: { in: careRequestIds } },
+      select: { careRequestId: true },
+    });
+    return rows.map((row) => row.careRequestId);
+  }
+
   @FieldResolver(() => Partner)
   partner(@Root() association: AssociationRow, @Ctx() ctx: PartnersContext) {
     return ctx.partners.load(association.partnerId);

@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
-import { buildFederatedSchema, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { BackfillResolver } from './backfill';
 import { createContext, type PopHealthContext } from './context';
 import { openPopHealthDatabase, type PrismaClient } from './db';
@@ -57,10 +57,20 @@ export function buildPopHealthSchema() {
         MatchRunnerUpResolver,
       ],
     },
+    // The rules of roster(id) and backfill(id): a partner token sees its own partner's records only.
     {
-      Roster: (ref, ctx) => ctx.rosters.load(ref.id),
-      RosterPatient: (ref, ctx) => ctx.rosterPatients.load(ref.id),
-      Backfill: (ref, ctx) => ctx.backfills.load(ref.id),
+      Roster: entityReference(
+        (ref, ctx) => ctx.rosters.load(ref.id),
+        ownedByPartner((roster) => roster.partnerId),
+      ),
+      RosterPatient: entityReference(
+        (ref, ctx) => ctx.rosterPatients.load(ref.id),
+        ownedByPartner(async (patient, ctx) => (await ctx.rosters.load(patient.rosterId))?.partnerId ?? null),
+      ),
+      Backfill: entityReference(
+        (ref, ctx) => ctx.backfills.load(ref.id),
+        ownedByPartner((backfill) => backfill.partnerId),
+      ),
     },
     // A roster file is read row by row by its parser, which rejects a bad row on its own (roster-file.ts).
     ['Mutation.ingestRoster.input.content'],

@@ -12,6 +12,7 @@ import gql from 'graphql-tag';
 import { type BuildSchemaOptions, buildSchema, createResolversMap } from 'type-graphql';
 import { roleAuthChecker } from '../auth/roles';
 import { argumentGuard } from './argument-guard';
+import { assertEveryEntityGuarded, type EntityReference } from './entity-access';
 import type { RequestContext } from './request-context';
 import { metaOf } from './resource-types';
 import { DateTimeScalar } from './scalars';
@@ -19,17 +20,15 @@ import { DateTimeScalar } from './scalars';
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
-/** Each entity's `__resolveReference`, by type name, receiving the subgraph's own context type. */
-export type ReferenceResolvers<Context extends RequestContext = RequestContext> = Record<
-  string,
-  (reference: { id: string }, context: Context) => unknown
->;
+/** Each resolvable entity's reference resolver with its access rule (`entityReference`), by type name. */
+export type ReferenceResolvers<Context extends RequestContext = RequestContext> = Record<string, EntityReference<Context>>;
 
 /**
  * The subgraph schema of `options.resolvers`: role checks by `roleAuthChecker`, every text argument held to
  * the text rule (`argumentGuard`; `selfCheckedArguments` lists the `Type.field.argument…` paths whose
  * resolver checks them item by item), `meta` resolved for every resource, and `referenceResolvers` as the
- * entities' `__resolveReference` (typed by the subgraph's context; a reference whose id no record can have
+ * entities' `__resolveReference` (typed by the subgraph's context; each applies its access rule, so
+ * `_entities` answers what the entity's root field would, and a reference whose id no record can have
  * resolves to null).
  */
 export async function buildFederatedSchema<Context extends RequestContext = RequestContext>(
@@ -59,15 +58,19 @@ export async function buildFederatedSchema<Context extends RequestContext = Requ
         resolvers[type.name][field.name] = guarded(resolver, argumentGuard(type.name, field.name, selfCheckedArguments));
     }
   }
-  for (const [typeName, resolveReference] of Object.entries(referenceResolvers)) {
+  for (const [typeName, reference] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = {
       ...resolvers[typeName],
-      __resolveReference: (reference: { id: string }, context: Context) =>
-        typeof reference.id !== 'string' || textFault(reference.id, TEXT_LIMITS.id) ? null : resolveReference(reference, context),
+      __resolveReference: (representation: { id: string }, context: Context) =>
+        typeof representation.id !== 'string' || textFault(representation.id, TEXT_LIMITS.id)
+          ? null
+          : reference.resolve(representation, context),
     };
   }
+  const typeDefs = gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`);
+  assertEveryEntityGuarded(typeDefs, referenceResolvers);
   return buildSubgraphSchema({
-    typeDefs: gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`),
+    typeDefs,
     resolvers: resolvers as never,
   });
 }
