@@ -21,6 +21,9 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@prisma/schema-engine-wasm/)'],
   testTimeout: 120_000,
   setupFiles: ['<rootDir>/scripts/jest-setup.js'],
+  // Every log line of the run, at every level, is captured and scanned for PHI at the end (README, Tests).
+  globalSetup: '<rootDir>/scripts/log-scan-setup.ts',
+  globalTeardown: '<rootDir>/scripts/log-scan-teardown.ts',
 };
 // PGlite loads Node built-ins with dynamic import(); Jest's sandbox allows that only with
 // --experimental-vm-modules, which is why `npm test` starts Node with it.
