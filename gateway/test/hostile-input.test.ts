@@ -11,6 +11,7 @@ import { QUOTED_PREFIX } from '@care-graph/limits';
 import { devSigningKey, IDENTITY_HEADER, type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
 import { importJWK, SignJWT } from 'jose';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
+import { CANARY_PATIENT } from '../../scripts/log-scan';
 
 /** What a case sends: a ready request (URL, method, headers, body). */
 interface Sent {
@@ -29,6 +30,8 @@ interface Case {
   says: RegExp;
   /** A long bad value the case sends: the answer may quote no more than its first QUOTED_PREFIX characters. */
   value?: string;
+  /** Data the answer must not hold at all (PHI the case sends: the log scan also looks for it in every log line). */
+  secret?: string;
   /** Rows the case may write (table → how many more); every other table must keep its count. */
   writes?: Partial<Record<Table, number>>;
   /** Where the code and message are read from (default: the first GraphQL error). */
@@ -241,6 +244,14 @@ describe('hostile input', () => {
       code: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
       says: /larger than 16 KB/,
       value: LONG,
+    },
+    {
+      name: 'transport: an SSN as the request id',
+      send: raw({ 'content-type': 'application/json', 'x-request-id': CANARY_PATIENT.ssn }, '{"query":'),
+      status: 400,
+      code: 'BAD_REQUEST',
+      says: /not valid JSON/,
+      secret: CANARY_PATIENT.ssn,
     },
     // GraphQL: well-formed HTTP, wrong GraphQL.
     {
@@ -527,6 +538,20 @@ describe('hostile input', () => {
     },
 
     // Import records: a bad record is rejected on its own; a value GraphQL cannot coerce refuses the call.
+    {
+      name: 'import: a NUL beside a patient name rejects the record without naming the patient',
+      send: () =>
+        gql('admin', IMPORT, {
+          r: [
+            record({}, { givenName: `${CANARY_PATIENT.givenName}\u0000`, familyName: CANARY_PATIENT.familyName, ssn: CANARY_PATIENT.ssn }),
+          ],
+        })(),
+      status: 200,
+      code: 'REJECTED',
+      says: /^patient\.givenName contains the control character U\+0000$/,
+      secret: CANARY_PATIENT.familyName,
+      shape: 'import-rejection',
+    },
     {
       name: 'import: a NUL in a given name (the good record loads)',
       send: () => gql('admin', IMPORT, { r: [record({}, { givenName: NUL }), record()] })(),
@@ -874,6 +899,7 @@ describe('hostile input', () => {
     expect(answer.message).toMatch(hostile.says);
     // Never a stack trace or a file path; never more than a prefix of a long bad value.
     expect(answer.text).not.toMatch(/at .*\.(ts|js):\d+|\/work\/|node_modules/);
+    if (hostile.secret) expect(answer.text).not.toContain(hostile.secret);
     if (hostile.value) {
       expect(answer.text.includes(hostile.value.slice(0, QUOTED_PREFIX + 1))).toBe(false);
       expect(answer.text.length).toBeLessThan(4000);

@@ -23,13 +23,14 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
-/** The messages of a process's output: each JSON log line's `message`, each other line as it is. */
+/** The messages of a process's output: each JSON log line's `message` (and `detail`), each other line as it is. */
 function messages(output: string): string {
   return output
     .split('\n')
     .map((line) => {
       try {
-        return (JSON.parse(line) as { message: string }).message;
+        const entry = JSON.parse(line) as { message: string; detail?: string };
+        return entry.detail === undefined ? entry.message : `${entry.message}: ${entry.detail}`;
       } catch {
         return line;
       }

@@ -45,4 +45,21 @@ describe('createLogger', () => {
     logger.info('i', { n: 2 });
     expect(entries(printed)).toEqual([{ level: 'info', message: 'i', n: 2 }]);
   });
+
+  it("keeps the entry's own message and level when fields carry the same names (an error's text becomes detail)", () => {
+    createLogger('svc', {}).error('failed to start', {
+      message: 'Port 4000 is in use',
+      level: 'debug',
+      service: 'other',
+      requestId: 'r-1',
+    });
+    expect(JSON.parse(printed[0])).toEqual({
+      time: expect.any(String),
+      level: 'error',
+      service: 'svc',
+      message: 'failed to start',
+      detail: 'Port 4000 is in use',
+      requestId: 'r-1',
+    });
+  });
 });

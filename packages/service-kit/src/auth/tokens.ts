@@ -29,7 +29,7 @@ import { type Identity, ROLES, type Role } from './roles';
 export const IDENTITY_HEADER = 'x-care-graph-identity';
 /** The header that correlates one request's logs across the gateway and the services it reaches. */
 export const REQUEST_ID_HEADER = 'x-request-id';
-/** Longest request id taken from a caller; longer ones are cut (they end up in every log line). */
+/** Longest request id taken from a caller (they end up in every log line). */
 const MAX_REQUEST_ID_LENGTH = 100;
 const DEV_ISSUER = 'care-graph-dev';
 const AUDIENCE = 'care-graph';
@@ -209,10 +209,20 @@ export class InternalAuth {
   }
 }
 
-/** The request id a caller sent in `x-request-id` (cut to 100 characters), or a new one. */
+/** What a caller's request id may hold: an id's characters only, no spaces or free text. */
+const REQUEST_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${MAX_REQUEST_ID_LENGTH}}$`);
+const SSN_SHAPED = /(?:^|[^A-Za-z0-9])\d{3}[-.]?\d{2}[-.]?\d{4}(?:$|[^A-Za-z0-9])/;
+
+/**
+ * The request id a caller sent in `x-request-id`, or a new one. It ends up in every log line of the request,
+ * so a caller's id is kept only when it cannot carry a person's data: at most 100 of `A–Z a–z 0–9 . _ : -`,
+ * and no SSN-shaped part (nine digits, dashes or dots allowed, standing on their own; the digits inside a
+ * UUID's segments never do). Anything else is replaced, not cut.
+ */
 export function requestIdOf(headers: IncomingHttpHeaders): string {
   const sent = headers[REQUEST_ID_HEADER];
-  return typeof sent === 'string' && sent !== '' ? sent.slice(0, MAX_REQUEST_ID_LENGTH) : randomUUID();
+  const acceptable = typeof sent === 'string' && REQUEST_ID.test(sent) && !SSN_SHAPED.test(sent);
+  return acceptable ? sent : randomUUID();
 }
 
 /**

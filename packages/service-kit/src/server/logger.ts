@@ -16,7 +16,8 @@ export interface Logger {
 }
 
 /**
- * A logger writing one JSON line per entry (stderr for warn/error), at `LOG_LEVEL` and above (default info).
+ * A logger writing one JSON line per entry (stderr for warn/error), at `LOG_LEVEL` and above (default info):
+ * `{ time, level, service, message, …fields }`, where a field named `message` is written as `detail`.
  * With `LOG_CAPTURE_DIR` set, every entry at every level is also appended to `<dir>/<service>-<pid>.log`
  * whatever `LOG_LEVEL` says: the test suite's log scan reads what production would log at debug level
  * without the console showing more.
@@ -29,7 +30,10 @@ export function createLogger(service: string, env: NodeJS.ProcessEnv = process.e
     (message: string, fields: Record<string, unknown> = {}) => {
       const printed = ORDER[level] >= threshold;
       if (!printed && !capture) return;
-      const line = `${JSON.stringify({ time: new Date().toISOString(), level, service, message, ...fields })}\n`;
+      // A caller's `message` field (an error's text, typically) must not replace the entry's own: it is `detail`.
+      const { message: detail, time: _time, level: _level, service: _service, ...rest } = fields;
+      const entry = { time: new Date().toISOString(), level, service, message, ...(detail === undefined ? {} : { detail }), ...rest };
+      const line = `${JSON.stringify(entry)}\n`;
       // Synchronous, so that a process that exits right after logging still leaves the line for the scan.
       if (capture) appendFileSync(capture, line);
       if (printed) (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line);
