@@ -136,6 +136,8 @@ const forbidden = (args: RootFieldCase['args'] = () => ({})): RootFieldCase[] =>
 const QUERY_RULES: Record<string, RootFieldCase[]> = {
   careRequest: forbidden((a) => ({ id: a.careRequestIds[0] })),
   careRequests: forbidden(),
+  careRequestsCreated: forbidden(() => ({ window: { from: '2000-01-01T00:00:00.000Z', until: '2100-01-01T00:00:00.000Z' } })),
+  careRequestsCreatedCount: forbidden(() => ({ window: { from: '2000-01-01T00:00:00.000Z', until: '2100-01-01T00:00:00.000Z' } })),
   patients: forbidden(),
   dataLoads: forbidden(),
   associatedCareRequestIds: forbidden((a) => ({ partnerId: a.partnerId, careRequestIds: a.careRequestIds })),

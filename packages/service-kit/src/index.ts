@@ -38,6 +38,7 @@ export type { RequestContext } from './graphql/request-context';
 export { Connection, DateTimeRange, Resource } from './graphql/resource-types';
 export { DateScalar, DateTimeScalar, formatCalendarDate } from './graphql/scalars';
 export { buildFederatedSchema } from './graphql/subgraph-schema';
+export { decodeOrderCursor, encodeOrderCursor, listKey } from './lists/cursor';
 export { groupedPageLoaders } from './lists/grouped-pages';
 export { queryPage, type SincePageQuery } from './lists/keyset-sql';
 

@@ -33,7 +33,7 @@ registerEnumType(CareRequestStatus, { name: 'CareRequestStatus' });
 
 @ObjectType({ simpleResolvers: true, description: 'A request for care for one patient.' })
 @Directive('@key(fields: "id")')
-class CareRequest extends Resource {
+export class CareRequest extends Resource {
   @Field(() => CareRequestStatus) status!: CareRequestStatus;
   @Field(() => DateTimeScalar) createdAt!: Date;
 }

@@ -4,6 +4,7 @@
 import 'reflect-metadata';
 import { demoCareRequests } from '@care-graph/demo-data';
 import { buildFederatedSchema, entityReference, notForPartners, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { BackfillWindowResolver } from './backfill-window';
 import { CareRequestResolver } from './care-request';
 import { type CareRequestsContext, createContext } from './context';
 import { DataLoadResolver } from './data-load';
@@ -13,7 +14,7 @@ import { PatientResolver } from './patient';
 
 export function buildCareRequestsSchema() {
   return buildFederatedSchema<CareRequestsContext>(
-    { resolvers: [CareRequestResolver, PatientResolver, ImportResolver, DataLoadResolver] },
+    { resolvers: [CareRequestResolver, BackfillWindowResolver, PatientResolver, ImportResolver, DataLoadResolver] },
     // The root fields are admin/service only; a partner token reaches care requests (and their patients) only
     // through its own associations, so those are what it may resolve.
     {

@@ -61,6 +61,21 @@ export function decodeCursor(cursor: string, list?: string): Cursor {
   return { lastUpdated: decoded.lastUpdated, id: decoded.id };
 }
 
+/**
+ * The cursor of a row in a list ordered by another instant than `lastUpdated` (e.g. `(createdAt, id)` for a
+ * backfill's window): the same encoding, list binding and checks, with the instant in the pair's first place.
+ */
+export function encodeOrderCursor(row: { at: Date; id: string }, list: string): string {
+  return encodeCursor({ lastUpdated: row.at, id: row.id }, list);
+}
+
+/** The `(at, id)` pair of a cursor `encodeOrderCursor` made for list `list`; BAD_USER_INPUT (`after`) otherwise. */
+export function decodeOrderCursor(cursor: string, list: string): { at: Date; id: string } {
+  const { lastUpdated, id } = decodeCursor(cursor, list);
+  if (!lastUpdated) throw notACursor(cursor);
+  return { at: lastUpdated, id };
+}
+
 /** Validates `first` (default 100, at most 1000). */
 export function pageSize(first: number | null | undefined): number {
   if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
