@@ -15,6 +15,7 @@
 import 'reflect-metadata';
 
 export { assertPartnerAccess, authorize, canSeePartner, type Identity, ROLES, type Role } from './auth/roles';
+export { Sealer, SSN_FOR_MATCHING } from './auth/sealing';
 export {
   createTokenVerifier,
   devSigningKey,

@@ -38,6 +38,16 @@ export class PatientResolver {
     return patient.ssn ? patient.ssn.slice(-4) : null;
   }
 
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "For service tokens (the backfill runner): the SSN sealed for pop-health's matcher, to pass to matchPatients as sealedSsn unchanged; it reads as nothing else. Null for every other caller.",
+  })
+  sealedSsn(@Root() patient: PatientRow, @Ctx() ctx: CareRequestsContext): string | null {
+    // Null rather than FORBIDDEN: a client that selects every field (a generated query) is not refused for it.
+    return patient.ssn && ctx.identity.role === 'service' ? ctx.ssnSealer.seal(patient.ssn) : null;
+  }
+
   @FieldResolver(() => Address, { nullable: true })
   address(@Root() patient: PatientRow): Address | null {
     const { addressLine1, city, state, postalCode } = patient;

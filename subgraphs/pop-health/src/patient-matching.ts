@@ -46,6 +46,11 @@ export class MatchPatientInput {
   @Field(() => DateScalar) dateOfBirth!: Date;
   @Field(() => Sex, { nullable: true }) sex?: Sex | null;
   @Field(() => String, { nullable: true }) ssn?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Instead of ssn: the SSN as care-requests sealed it (Patient.sealedSsn), passed on unchanged.',
+  })
+  sealedSsn?: string | null;
   @Field(() => String, { nullable: true }) memberId?: string | null;
   @Field(() => String, { nullable: true }) addressLine1?: string | null;
   @Field(() => String, { nullable: true }) city?: string | null;
@@ -164,6 +169,20 @@ export class MatchRunnerUpResolver {
   }
 }
 
+/** The SSN inside `sealed` (patient `i`'s sealedSsn); BAD_USER_INPUT when it does not open or comes with a plain ssn. */
+function openSealedSsn(ctx: PopHealthContext, sealed: string, ssn: string | null | undefined, i: number): string {
+  const field = `patients.${i}.sealedSsn`;
+  if (ssn !== undefined && ssn !== null) throw badUserInput(`${field}: pass ssn or sealedSsn, not both.`, { argument: 'patients', field });
+  const opened = ctx.ssnSealer.open(sealed);
+  if (opened === null) {
+    throw badUserInput(`${field} was not sealed by care-requests, or was changed; pass Patient.sealedSsn unchanged.`, {
+      argument: 'patients',
+      field,
+    });
+  }
+  return opened;
+}
+
 @Resolver()
 export class PatientMatchingResolver {
   @Authorized('service')
@@ -179,7 +198,11 @@ export class PatientMatchingResolver {
     if (!roster) throw notFound(`No roster ${rosterId}.`);
     assertPartnerAccess(ctx.identity, roster.partnerId);
     if (roster.status !== 'READY') throw badUserInput(`Roster ${rosterId} is ${roster.status}; only READY rosters can be matched.`);
-    const people = patients.map((p) => ({ ...p, dateOfBirth: formatCalendarDate(p.dateOfBirth) }));
+    const people = patients.map(({ sealedSsn, ...p }, i) => ({
+      ...p,
+      ssn: sealedSsn === undefined || sealedSsn === null ? p.ssn : openSealedSsn(ctx, sealedSsn, p.ssn, i),
+      dateOfBirth: formatCalendarDate(p.dateOfBirth),
+    }));
     const decisions = await ctx.rosterIndex.match(roster, people, explanationDetailsWanted(info));
     return decisions.map((decision, i) => toGraphQL(patients[i].id, decision));
   }

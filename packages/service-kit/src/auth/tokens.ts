@@ -24,6 +24,7 @@ import {
 import { unauthenticated } from '../graphql/errors';
 import { assertEmbeddedMode, MIN_INTERNAL_SECRET_LENGTH } from '../server/mode';
 import { type Identity, ROLES, type Role } from './roles';
+import { Sealer } from './sealing';
 
 /** The header that carries the gateway-signed identity to subgraphs. */
 export const IDENTITY_HEADER = 'x-care-graph-identity';
@@ -170,6 +171,11 @@ export async function signDevToken(
 /** Signs and verifies the identity that travels between Care Graph services. */
 export class InternalAuth {
   constructor(private readonly secret: Uint8Array) {}
+
+  /** A sealer for `purpose` under this secret (see sealing.ts): only Care Graph services can open what it seals. */
+  sealer(purpose: string): Sealer {
+    return new Sealer(this.secret, purpose);
+  }
 
   static async fromEnv(env: NodeJS.ProcessEnv, dataDir: string): Promise<InternalAuth> {
     return new InternalAuth(await internalSecret(env, dataDir));

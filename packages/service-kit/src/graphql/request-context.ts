@@ -2,6 +2,7 @@
  * The per-request context every resolver receives (each subgraph adds its DataLoaders to it).
  */
 import type { Identity } from '../auth/roles';
+import type { Sealer } from '../auth/sealing';
 import type { WatermarkClock } from '../database/watermark';
 import type { CallService } from '../server/service-client';
 
@@ -21,4 +22,6 @@ export interface RequestContext {
    * id, e.g. pop-health recording a roster ingestion in care-requests' data-load feed (see `serviceClient`).
    */
   callService: CallService;
+  /** Seals (care-requests) and opens (pop-health) patients' SSNs on their way to the matcher (`SSN_FOR_MATCHING`). */
+  ssnSealer: Sealer;
 }

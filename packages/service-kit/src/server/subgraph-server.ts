@@ -12,6 +12,7 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { SSN_FOR_MATCHING } from '../auth/sealing';
 import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
 import type { WatermarkClock } from '../database/watermark';
 import { boundErrorEcho } from '../graphql/errors';
@@ -65,6 +66,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
   const app = express();
   app.disable('x-powered-by');
   healthRoutes(app, options.name, () => options.readiness);
+  const ssnSealer = options.internalAuth.sealer(SSN_FOR_MATCHING);
   const authenticate = async (req: Request): Promise<RequestContext> => {
     const header = req.headers[IDENTITY_HEADER];
     const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
@@ -75,6 +77,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
       watermark: once(() => options.clock.compute()),
       clock: options.clock,
       callService: options.services.forRequest(id),
+      ssnSealer,
     };
   };
   options.routes?.(app, authenticate);
