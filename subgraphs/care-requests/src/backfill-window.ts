@@ -14,7 +14,7 @@ import type { CareRequestsContext } from './context';
 import type { CareRequest as CareRequestRow } from './generated/prisma/client';
 
 /** Page sizes a runner may ask for: the backfill's `batchSize` bounds. */
-export const WINDOW_PAGE_SIZES = { min: 1, max: 5000, default: 500 } as const;
+const WINDOW_PAGE_SIZES = { min: 1, max: 5000, default: 500 } as const;
 
 @ObjectType({ simpleResolvers: true, description: "One page of a backfill window's care requests, in (createdAt, id) order." })
 class CareRequestWindowPage {

@@ -101,7 +101,7 @@ describe.each(DATABASE_KINDS)('the partner name key migration on %s', (kind) => 
   it('applies at service start, keeps every partner and name, and sets colliding ones apart by id', async () => {
     const database = await openPartnersDatabase({ url, dataDir });
     try {
-      expect(database.appliedMigrations).toEqual([MIGRATION]);
+      expect(database.appliedMigrations[0]).toBe(MIGRATION); // and any later ones
       const rows = await database.client.partner.findMany({ select: { id: true, name: true, nameKey: true }, orderBy: { id: 'asc' } });
       expect(Object.fromEntries(rows.map((r) => [r.id, r.nameKey]))).toEqual(EXPECTED_KEYS);
       expect(Object.fromEntries(rows.map((r) => [r.id, r.name]))).toEqual(Object.fromEntries(EXISTING.map((p) => [p.id, p.name])));

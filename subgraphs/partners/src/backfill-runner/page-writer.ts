@@ -1,0 +1,121 @@
+/**
+ * A page's effects and its checkpoint, exactly once. The runner matches a page of a partition's care requests
+ * and hands the result here; one transaction then
+ *   1. moves the partition's checkpoint past the page — only while the caller still holds the partition's
+ *      lease, so an instance whose lease was taken over cannot write a stale page (`LeaseLost`), and only
+ *      from the checkpoint the page started after, so a page is never counted twice (`PageAlreadyWritten`);
+ *      either way nothing of the page is kept;
+ *   2. inserts the page's associations, keeping any association the partner already has for a care request
+ *      (whatever its source) and counting it as already associated — so a page written again after a crash
+ *      between matching and commit changes nothing;
+ *   3. adds the page to the run's counts.
+ * A crash before the commit leaves the checkpoint before the page, and the page is done again; after it,
+ * the page is never done again. A dry run moves the checkpoint and counts, and writes no association.
+ */
+import { type WatermarkClock, writeStamp } from '@care-graph/service-kit';
+import type { PrismaClient } from '../db';
+import type { MatchGrade } from '../generated/prisma/enums';
+
+/** A care request of the page that matched a roster member with an accepted grade. */
+export interface PageMatch {
+  careRequestId: string;
+  rosterPatientId: string;
+  score: number;
+  grade: MatchGrade;
+  /** The structured explanation `matchPatients` gives, stored with the association. */
+  explanation: unknown;
+}
+
+export interface Page {
+  partitionId: string;
+  /** The instance writing it: must hold the partition's lease. */
+  owner: string;
+  /** The checkpoint the page was read after (null for a partition's first page). */
+  after: string | null;
+  /** The page's endCursor: where the partition resumes. */
+  checkpoint: string;
+  /** Care requests the page held (matched or not). */
+  processed: number;
+  matches: readonly PageMatch[];
+}
+
+/** The partition's checkpoint is no longer the one the page was read after: it was written already. */
+export class PageAlreadyWritten extends Error {
+  constructor(partitionId: string) {
+    super(`Partition ${partitionId} has moved past this page; resume from its checkpoint.`);
+    this.name = 'PageAlreadyWritten';
+  }
+}
+
+export interface WrittenPage {
+  created: number;
+  alreadyAssociated: number;
+}
+
+/** The partition's lease is no longer the caller's (expired and taken over): the page was not written. */
+export class LeaseLost extends Error {
+  constructor(partitionId: string, owner: string) {
+    super(`Partition ${partitionId} is no longer leased to ${owner}; its page was not written.`);
+    this.name = 'LeaseLost';
+  }
+}
+
+/** Writes `page` (see the file's comment); `clock` learns of the associations' stamp. */
+export async function writePage(prisma: PrismaClient, clock: WatermarkClock, page: Page): Promise<WrittenPage> {
+  const { written, stamp } = await prisma.$transaction(async (tx) => {
+    const stamp = await writeStamp(tx);
+    const [partition] = await tx.$queryRawUnsafe<{ backfillId: string }[]>(
+      `UPDATE "BackfillPartition" SET checkpoint = $1, processed = processed + $2
+       WHERE id = $3 AND "leaseOwner" = $4 AND "leaseExpiresAt" > clock_timestamp() AND checkpoint IS NOT DISTINCT FROM $5::text
+       RETURNING "backfillId"`,
+      page.checkpoint,
+      page.processed,
+      page.partitionId,
+      page.owner,
+      page.after,
+    );
+    if (!partition) {
+      const [held] = await tx.$queryRawUnsafe<unknown[]>(
+        `SELECT 1 FROM "BackfillPartition" WHERE id = $1 AND "leaseOwner" = $2 AND "leaseExpiresAt" > clock_timestamp()`,
+        page.partitionId,
+        page.owner,
+      );
+      throw held ? new PageAlreadyWritten(page.partitionId) : new LeaseLost(page.partitionId, page.owner);
+    }
+    const [run] = await tx.$queryRawUnsafe<{ partnerId: string; dryRun: boolean }[]>(
+      'SELECT "partnerId", "dryRun" FROM "BackfillRun" WHERE "backfillId" = $1',
+      partition.backfillId,
+    );
+    let created = 0;
+    if (!run.dryRun && page.matches.length > 0) {
+      const values: unknown[] = [run.partnerId, partition.backfillId, stamp];
+      const rows = page.matches.map((match) => {
+        const at = values.length;
+        values.push(match.careRequestId, match.rosterPatientId, match.score, match.grade, JSON.stringify(match.explanation));
+        return `(gen_random_uuid()::text, $1, $${at + 1}, $${at + 2}, $2, 'BACKFILL', $${at + 3}::double precision, $${at + 4}::"MatchGrade", $${at + 5}::jsonb, $3::timestamptz)`;
+      });
+      const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `INSERT INTO "PartnerAssociation"
+           (id, "partnerId", "careRequestId", "rosterPatientId", "backfillId", source, "matchScore", "matchGrade", "matchExplanation", "lastUpdated")
+         VALUES ${rows.join(', ')}
+         ON CONFLICT ("partnerId", "careRequestId") DO NOTHING RETURNING id`,
+        ...values,
+      );
+      created = inserted.length;
+    }
+    const alreadyAssociated = run.dryRun ? 0 : page.matches.length - created;
+    await tx.$executeRawUnsafe(
+      `UPDATE "BackfillRun" SET processed = processed + $1, matched = matched + $2, created = created + $3,
+         "alreadyAssociated" = "alreadyAssociated" + $4, "lastUpdated" = $5::timestamptz WHERE "backfillId" = $6`,
+      page.processed,
+      page.matches.length,
+      created,
+      alreadyAssociated,
+      stamp,
+      partition.backfillId,
+    );
+    return { written: { created, alreadyAssociated }, stamp };
+  });
+  if (written.created > 0) clock.noteWrite('PartnerAssociation', stamp);
+  return written;
+}
