@@ -1,0 +1,61 @@
+/**
+ * Partitions are claimed with leases held in the database, so that any number of runner instances share a
+ * backfill and no partition is processed by two at once. A claim takes a partition that is not done, of a
+ * running run, whose lease is free or expired, locking the row with `FOR UPDATE SKIP LOCKED` so concurrent
+ * claimers each take a different one without waiting on each other. The holder renews the lease while it
+ * works; if it dies, the lease expires and another instance takes the partition over from its checkpoint
+ * (the page writer refuses pages from a holder whose lease was taken: page-writer.ts). Time is the database's
+ * clock, never an instance's, so instances with skewed clocks agree on expiry.
+ */
+import type { PrismaClient } from '../db';
+
+export interface LeasedPartition {
+  id: string;
+  backfillId: string;
+  windowFrom: Date;
+  windowUntil: Date;
+  checkpoint: string | null;
+  leaseExpiresAt: Date;
+}
+
+const RETURNED = 'p.id, p."backfillId", p."windowFrom", p."windowUntil", p.checkpoint, p."leaseExpiresAt"';
+
+/** Leases one claimable partition to `owner` for `leaseMs`, or null when none is claimable now. */
+export async function claimPartition(prisma: PrismaClient, owner: string, leaseMs: number): Promise<LeasedPartition | null> {
+  const [claimed] = await prisma.$queryRawUnsafe<LeasedPartition[]>(
+    `UPDATE "BackfillPartition" p SET "leaseOwner" = $1, "leaseExpiresAt" = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+     WHERE p.id = (
+       SELECT q.id FROM "BackfillPartition" q JOIN "BackfillRun" r ON r."backfillId" = q."backfillId"
+       WHERE NOT q.done AND r.status = 'RUNNING' AND (q."leaseExpiresAt" IS NULL OR q."leaseExpiresAt" <= clock_timestamp())
+       ORDER BY r."createdAt", q."windowFrom"
+       LIMIT 1 FOR UPDATE OF q SKIP LOCKED)
+     RETURNING ${RETURNED}`,
+    owner,
+    leaseMs,
+  );
+  return claimed ?? null;
+}
+
+/** Extends `owner`'s lease on `partitionId` by `leaseMs` from now; false when it is no longer `owner`'s. */
+export async function renewLease(prisma: PrismaClient, partitionId: string, owner: string, leaseMs: number): Promise<boolean> {
+  const renewed = await prisma.$executeRawUnsafe(
+    `UPDATE "BackfillPartition" SET "leaseExpiresAt" = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
+     WHERE id = $1 AND "leaseOwner" = $2 AND "leaseExpiresAt" > clock_timestamp()`,
+    partitionId,
+    owner,
+    leaseMs,
+  );
+  return renewed === 1;
+}
+
+/** Ends `owner`'s lease on `partitionId`, marking it done when its last page was written; false when not `owner`'s. */
+export async function releasePartition(prisma: PrismaClient, partitionId: string, owner: string, done: boolean): Promise<boolean> {
+  const released = await prisma.$executeRawUnsafe(
+    `UPDATE "BackfillPartition" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL, done = done OR $3
+     WHERE id = $1 AND "leaseOwner" = $2 AND "leaseExpiresAt" > clock_timestamp()`,
+    partitionId,
+    owner,
+    done,
+  );
+  return released === 1;
+}
