@@ -83,7 +83,10 @@ async function main() {
     await transaction(async (query) => {
       await query('INSERT INTO durability_page VALUES ($1, $2)', [seq, 'x'.repeat(200)]);
       if (large) {
-        await query("INSERT INTO durability_bulk SELECT $1, n, repeat('y', 200) FROM generate_series(1, $2::integer) AS n", [seq, BULK_ROWS]);
+        await query("INSERT INTO durability_bulk SELECT $1, n, repeat('y', 200) FROM generate_series(1, $2::integer) AS n", [
+          seq,
+          BULK_ROWS,
+        ]);
       }
       await query('UPDATE durability_checkpoint SET last_seq = $1, bulk_rows = bulk_rows + $2 WHERE id = 1', [seq, large ? BULK_ROWS : 0]);
     });
