@@ -11,7 +11,7 @@
  * Stdout is a pipe, which Node writes synchronously on Linux, so an `ack` the parent read was committed first.
  *
  * Usage: pglite-writer.ts <dataDir> [--check] [--relaxed] [--large-every=<n>]
- * `--check` reports and exits; `--relaxed` opens PGlite directly with `relaxedDurability: true` (no migrations).
+ * `--check` reports and exits; `--relaxed` writes through a PGlite instance opened with `relaxedDurability: true`.
  */
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -37,11 +37,17 @@ const BULK_ROWS = 20_000;
 
 async function open(dataDir: string, relaxed: boolean): Promise<{ transaction: InTransaction; applied: string[] }> {
   if (relaxed) {
+    // openDatabase creates the folder and migrates it as a service would; the writes then go through an instance
+    // that differs only by relaxedDurability.
+    const { appliedMigrations, close } = await openDatabase({ service: 'partners', dataDir }, () => ({
+      $disconnect: async () => undefined,
+    }));
+    await close();
     const pglite = new PGlite(path.join(dataDir, 'partners', 'pgdata'), { relaxedDurability: true });
     await pglite.waitReady;
     const transaction: InTransaction = (work) =>
       pglite.transaction((tx) => work(async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params)).rows));
-    return { transaction, applied: [] };
+    return { transaction, applied: appliedMigrations };
   }
   const database = await openDatabase({ service: 'partners', dataDir }, () => ({ $disconnect: async () => undefined }));
   return { transaction: database.directTransaction, applied: database.appliedMigrations };
