@@ -5,7 +5,7 @@
  * applied on open, before the Prisma client is handed out, so a service never runs against an old schema.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { applyMigrations } from '@care-graph/migrate';
 import { PGlite } from '@electric-sql/pglite';
@@ -80,7 +80,7 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
       );
     } else {
       const dir = path.join(options.dataDir, options.service, 'pgdata');
-      await mkdir(dir, { recursive: true });
+      await createDataFolderOnce(dir);
       pglite = new PGlite(dir);
     }
     await pglite.waitReady;
@@ -133,6 +133,32 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
 }
 
 const background = new AsyncLocalStorage<boolean>();
+
+/**
+ * Creates PGlite's data folder `dir` unless it holds a database (`PG_VERSION`), so that a process killed during the
+ * first open never leaves a folder that cannot open. PGlite writes a new data folder file by file (its initdb runs
+ * in memory, then ~1,000 files are copied in) and writes `PG_VERSION` before the copy ends; a SIGKILL in between
+ * left a folder PGlite takes for a database and then fails to start on, at every later open (bench/RESULTS.md,
+ * "PGlite on disk across SIGKILL"). So the folder is built beside `dir` and renamed into place once PGlite has
+ * opened and closed it: a rename is atomic, and whatever a killed attempt left beside it is thrown away.
+ */
+async function createDataFolderOnce(dir: string): Promise<void> {
+  if (
+    await access(path.join(dir, 'PG_VERSION')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  const staging = `${dir}.creating`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  const creating = new PGlite(staging);
+  await creating.waitReady;
+  await creating.close();
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+}
 
 /** Wraps a driver adapter factory so that every statement sent to the database is counted. */
 function countingFactory(
