@@ -3,7 +3,15 @@
  */
 import 'reflect-metadata';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
-import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import {
+  buildFederatedSchema,
+  entityReference,
+  notForPartners,
+  ownedByPartner,
+  type SubgraphDefinition,
+  writeStamp,
+} from '@care-graph/service-kit';
+import { BackfillRunResolver, backfillWithoutRun } from './backfill-run';
 import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
 import { PartnerResolver } from './partner';
@@ -12,7 +20,7 @@ import { partnerNameColumns } from './partner-name';
 
 export function buildPartnersSchema() {
   return buildFederatedSchema<PartnersContext>(
-    { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver] },
+    { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver, BackfillRunResolver] },
     // The rules of the root fields: a partner token sees its own partner and associations, and a care request
     // only as far as it is associated with it (its one way to care requests).
     {
@@ -24,6 +32,8 @@ export function buildPartnersSchema() {
         (ref, ctx) => ctx.associations.load(ref.id),
         ownedByPartner((association) => association.partnerId),
       ),
+      // Being built (issue 11): the run's progress; until then every backfill answers as one without a run.
+      Backfill: entityReference((ref) => backfillWithoutRun(ref.id), notForPartners),
       CareRequest: entityReference(
         (ref) => ({ id: ref.id }),
         async (careRequest, ctx) =>

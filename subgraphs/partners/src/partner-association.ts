@@ -14,6 +14,7 @@ import {
   Root,
   registerEnumType,
 } from 'type-graphql';
+import { backfillWithoutRun } from './backfill-run';
 import type { PartnersContext } from './context';
 import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
 import { AssociationSource, MatchGrade } from './generated/prisma/enums';
@@ -83,7 +84,7 @@ export class PartnerAssociationResolver {
 
   @FieldResolver(() => Backfill, { nullable: true })
   backfill(@Root() association: AssociationRow): Backfill | null {
-    return association.backfillId ? { id: association.backfillId } : null;
+    return association.backfillId ? backfillWithoutRun(association.backfillId) : null;
   }
 
   @FieldResolver(() => AssociationMatch, { nullable: true })

@@ -2,7 +2,7 @@
  * Entities other services own, as far as partners refers to them: only their keys, plus the field this
  * service contributes to `CareRequest`.
  */
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
@@ -16,8 +16,23 @@ export class RosterPatient {
   @Field(() => ID) id!: string;
 }
 
+/** A backfill (pop-health's) with the progress of its run, which partners owns. */
 @ObjectType({ simpleResolvers: true })
-@Directive('@key(fields: "id", resolvable: false)')
+@Directive('@key(fields: "id")')
 export class Backfill {
   @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'Care requests of the window processed so far.' }) processed!: number;
+  @Field(() => Int, { nullable: true, description: 'Care requests in the window, counted when the run starts; null before.' })
+  total!: number | null;
+  @Field(() => Int, { description: 'Care requests that matched a roster member with an accepted grade.' }) matched!: number;
+  @Field(() => Int, { description: 'Associations the run created.' }) created!: number;
+  @Field(() => Int, { description: 'Matches whose care request the partner already had (kept as they were).' }) alreadyAssociated!: number;
+  @Field(() => Float, { nullable: true, description: 'processed / total × 100 (100 for an empty window); null without a run.' })
+  percent!: number | null;
+  @Field(() => Float, { nullable: true, description: 'Care requests per second since the first page; null before it.' })
+  ratePerSecond!: number | null;
+  @Field(() => Int, { nullable: true, description: 'Seconds left at the current rate; null when unknown or finished.' })
+  etaSeconds!: number | null;
+  @Field(() => String, { nullable: true, description: 'The transient fault the run is retrying, if any.' }) lastError!: string | null;
+  @Field(() => Int, { description: 'Retries of the current transient fault (0 when none).' }) attempts!: number;
 }

@@ -9,7 +9,9 @@ import {
   Field,
   FieldResolver,
   ID,
+  InputType,
   Int,
+  Mutation,
   ObjectType,
   Query,
   Resolver,
@@ -24,6 +26,14 @@ import { Roster } from './roster';
 
 registerEnumType(BackfillStatus, { name: 'BackfillStatus' });
 
+/** How a run ended, as the runner (partners) reports it. */
+export enum BackfillOutcome {
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(BackfillOutcome, { name: 'BackfillOutcome', description: 'How a backfill run ended.' });
+
 @ObjectType({
   simpleResolvers: true,
   description: "A run that matches every care request in [startDate, endDate] against a partner's roster.",
@@ -34,9 +44,6 @@ class Backfill extends Resource {
   @Field(() => DateScalar, { description: 'Inclusive.' }) endDate!: Date;
   @Field(() => BackfillStatus) status!: BackfillStatus;
   @Field(() => Int) batchSize!: number;
-  @Field(() => Int) processed!: number;
-  @Field(() => Int, { nullable: true }) total!: number | null;
-  @Field(() => Int) matched!: number;
   @Field(() => String, { nullable: true, description: 'Why the backfill failed, when it did.' }) error!: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true }) startedAt!: Date | null;
@@ -52,8 +59,27 @@ export class BackfillsArgs extends SinceArgs {
   partnerId?: string | null;
 }
 
+@InputType({ description: 'Service only: what the runner reports when a run ends (the counts are final).' })
+export class FinishBackfillInput {
+  @Field(() => ID) backfillId!: string;
+  @Field(() => BackfillOutcome) outcome!: BackfillOutcome;
+  @Field(() => String, { nullable: true, description: 'Why the run failed, when it did: a sentence an admin can act on.' })
+  error?: string | null;
+  @Field(() => Int) processed!: number;
+  @Field(() => Int) total!: number;
+  @Field(() => Int) matched!: number;
+  @Field(() => Int) created!: number;
+  @Field(() => Int) alreadyAssociated!: number;
+}
+
 @Resolver(() => Backfill)
 export class BackfillResolver {
+  @Authorized('service')
+  @Mutation(() => Backfill, { description: 'Service only (the runner): records how a run ended; idempotent.' })
+  async finishBackfill(@Arg('input', () => FinishBackfillInput) input: FinishBackfillInput): Promise<BackfillRow> {
+    throw new Error(`finishBackfill(${input.backfillId}) is being built (issue 11).`);
+  }
+
   @Authorized('partner', 'service')
   @Query(() => Backfill, { nullable: true })
   async backfill(@Arg('id', () => ID) id: string, @Ctx() ctx: PopHealthContext) {
