@@ -6,17 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { computeWatermark, type Database, WatermarkClock, writeStamp } from '@care-graph/service-kit';
+import { eventually } from '../../../scripts/eventually';
 import { DATABASE_KINDS, freshPostgresDatabase } from '../../../scripts/in-process-graph';
 import { openCareRequestsDatabase, type PrismaClient } from '../src/db';
-
-/** Polls `check` until it holds, failing after `deadlineMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 let patients = 0;
 /** Writes one patient in its own transaction, stamped with `writeStamp`; `during` runs before it commits. */
@@ -67,7 +59,12 @@ describe.each(DATABASE_KINDS)('write stamps and the watermark on %s', (kind) => 
   it('reaches every committed write: once the watermark passes a stamp, the row is visible at it', async () => {
     const { id, stamp } = await stampedWrite(database.client);
     let watermark = new Date(0);
-    await eventually('the watermark passes the stamp', async () => (watermark = await computeWatermark(database.client)) >= stamp);
+    await eventually(
+      'the watermark passes the stamp',
+      async () => (watermark = await computeWatermark(database.client)) >= stamp,
+      10_000,
+      5,
+    );
     const visible = await database.client.patient.findMany({ where: { id, lastUpdated: { lte: watermark } } });
     expect(visible.map((p) => p.id)).toEqual([id]);
   });
@@ -81,7 +78,12 @@ describe.each(DATABASE_KINDS)('write stamps and the watermark on %s', (kind) => 
         expect(inFlight).toBeInstanceOf(Date);
       });
       for (const watermark of held) expect(watermark.getTime()).toBeLessThan(stamp.getTime());
-      await eventually('the committed write is under the watermark', async () => (await computeWatermark(database.client)) >= stamp);
+      await eventually(
+        'the committed write is under the watermark',
+        async () => (await computeWatermark(database.client)) >= stamp,
+        10_000,
+        5,
+      );
     });
   } else {
     it('is the clock itself on one connection: a write stamped after a reading lands after it', async () => {

@@ -6,21 +6,13 @@
 import { Readable } from 'node:stream';
 import { DataLoadsDocument } from '@care-graph/operations';
 import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
+import { eventually } from '../../../scripts/eventually';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { popHealthSubgraph, rosterIndexFor } from '../src';
 import { StartDataLoadDocument } from '../src/generated/calls/care-requests';
 import { abandonAfterMinutes, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../src/roster-ingestion/abandoned-ingestions';
 import { ingestRoster } from '../src/roster-ingestion/roster-ingest';
 import { HEADER, startGraphWithPartner } from './roster-fixtures';
-
-/** Polls `check` until it holds, failing after `deadlineMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.each(DATABASE_KINDS)('ingestions left unfinished on %s', (kind) => {
   let graph: Graph;
