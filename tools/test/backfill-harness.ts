@@ -70,6 +70,10 @@ export function backfillData(seed: number, { rosterSize, careRequests }: { roste
       : from + Math.floor(rand() * (until - from));
     if (!outside) inWindow += 1;
     const ssn = p.ssn && /^\d{9}$/.test(p.ssn) ? p.ssn : null;
+    // A one-digit slip of the decade can put a birth after the care request, which the import rightly refuses (28 years:
+    // a multiple of 4, so that 29 February stays a date).
+    let dateOfBirth = p.dateOfBirth;
+    while (dateOfBirth >= startDate) dateOfBirth = `${Number(dateOfBirth.slice(0, 4)) - 28}${dateOfBirth.slice(4)}`;
     return {
       id: `cr-bf-${String(i).padStart(6, '0')}`,
       createdAt: new Date(at).toISOString(),
@@ -79,7 +83,7 @@ export function backfillData(seed: number, { rosterSize, careRequests }: { roste
         givenName: p.givenName,
         middleName: p.middleName ?? null,
         familyName: p.familyName,
-        dateOfBirth: p.dateOfBirth,
+        dateOfBirth,
         sex: p.sex,
         ssn,
         memberId: null,

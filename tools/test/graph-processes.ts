@@ -85,7 +85,14 @@ export class ServiceProcess {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.program.process.kill('SIGTERM');
-    const stopped = await Promise.race([this.program.exited.then(() => true), new Promise((r) => setTimeout(r, 15_000, false))]);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      this.program.exited.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(resolve, 15_000, false);
+      }),
+    ]);
+    clearTimeout(timer);
     if (!stopped) await this.kill();
   }
 }
