@@ -8,7 +8,7 @@
  * Random moments come from `TEST_SEED` (default fixed, so that CI runs agree); a failure names the seed.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -289,8 +289,6 @@ describe('pop-health killed between "finished processing" and "marked complete"'
       },
     );
     graph = await createProcessGraph({ popHealthUrlForPartners: proxy.url, env: { 'pop-health': { BACKFILL_NOTIFY_EMAILS: NOTIFY } } });
-    // Created beforehand so that a watcher of the outbox sees the one file appear (pop-health creates it otherwise).
-    await mkdir(path.join(popHealth().dataDir, 'outbox'), { recursive: true });
     await graph.start();
     admin = await graph.as('admin');
     data = backfillData(SEED + 2, { rosterSize: 300, careRequests: 600 });
