@@ -33,12 +33,16 @@ export interface RunningProgram {
   printed(text: string): Promise<void>;
 }
 
-/** Starts `entry` (a TypeScript file, from the repository root) as services start: run-ts.js with the service flags. */
-export function startProgram(entry: string, env: NodeJS.ProcessEnv): RunningProgram {
+/**
+ * Starts `entry` (a TypeScript file, from the repository root) as services start: run-ts.js with the service flags.
+ * `detached` makes it the leader of a process group of its own, so that `killGroup` reaches it and every process it starts.
+ */
+export function startProgram(entry: string, env: NodeJS.ProcessEnv, { detached = false }: { detached?: boolean } = {}): RunningProgram {
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
     cwd: repoRoot,
     env: { ...env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   let output = '';
   const waiting = new Set<() => void>();
@@ -61,4 +65,44 @@ export function startProgram(entry: string, env: NodeJS.ProcessEnv): RunningProg
       void exited.then((code) => reject(new Error(`${entry} exited with code ${code} before printing "${text}":\n${output}`)));
     });
   return { process: child, output: () => output, exited, printed };
+}
+
+/** SIGKILLs every process of the group `program` leads (started with `detached`) at once: a power cut. */
+export async function killGroup(program: RunningProgram): Promise<void> {
+  try {
+    process.kill(-program.process.pid!, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // ESRCH: the whole group is gone already
+  }
+  await program.exited;
+}
+
+/**
+ * Resolves once `condition` holds, checking every `intervalMs`; rejects naming `what` (and the last error) after
+ * `deadlineMs`. A thrown error is retried (a service may be down for a moment) unless it has `fatal: true`.
+ */
+export async function waitFor<T>(
+  what: string,
+  deadlineMs: number,
+  condition: () => Promise<T | undefined | false> | T | undefined | false,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  let lastError: Error | undefined;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value !== undefined && value !== false) return value;
+      lastError = undefined;
+    } catch (error) {
+      if ((error as { fatal?: boolean }).fatal) throw error;
+      lastError = error as Error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${deadlineMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }
