@@ -31,6 +31,7 @@ import { BackfillWindowPageDocument, type BackfillWindowPageQuery } from '../sub
 import { MatchBackfillPageDocument } from '../subgraphs/partners/src/generated/calls/pop-health';
 import { matchHost, matchThreadCount } from '../subgraphs/pop-health/src/roster-index/match-threads';
 import {
+  cpuSecondsOf,
   type GraphProcesses,
   graphql,
   type HttpTarget,
@@ -53,6 +54,8 @@ const WINDOW_START = '2026-01-01';
 const WINDOW_DAYS = 90;
 /** The batch-size curve runs on the window's first days: a fifth of the care requests. */
 const CURVE_DAYS = 18;
+/** The runner's parts are measured on the window's first 5 days (~5.5% of it): ten passes at five batch sizes. */
+const PARTS_DAYS = 5;
 const BATCH_SIZES = [100, 500, 1000, 2000, 5000];
 const ACCEPTED_GRADES = new Set(['CERTAIN', 'PROBABLE']);
 const DAY_MS = 86_400_000;
@@ -153,6 +156,9 @@ interface Floor {
   threads: number;
   indexSeconds: number;
   seconds: number;
+  /** Of `seconds`, the time spent waiting for a page (reads not hidden behind matching) and for the matcher. */
+  readWaitSeconds: number;
+  matchWaitSeconds: number;
   accepted: number;
 }
 
@@ -183,19 +189,26 @@ async function measureFloor(dataDir: string, window: Window, batchSize: number, 
       );
     let careRequests = 0;
     let accepted = 0;
+    let readWaitSeconds = 0;
+    let matchWaitSeconds = 0;
     const start = process.hrtime.bigint();
     let next: Promise<Row[]> | null = read(null);
     while (next) {
+      const waitStart = process.hrtime.bigint();
       const page: Row[] = await next;
+      readWaitSeconds += secondsSince(waitStart);
       const last = page[page.length - 1];
       next = page.length === batchSize ? read({ at: last.createdAt, id: last.id }) : null;
       if (page.length === 0) break;
+      const matchStart = process.hrtime.bigint();
       const decisions = await host.match('floor', page, true);
+      matchWaitSeconds += secondsSince(matchStart);
       if (!decisions) throw new Error('the matching threads lost the roster');
       careRequests += page.length;
       for (const decision of decisions) if (decision.accepted && ACCEPTED_GRADES.has(decision.grade)) accepted += 1;
     }
-    return { careRequests, threads: matchThreadCount(process.env), indexSeconds, seconds: secondsSince(start), accepted };
+    const seconds = secondsSince(start);
+    return { careRequests, threads: matchThreadCount(process.env), indexSeconds, seconds, readWaitSeconds, matchWaitSeconds, accepted };
   } finally {
     await host.close();
     await database.close();
@@ -209,6 +222,9 @@ interface PartSpeed {
   readSeconds: number;
   matchSerialSeconds: number;
   matchPipelinedSeconds: number;
+  /** CPU µs a care request, this process and every service process together, for the read pass and the serial match pass. */
+  readCpuMicros: number;
+  matchCpuMicros: number;
   accepted: number;
 }
 
@@ -256,14 +272,19 @@ async function measureParts(graph: GraphProcesses, window: Window, rosterId: str
   const careRequests = await graph.asService('care-requests');
   const popHealth = await graph.asService('pop-health');
   const parts: PartSpeed[] = [];
+  const cpu = () => cpuSecondsOf(graph.processes.map((p) => p.pid));
   for (const batchSize of BATCH_SIZES) {
+    const readCpu = cpu();
     const pages = await readPages(careRequests, window, batchSize, rosterId);
+    const readCpuMicros = ((cpu() - readCpu) * 1e6) / pages.count;
     let accepted = 0;
     const countAccepted = (text: string) => {
       for (const grade of ACCEPTED_GRADES) accepted += text.split(`"grade":"${grade}"`).length - 1;
     };
     if (parts.length === 0) await sendBatches(popHealth, pages.bodies.slice(0, 1), 1); // loads the roster into the matching threads
+    const matchCpu = cpu();
     const serial = await sendBatches(popHealth, pages.bodies, 1, countAccepted);
+    const matchCpuMicros = ((cpu() - matchCpu) * 1e6) / pages.count;
     const acceptedSerial = accepted;
     const pipelined = await sendBatches(popHealth, pages.bodies, 2);
     parts.push({
@@ -272,6 +293,8 @@ async function measureParts(graph: GraphProcesses, window: Window, rosterId: str
       readSeconds: pages.seconds,
       matchSerialSeconds: serial.seconds,
       matchPipelinedSeconds: pipelined.seconds,
+      readCpuMicros,
+      matchCpuMicros,
       accepted: acceptedSerial,
     });
     log(`  batch ${batchSize}: read ${rate(pages.count, pages.seconds)}/s, match ${rate(pages.count, serial.seconds)}/s one at a time`);
@@ -372,6 +395,7 @@ export interface BackfillBenchResult {
   patients: number;
   notOnRosterShare: number;
   curveCareRequests: number;
+  partsCareRequests: number;
   floor: Floor;
   rosterIngestSeconds: number;
   parts: PartSpeed[];
@@ -408,6 +432,7 @@ export async function runBackfillBenchmark(options: BackfillBenchOptions): Promi
         patients: patients.length,
         notOnRosterShare,
         curveCareRequests: 0,
+        partsCareRequests: 0,
         floor,
         rosterIngestSeconds: main.ingestSeconds,
         parts: [],
@@ -421,13 +446,14 @@ export async function runBackfillBenchmark(options: BackfillBenchOptions): Promi
         result.unavailable = error.message;
         log(`  end to end: ${error.message}`);
       }
-      log(`  the runner's parts, ${CURVE_DAYS} days of the window, at each batch size…`);
-      result.parts = await measureParts(graph, curveWindow, main.rosterId, log);
-      result.curveCareRequests = result.parts[0]?.careRequests ?? 0;
+      log(`  the runner's parts, ${PARTS_DAYS} days of the window, at each batch size…`);
+      result.parts = await measureParts(graph, windowOf(PARTS_DAYS), main.rosterId, log);
+      result.partsCareRequests = result.parts[0]?.careRequests ?? 0;
       if (!result.unavailable) {
         for (const size of BATCH_SIZES) {
           const partner = await partnerWithRoster(admin, graph.gatewayUrl, `Backfill Bench Curve ${size}`, file);
           result.curve.push(await runBackfill(graph, admin, partner, curveWindow, size, 300_000));
+          result.curveCareRequests = result.curve[0].careRequests;
           log(`  curve: batch ${size} → ${rate(result.curve.at(-1)!.careRequests, result.curve.at(-1)!.seconds)}/s`);
         }
       }
@@ -451,17 +477,19 @@ export function backfillReport(r: BackfillBenchResult): string {
     `  floor (database → matcher in this process, batches of ${count(r.endToEnd?.batchSize ?? r.parts[1]?.batchSize ?? 0)}, ` +
       `${r.floor.threads} matching thread${r.floor.threads === 1 ? '' : 's'}): ${r.floor.seconds.toFixed(2)} s = ${count(floorRate)} care requests/s ` +
       `(${count(r.floor.accepted)} accepted; indexing the roster ${r.floor.indexSeconds.toFixed(2)} s, not counted)`,
+    `    of which waiting for a page ${r.floor.readWaitSeconds.toFixed(2)} s, for the matcher ${r.floor.matchWaitSeconds.toFixed(2)} s (the next page is read meanwhile)`,
     `  roster ingested through POST /rosters in ${r.rosterIngestSeconds.toFixed(2)} s`,
     '',
-    `The runner's parts through the services, ${count(r.curveCareRequests)} care requests (the window's first ${CURVE_DAYS} days):`,
+    `The runner's parts through the services, ${count(r.partsCareRequests)} care requests (the window's first ${PARTS_DAYS} days):`,
     '',
-    '| batch size | careRequestsCreated pages, one after another | matchPatients one at a time | matchPatients 2 in flight | accepted |',
+    '| batch size | careRequestsCreated pages, one after another (CPU a care request) | matchPatients one at a time (CPU) | matchPatients 2 in flight | accepted |',
     '|---|---|---|---|---|',
     ...r.parts.map(
       (p) =>
-        `| ${count(p.batchSize)} | ${rate(p.careRequests, p.readSeconds)}/s | ${rate(p.careRequests, p.matchSerialSeconds)}/s | ` +
-        `${rate(p.careRequests, p.matchPipelinedSeconds)}/s | ${count(p.accepted)} |`,
+        `| ${count(p.batchSize)} | ${rate(p.careRequests, p.readSeconds)}/s (${p.readCpuMicros.toFixed(0)} µs) | ` +
+        `${rate(p.careRequests, p.matchSerialSeconds)}/s (${p.matchCpuMicros.toFixed(0)} µs) | ${rate(p.careRequests, p.matchPipelinedSeconds)}/s | ${count(p.accepted)} |`,
     ),
+    '  (CPU: user + system time of this process and the four service processes during the pass, all threads)',
     '',
   ];
   if (r.unavailable) {
@@ -476,7 +504,7 @@ export function backfillReport(r: BackfillBenchResult): string {
     '  memory over the run:',
     ...memoryReport(e.memory),
     '',
-    `Batch-size curve (${count(r.curveCareRequests)} care requests, a fresh partner and roster each, real writes):`,
+    `Batch-size curve (${count(r.curveCareRequests)} care requests, the window's first ${CURVE_DAYS} days; a fresh partner and roster each, real writes):`,
     ...r.curve.map(
       (c) => `  ${String(c.batchSize).padStart(5)}: ${c.seconds.toFixed(1)} s = ${rate(c.careRequests, c.seconds)} care requests/s`,
     ),
