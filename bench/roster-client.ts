@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { generateSynthetic, type PersonInput } from '@care-graph/matching';
+import { rosterCsv, sendBatches, uploadRoster } from './lib';
 
 export interface RosterClientJob {
   rows: number;
@@ -28,75 +29,21 @@ export type RosterClientMessage =
     }
   | { error: string };
 
-const csvCell = (value: string | null | undefined) => {
-  const text = value ?? '';
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-
-async function post(url: string, headers: Record<string, string>, body: string): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const text = await response.text();
-  if (!response.ok || text.includes('"errors"')) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  return text;
-}
-
-/**
- * Sends the bodies in order, `inflight` outstanding at a time; returns the time, the CPU time the whole
- * process spent meanwhile (every thread: the services' and this client's) and the accepted matches.
- */
-async function sendAll(
-  job: RosterClientJob,
-  bodies: string[],
-  inflight: number,
-): Promise<{ seconds: number; cpuSeconds: number; accepted: number }> {
-  let next = 0;
+/** Sends the matching batches (see `sendBatches`) and counts the accepted matches in the answers. */
+async function sendAll(job: RosterClientJob, bodies: string[], inflight: number) {
   let accepted = 0;
-  const cpuStart = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  const lane = async () => {
-    while (next < bodies.length) {
-      const text = await post(job.match.url, job.match.headers, bodies[next++]);
-      accepted += text.split('"accepted":true').length - 1;
-    }
-  };
-  await Promise.all(Array.from({ length: inflight }, lane));
-  const cpu = process.cpuUsage(cpuStart);
-  return { seconds: seconds(start), cpuSeconds: (cpu.user + cpu.system) / 1e6, accepted };
+  const timing = await sendBatches(job.match, bodies, inflight, (text) => {
+    accepted += text.split('"accepted":true').length - 1;
+  });
+  return { ...timing, accepted };
 }
 
 async function run(job: RosterClientJob): Promise<RosterClientMessage> {
   const { roster, patients } = generateSynthetic({ rosterSize: job.rows, patients: job.rows, seed: 3 });
 
-  // The partner's file, written out before the clock starts (a real upload sends a file from disk), then
-  // streamed in 64 KiB chunks as `curl -T` would.
-  const lines = ['member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip'];
-  for (const p of roster) {
-    lines.push(
-      [p.id, p.givenName, p.middleName, p.familyName, p.dateOfBirth, p.sex, p.ssn, p.addressLine1, p.city, p.state, p.postalCode]
-        .map(csvCell)
-        .join(','),
-    );
-  }
-  const file = Buffer.from(`${lines.join('\n')}\n`);
-  const uploadStart = process.hrtime.bigint();
-  const stream = new ReadableStream({
-    start(controller) {
-      for (let i = 0; i < file.length; i += 65536) controller.enqueue(file.subarray(i, i + 65536));
-      controller.close();
-    },
-  });
-  const response = await fetch(job.upload.url, {
-    method: 'POST',
-    headers: job.upload.headers,
-    body: stream,
-    duplex: 'half',
-  } as RequestInit);
-  const text = await response.text();
-  const ingestSeconds = seconds(uploadStart);
-  if (response.status !== 201) throw new Error(`ingest failed: ${text.slice(0, 500)}`);
-  const { roster: stored } = JSON.parse(text) as { roster: { id: string; acceptedCount: number } };
+  // The partner's file, written out before the clock starts (a real upload sends a file from disk).
+  const stored = await uploadRoster(job.upload, rosterCsv(roster));
+  const ingestSeconds = stored.seconds;
   parentPort!.postMessage({
     log: `  ingested ${stored.acceptedCount.toLocaleString('en-US')} roster rows in ${ingestSeconds.toFixed(2)} s`,
   });

@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- since|matching|roster] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
- *  [--postgres postgres://…]`: runs the benchmarks and prints their figures with
- * the machine they ran on. Record the printed tables in bench/RESULTS.md.
+ * `npm run bench [-- since|matching|roster|backfill] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
+ *  [--postgres postgres://…] [--quick]`: runs the benchmarks and prints their figures with
+ * the machine they ran on. Record the printed tables in bench/RESULTS.md. `backfill` (`npm run bench:backfill`)
+ * runs only when named: it takes minutes and caches its data under `bench/.out/cache/`.
  */
+import { backfillReport, runBackfillBenchmark } from './backfill';
 import { machine } from './lib';
 import { matchingQualityReport, runMatchingQuality } from './matching';
 import { rosterSpeedReport, runRosterSpeed } from './roster';
@@ -24,8 +26,9 @@ async function main() {
       throw new Error(`--${name} needs a postgres:// URL (a role that may create databases).`);
     return args[i + 1];
   };
-  const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && args[i - 1] !== '--disk'));
-  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  const flags = ['--disk', '--quick'];
+  const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && !flags.includes(args[i - 1])));
+  const wanted = (name: string) => (only.length === 0 && name !== 'backfill') || only.includes(name);
   console.log(`Care Graph benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine()}\n`);
   if (wanted('since')) {
     const result = await runSinceBenchmark({
@@ -49,6 +52,18 @@ async function main() {
       log: (l) => console.log(l),
     });
     console.log(`${rosterSpeedReport(result)}\n`);
+  }
+  if (wanted('backfill')) {
+    const result = await runBackfillBenchmark({
+      careRequests: option('rows', args.includes('--quick') ? 100_000 : 1_000_000),
+      batchSize: option('batch', 500),
+      log: (l) => console.log(l),
+    });
+    console.log(`\n${backfillReport(result)}\n`);
+    if (result.unavailable) {
+      console.error(`bench:backfill: the end-to-end step could not run. ${result.unavailable}`);
+      process.exitCode = 1;
+    }
   }
 }
 
