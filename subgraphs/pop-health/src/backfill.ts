@@ -31,7 +31,7 @@ import {
   Root,
   registerEnumType,
 } from 'type-graphql';
-import { backfillSettings, BATCH_SIZE_BOUNDS, DEFAULT_BATCH_SIZE, windowsOverlap } from './backfill-lifecycle/backfill-request';
+import { BATCH_SIZE_BOUNDS, backfillSettings, DEFAULT_BATCH_SIZE, windowsOverlap } from './backfill-lifecycle/backfill-request';
 import { wakeBackfillLifecycle } from './backfill-lifecycle/driver';
 import { ACTIVE_STATUSES, recordFinish, requestCancel } from './backfill-lifecycle/transitions';
 import type { PopHealthContext } from './context';
@@ -142,12 +142,17 @@ export class BackfillResolver {
   @Mutation(() => Backfill, {
     description: 'Admin: starts a backfill and returns at once (PENDING, or INGESTING while its roster is ingested).',
   })
-  async startBackfill(@Arg('input', () => StartBackfillInput) input: StartBackfillInput, @Ctx() ctx: PopHealthContext): Promise<BackfillRow> {
+  async startBackfill(
+    @Arg('input', () => StartBackfillInput) input: StartBackfillInput,
+    @Ctx() ctx: PopHealthContext,
+  ): Promise<BackfillRow> {
     const settings = backfillSettings(input, new Date());
     const sameRequest = () =>
       settings.idempotencyKey === null
         ? null
-        : ctx.prisma.backfill.findUnique({ where: { partnerId_idempotencyKey: { partnerId: input.partnerId, idempotencyKey: settings.idempotencyKey } } });
+        : ctx.prisma.backfill.findUnique({
+            where: { partnerId_idempotencyKey: { partnerId: input.partnerId, idempotencyKey: settings.idempotencyKey } },
+          });
     const earlier = await sameRequest();
     if (earlier) return earlier;
 
@@ -224,7 +229,10 @@ export class BackfillResolver {
 
   @Authorized('service')
   @Mutation(() => Backfill, { description: 'Service only (the runner): records how a run ended; idempotent.' })
-  async finishBackfill(@Arg('input', () => FinishBackfillInput) input: FinishBackfillInput, @Ctx() ctx: PopHealthContext): Promise<BackfillRow> {
+  async finishBackfill(
+    @Arg('input', () => FinishBackfillInput) input: FinishBackfillInput,
+    @Ctx() ctx: PopHealthContext,
+  ): Promise<BackfillRow> {
     const { backfillId, outcome, error, ...counts } = input;
     for (const [name, value] of Object.entries(counts)) {
       if (value < 0) throw badUserInput(`${name} must not be negative; got ${value}.`, { field: `input.${name}` });

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { DataLoadsDocument } from '@care-graph/operations';
 import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
-import { popHealthSubgraph, rosterIndexFor } from '../src';
+import { rosterIndexFor } from '../src';
 import { StartDataLoadDocument } from '../src/generated/calls/care-requests';
 import { abandonAfterMinutes, removeUnfinishedIngestions, sweepAbandonedIngestions } from '../src/roster-ingestion/abandoned-ingestions';
 import { ingestRoster } from '../src/roster-ingestion/roster-ingest';

@@ -66,7 +66,8 @@ export function backfillSettings(input: BackfillRequestInput, now: Date): Backfi
     });
   }
   const grades = input.acceptGrades ?? DEFAULT_ACCEPT_GRADES;
-  if (grades.length === 0) throw badUserInput('acceptGrades must name at least one grade, e.g. [CERTAIN].', { field: 'input.acceptGrades' });
+  if (grades.length === 0)
+    throw badUserInput('acceptGrades must name at least one grade, e.g. [CERTAIN].', { field: 'input.acceptGrades' });
   const refused = grades.filter((grade) => !(ACCEPTABLE_GRADES as readonly string[]).includes(grade));
   if (refused.length) {
     throw badUserInput(`acceptGrades may hold ${ACCEPTABLE_GRADES.join(', ')}; ${refused.join(', ')} never makes an association.`, {

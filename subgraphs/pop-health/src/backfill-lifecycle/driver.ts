@@ -98,17 +98,30 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
     if (roster?.status === 'READY') return (await advance(row, { phase: 'HANDING_OFF' })) && handOff({ ...row, phase: 'HANDING_OFF' });
     if (roster && roster.status !== 'FAILED') return false;
     const reason = roster?.error ?? 'the roster is gone.';
-    await recordFinish(prisma, row.id, 'FAILED', NO_COUNTS, `The roster's ingestion failed: ${reason} Ingest the file again, then start a new backfill.`);
+    await recordFinish(
+      prisma,
+      row.id,
+      'FAILED',
+      NO_COUNTS,
+      `The roster's ingestion failed: ${reason} Ingest the file again, then start a new backfill.`,
+    );
     return true;
   }
 
   async function handOff(row: BackfillRow): Promise<boolean> {
     const roster = await prisma.roster.findUniqueOrThrow({ where: { id: row.rosterId } });
     if (!row.dataLoadId) {
-      const { startDataLoad } = await call('care-requests', StartDataLoadDocument, { input: { kind: 'BACKFILL', source: roster.fileName } });
+      const { startDataLoad } = await call('care-requests', StartDataLoadDocument, {
+        input: { kind: 'BACKFILL', source: roster.fileName },
+      });
       // Guarded: a cancel that came first (it saw no data load, so no run can exist) wins; the load is closed empty.
       if (!(await advance(row, { dataLoadId: startDataLoad.id }))) {
-        await call('care-requests', FinishDataLoadDocument, { id: startDataLoad.id, status: 'COMPLETED', recordCount: 0 }, { idempotent: true });
+        await call(
+          'care-requests',
+          FinishDataLoadDocument,
+          { id: startDataLoad.id, status: 'COMPLETED', recordCount: 0 },
+          { idempotent: true },
+        );
         return true;
       }
     }
@@ -140,7 +153,15 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
       const stamp = await writeStamp(tx);
       const { count } = await tx.backfill.updateMany({
         where: { id: row.id, status: { in: ['PENDING', 'INGESTING'] }, phase: 'HANDING_OFF' },
-        data: { status: 'RUNNING', phase: 'MATCHING', startedAt: stamp, stepError: null, stepAttempts: 0, stepRetryAt: null, lastUpdated: stamp },
+        data: {
+          status: 'RUNNING',
+          phase: 'MATCHING',
+          startedAt: stamp,
+          stepError: null,
+          stepAttempts: 0,
+          stepRetryAt: null,
+          lastUpdated: stamp,
+        },
       });
       return count > 0;
     });
@@ -155,12 +176,19 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
     let error: string | null = null;
     try {
       const { cancelBackfillRun: run } = await call('partners', CancelBackfillRunDocument, { backfillId: row.id }, { idempotent: true });
-      counts = { processed: run.processed, total: run.total ?? run.processed, matched: run.matched, created: run.created, alreadyAssociated: run.alreadyAssociated };
+      counts = {
+        processed: run.processed,
+        total: run.total ?? run.processed,
+        matched: run.matched,
+        created: run.created,
+        alreadyAssociated: run.alreadyAssociated,
+      };
     } catch (failure) {
       const code = permanentCode(failure);
       if (!code) throw failure;
       // NOT_FOUND: partners never created the run, so nothing was processed.
-      if (code !== 'NOT_FOUND') error = `Partners refused to cancel the run (${code}): ${(failure as Error).message} The counts may be incomplete.`;
+      if (code !== 'NOT_FOUND')
+        error = `Partners refused to cancel the run (${code}): ${(failure as Error).message} The counts may be incomplete.`;
     }
     await recordFinish(prisma, row.id, 'CANCELLED', counts, error);
     return true;
@@ -172,9 +200,15 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
       // A cancelled run's associations stay and are visible, so its load completed as far as integrators go.
       const status = row.status === 'FAILED' ? 'FAILED' : 'COMPLETED';
       try {
-        await call('care-requests', FinishDataLoadDocument, { id: row.dataLoadId, status, recordCount: counts.created }, { idempotent: true });
+        await call(
+          'care-requests',
+          FinishDataLoadDocument,
+          { id: row.dataLoadId, status, recordCount: counts.created },
+          { idempotent: true },
+        );
       } catch (error) {
-        if (permanentCode(error) === 'NOT_FOUND') logger.warn('the data load of a backfill is gone', { backfill: row.id, dataLoad: row.dataLoadId });
+        if (permanentCode(error) === 'NOT_FOUND')
+          logger.warn('the data load of a backfill is gone', { backfill: row.id, dataLoad: row.dataLoadId });
         else if (!isConflict(error)) throw error; // CONFLICT: finished already (an earlier attempt got through)
       }
     }
@@ -295,7 +329,8 @@ export function pollMsOf(env: NodeJS.ProcessEnv): number {
   const value = env.BACKFILL_POLL_MS;
   if (value === undefined || value === '') return 1000;
   const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 10) throw new Error(`BACKFILL_POLL_MS must be a whole number of milliseconds, at least 10; got "${value}".`);
+  if (!Number.isInteger(ms) || ms < 10)
+    throw new Error(`BACKFILL_POLL_MS must be a whole number of milliseconds, at least 10; got "${value}".`);
   return ms;
 }
 

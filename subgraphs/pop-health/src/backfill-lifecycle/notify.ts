@@ -55,7 +55,8 @@ export function notifyList(env: NodeJS.ProcessEnv): string[] {
 /** The recipients of a backfill's email: its requester (when the token had an address) and the list, once each. */
 export function recipients(requestedByEmail: string | null, list: readonly string[]): string[] {
   const all = [...(requestedByEmail && ADDRESS.test(requestedByEmail) ? [requestedByEmail] : []), ...list];
-  return [...new Map(all.map((address) => [address.toLowerCase(), address])).values()];
+  const seen = new Set<string>();
+  return all.filter((address) => !seen.has(address.toLowerCase()) && seen.add(address.toLowerCase()));
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -92,7 +93,10 @@ export function composeNotice(notice: BackfillNotice, gatewayUrl: string): { sub
     '',
     `Backfill id: ${notice.backfillId}`,
   ];
-  return { subject: `Backfill ${notice.status.toLowerCase()}: ${notice.partnerName}, ${notice.rosterFileName}, ${window}`, text: `${lines.join('\n')}\n` };
+  return {
+    subject: `Backfill ${notice.status.toLowerCase()}: ${notice.partnerName}, ${notice.rosterFileName}, ${window}`,
+    text: `${lines.join('\n')}\n`,
+  };
 }
 
 /** The Message-ID of a backfill's email: the same on every attempt. */

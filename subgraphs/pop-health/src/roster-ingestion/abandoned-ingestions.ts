@@ -21,7 +21,9 @@ export async function removeUnfinishedIngestions(
   const removed: { id: string; dataLoadId: string | null }[] = [];
   for (const roster of await prisma.roster.findMany({ where, select: { id: true, dataLoadId: true } })) {
     const gone = await prisma.$transaction((tx) =>
-      discardRoster(tx, roster.id, 'The ingestion was abandoned: the service stopped in the middle of the file. Upload it again.', { where }),
+      discardRoster(tx, roster.id, 'The ingestion was abandoned: the service stopped in the middle of the file. Upload it again.', {
+        where,
+      }),
     );
     if (gone) removed.push(roster);
   }

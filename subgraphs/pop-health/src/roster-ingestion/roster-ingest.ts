@@ -13,8 +13,8 @@ import type { RosterIndex, RosterRef } from '../roster-index/roster-index';
 import { ROSTER_PATIENT_COLUMNS, ROSTER_PATIENT_FIELDS } from '../roster-patient-fields';
 import type { LoadReport } from '../service-calls';
 import { ParseFailure, parseRoster } from './parse-thread';
-import { discardRoster } from './roster-discard';
 import type { ParsedBatch, ParseSummary } from './parse-worker';
+import { discardRoster } from './roster-discard';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
 
