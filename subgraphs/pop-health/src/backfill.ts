@@ -147,13 +147,13 @@ export class BackfillResolver {
     @Ctx() ctx: PopHealthContext,
   ): Promise<BackfillRow> {
     const settings = backfillSettings(input, new Date());
-    const sameRequest = () =>
+    const sameRequest = (client: Pick<PopHealthContext['prisma'], 'backfill'>) =>
       settings.idempotencyKey === null
         ? null
-        : ctx.prisma.backfill.findUnique({
+        : client.backfill.findUnique({
             where: { partnerId_idempotencyKey: { partnerId: input.partnerId, idempotencyKey: settings.idempotencyKey } },
           });
-    const earlier = await sameRequest();
+    const earlier = await sameRequest(ctx.prisma);
     if (earlier) return earlier;
 
     const { partner } = await ctx.callService('partners', PartnerExistsDocument, { id: input.partnerId });
@@ -161,7 +161,7 @@ export class BackfillResolver {
     const backfill = await ctx.prisma.$transaction(async (tx) => {
       // One partner's starts one at a time, so two overlapping requests cannot both pass the check below.
       await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`backfill:${input.partnerId}`}, 0))`;
-      const again = await sameRequest();
+      const again = await sameRequest(tx);
       if (again) return again;
       const roster = await tx.roster.findUnique({ where: { id: input.rosterId } });
       // Another partner's roster reads as a missing one: the answer never confirms that it exists.
