@@ -9,9 +9,9 @@ export const BATCH_SIZE_BOUNDS = { min: 1, max: 5000 } as const;
 /** The batch size when none is asked for (bench/RESULTS.md chooses it). */
 export const DEFAULT_BATCH_SIZE = 500;
 /** The grades a backfill may accept, and the ones it accepts when none are asked for. */
-export const ACCEPTABLE_GRADES = ['CERTAIN', 'PROBABLE', 'POSSIBLE'] as const;
-export type AcceptableGrade = (typeof ACCEPTABLE_GRADES)[number];
-export const DEFAULT_ACCEPT_GRADES: AcceptableGrade[] = ['CERTAIN', 'PROBABLE'];
+const ACCEPTABLE_GRADES = ['CERTAIN', 'PROBABLE', 'POSSIBLE'] as const;
+type AcceptableGrade = (typeof ACCEPTABLE_GRADES)[number];
+const DEFAULT_ACCEPT_GRADES: AcceptableGrade[] = ['CERTAIN', 'PROBABLE'];
 /** Longest idempotency key kept. */
 const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 

@@ -325,7 +325,7 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
 }
 
 /** BACKFILL_POLL_MS: the driver's idle pause (default 1000). */
-export function pollMsOf(env: NodeJS.ProcessEnv): number {
+function pollMsOf(env: NodeJS.ProcessEnv): number {
   const value = env.BACKFILL_POLL_MS;
   if (value === undefined || value === '') return 1000;
   const ms = Number(value);

@@ -9,8 +9,8 @@ import { ServiceCallError } from '@care-graph/service-kit';
 const PERMANENT_CODES: ReadonlySet<string> = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED']);
 
 /** The first pause after a transient fault, and the longest. */
-export const RETRY_BASE_MS = 500;
-export const RETRY_MAX_MS = 30_000;
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
 
 /** The code a callee refused a call with (BAD_USER_INPUT, NOT_FOUND, …), or null for a transient fault. */
 export function permanentCode(error: unknown): string | null {

@@ -16,7 +16,7 @@ import type { BackfillStatus } from '../generated/prisma/enums';
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 export const ACTIVE_STATUSES: BackfillStatus[] = ['PENDING', 'INGESTING', 'RUNNING'];
-export const TERMINAL_STATUSES: BackfillStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+const TERMINAL_STATUSES: BackfillStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 /** The counts of a run, as partners reports them when it ends (kept for the email). */
 export interface RunCounts {
@@ -29,7 +29,7 @@ export interface RunCounts {
 export const NO_COUNTS: RunCounts = { processed: 0, total: 0, matched: 0, created: 0, alreadyAssociated: 0 };
 
 /** Locks the backfill's row for the rest of `tx` and reads it; null when there is none. */
-export async function lockBackfill(tx: Transaction, id: string): Promise<BackfillRow | null> {
+async function lockBackfill(tx: Transaction, id: string): Promise<BackfillRow | null> {
   await tx.$queryRaw`SELECT id FROM "Backfill" WHERE id = ${id} FOR UPDATE`;
   return tx.backfill.findUnique({ where: { id } });
 }
