@@ -7,20 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreatePartnerDocument, DataLoadsDocument, ImportCareRequestsDocument, IngestRosterDocument } from '@care-graph/operations';
+import { eventually } from '../../scripts/eventually';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
 
 const ROSTER_HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
-
-/** Polls `check` until it holds, failing after `deadlineMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | null | false | undefined>, deadlineMs = 30_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.each(DATABASE_KINDS)('a backfill from request to email on %s', (kind) => {
   let graph: Graph;
@@ -62,26 +52,30 @@ describe.each(DATABASE_KINDS)('a backfill from request to email on %s', (kind) =
     });
     const { id } = (body as { data: { startBackfill: { id: string } } }).data.startBackfill;
     const read = `query($id: ID!) { backfill(id: $id) { status phase startedAt finishedAt error processed total created } }`;
-    const done = await eventually('the backfill is done', async () => {
-      const answer = (await graph.post(asAdmin, read, { id })).body as {
-        data: {
-          backfill: {
-            status: string;
-            phase: string;
-            startedAt: string | null;
-            finishedAt: string | null;
-            processed: number;
-            total: number | null;
-            created: number;
+    const done = await eventually(
+      'the backfill is done',
+      async () => {
+        const answer = (await graph.post(asAdmin, read, { id })).body as {
+          data: {
+            backfill: {
+              status: string;
+              phase: string;
+              startedAt: string | null;
+              finishedAt: string | null;
+              processed: number;
+              total: number | null;
+              created: number;
+            };
           };
         };
-      };
-      const b = answer.data.backfill;
-      if (b.status === 'RUNNING') expect(b.finishedAt).toBeNull();
-      if (b.status === 'COMPLETED')
-        expect({ finishedAt: !!b.finishedAt, processed: b.processed }).toEqual({ finishedAt: true, processed: b.total });
-      return b.phase === 'DONE' ? b : null;
-    });
+        const b = answer.data.backfill;
+        if (b.status === 'RUNNING') expect(b.finishedAt).toBeNull();
+        if (b.status === 'COMPLETED')
+          expect({ finishedAt: !!b.finishedAt, processed: b.processed }).toEqual({ finishedAt: true, processed: b.total });
+        return b.phase === 'DONE' ? b : null;
+      },
+      { deadlineMs: 30_000 },
+    );
     expect(done).toMatchObject({ status: 'COMPLETED', error: null, processed: 6, total: 6 });
     expect(done.startedAt).not.toBeNull();
     const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 100 });

@@ -75,7 +75,6 @@ class Backfill extends Resource {
   @Field(() => BackfillStatus) status!: BackfillStatus;
   @Field(() => BackfillPhase) phase!: BackfillPhase;
   @Field(() => Int, { description: 'Care requests a page of the run holds.' }) batchSize!: number;
-  @Field(() => [MatchGrade], { description: 'The match grades that make an association.' }) acceptGrades!: string[];
   @Field({ description: 'Counts and samples matches without writing associations.' }) dryRun!: boolean;
   @Field(() => String, { nullable: true, description: "The requester (the token's subject)." }) requestedBy!: string | null;
   @Field(() => DateTimeScalar) requestedAt!: Date;
@@ -288,6 +287,18 @@ export class BackfillResolver {
   @FieldResolver(() => Partner)
   partner(@Root() backfill: BackfillRow): Partner {
     return { id: backfill.partnerId };
+  }
+
+  @FieldResolver(() => [MatchGrade], { description: 'The match grades that make an association.' })
+  acceptGrades(@Root() backfill: BackfillRow): string[] {
+    // Rows read with raw SQL (list pages) carry a PostgreSQL enum array as its text form, e.g. {CERTAIN,PROBABLE}.
+    const grades = backfill.acceptGrades as unknown;
+    return Array.isArray(grades)
+      ? grades
+      : String(grades)
+          .replace(/^\{|\}$/g, '')
+          .split(',')
+          .filter(Boolean);
   }
 
   @FieldResolver(() => Roster)

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type CallService, createLogger, ServiceCallError } from '@care-graph/service-kit';
 import { SMTPServer } from 'smtp-server';
+import { eventually } from '../../../scripts/eventually';
 import { DATABASE_KINDS, freshPostgresDatabase } from '../../../scripts/in-process-graph';
 import { type BackfillLifecycle, startBackfillLifecycle } from '../src/backfill-lifecycle/driver';
 import { composeNotice, messageIdOf, noticeSender, notifyList, recipients, type SendNotice } from '../src/backfill-lifecycle/notify';
@@ -18,17 +19,6 @@ import { openPopHealthDatabase, type PrismaClient } from '../src/db';
 import { FinishDataLoadDocument, StartDataLoadDocument } from '../src/generated/calls/care-requests';
 import { CancelBackfillRunDocument, PartnerNameDocument, StartBackfillRunDocument } from '../src/generated/calls/partners';
 import type { Backfill as BackfillRow } from '../src/generated/prisma/client';
-
-/** Polls `check` until it holds, failing after `deadlineMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | null | false | undefined>, deadlineMs = 10_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** What a client may never see: the combinations the lifecycle rules out. */
 function impossibleCombination(b: BackfillRow): string | null {

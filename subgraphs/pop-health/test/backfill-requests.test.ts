@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
+import { eventually } from '../../../scripts/eventually';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { removeUnfinishedIngestions } from '../src/roster-ingestion/abandoned-ingestions';
 import { HEADER, ROWS, startGraphWithPartner } from './roster-fixtures';
@@ -21,17 +22,6 @@ const FINISH = `mutation($input: FinishBackfillInput!) { finishBackfill(input: $
 interface Answer {
   data?: Record<string, Record<string, unknown> | null> | null;
   errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-/** Polls `check` until it holds, failing after `deadlineMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | null | false | undefined>, deadlineMs = 10_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {

@@ -345,6 +345,8 @@ export function startBackfillLifecycleFromEnv(services: {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   callService: CallService;
+  /** The service's database, for its uncounted path (given to `background` by service-kit once it passes it). */
+  database?: { uncounted<T>(work: () => Promise<T>): Promise<T> };
 }): BackfillLifecycle {
   const { env, logger } = services;
   const list = notifyList(env);
@@ -366,5 +368,6 @@ export function startBackfillLifecycleFromEnv(services: {
     send,
     notifyList: list,
     pollMs: pollMsOf(env),
+    uncounted: services.database?.uncounted,
   });
 }

@@ -25,6 +25,7 @@ export async function discardRoster(
   const failed = removed.count
     ? removed
     : await tx.roster.updateMany({ where: { ...where, id: rosterId }, data: { status: 'FAILED', error: reason, lastUpdated: stamp } });
-  if (failed.count) await tx.rosterPatient.deleteMany({ where: { rosterId } });
+  // Also when the roster is gone already (swept while its ingestion still wrote roster patients).
+  if (failed.count || !(await tx.roster.count({ where: { id: rosterId } }))) await tx.rosterPatient.deleteMany({ where: { rosterId } });
   return failed.count > 0;
 }
