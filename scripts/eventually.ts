@@ -1,10 +1,17 @@
-/** Waiting in tests: poll a condition until it holds, with a deadline (never a fixed sleep). */
-
-/** Polls `check` every `everyMs` until it holds, failing with `what` after `deadlineMs`. */
-export async function eventually(what: string, check: () => Promise<boolean>, deadlineMs = 10_000, everyMs = 20): Promise<void> {
+/**
+ * Waits for a condition with a deadline (tests never sleep for a fixed time): polls `check` every
+ * `intervalMs` until it returns a truthy value, which it resolves to; throws naming `what` after `deadlineMs`.
+ */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | null | false | undefined>,
+  { deadlineMs = 10_000, intervalMs = 20 }: { deadlineMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
+  for (;;) {
+    const value = await check();
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

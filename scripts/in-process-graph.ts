@@ -61,8 +61,9 @@ export interface Graph {
   dataDir: string;
   env: NodeJS.ProcessEnv;
   subgraphs: { [name in SubgraphName]: RunningSubgraph<SubgraphClients[name]> };
-  token(role: Role, partnerId?: string): Promise<string>;
-  as(role: Role, partnerId?: string): Promise<ClientOptions>;
+  /** A dev token for `role` (a partner token needs `partnerId`); `email` becomes its email claim. */
+  token(role: Role, partnerId?: string, email?: string): Promise<string>;
+  as(role: Role, partnerId?: string, email?: string): Promise<ClientOptions>;
   /** Runs a typed operation as `role`; throws on any GraphQL error. */
   run<R, V>(role: Role | ClientOptions, document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
   post: typeof post;
@@ -113,13 +114,13 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
       env,
       subgraphUrls: Object.fromEntries(running.map((s) => [s.name, s.url])),
     });
-    const token = (role: Role, partnerId?: string) => {
-      const identity: Identity = { subject: `test-${role}`, role, ...(partnerId ? { partnerId } : {}) };
+    const token = (role: Role, partnerId?: string, email?: string) => {
+      const identity: Identity = { subject: `test-${role}`, role, ...(partnerId ? { partnerId } : {}), ...(email ? { email } : {}) };
       return signDevToken(dataDir, identity, { env });
     };
-    const as = async (role: Role, partnerId?: string): Promise<ClientOptions> => ({
+    const as = async (role: Role, partnerId?: string, email?: string): Promise<ClientOptions> => ({
       url: gateway.url,
-      token: await token(role, partnerId),
+      token: await token(role, partnerId, email),
     });
     return {
       url: gateway.url,

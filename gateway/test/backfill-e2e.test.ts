@@ -110,7 +110,7 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
 
   async function finished(id: string, deadlineMs = 60_000): Promise<BackfillView> {
     let last: BackfillView | undefined;
-    await eventually(`backfill ${id} ends`, async () => TERMINAL.has((last = await view(id)).status), deadlineMs, 50);
+    await eventually(`backfill ${id} ends`, async () => TERMINAL.has((last = await view(id)).status), { deadlineMs, intervalMs: 50 });
     return last!;
   }
 
@@ -310,7 +310,7 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
     });
     expect(overlap.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', backfillId: started.id });
 
-    await eventually('a few pages are written', async () => (await view(started.id)).processed >= 3, 30_000);
+    await eventually('a few pages are written', async () => (await view(started.id)).processed >= 3, { deadlineMs: 30_000 });
     await gql('mutation($id: ID!) { cancelBackfill(id: $id) { id status } }', { id: started.id });
     const cancelled = await finished(started.id);
     expect(cancelled.status).toBe('CANCELLED');

@@ -157,7 +157,11 @@ const QUERY_RULES: Record<string, RootFieldCase[]> = {
   ],
   partners: [{ args: () => ({}), partnerB: 'own' }],
   roster: [
-    { args: (a) => ({ id: a.rosterId }), partnerB: 'missing', ownerSees: (a) => [a.fileName, ...a.rosterPatientIds, ...a.memberIds] },
+    {
+      args: (a) => ({ id: a.rosterId }),
+      partnerB: 'missing',
+      ownerSees: (a) => [a.fileName, ...a.rosterPatientIds, ...a.memberIds, a.backfillId],
+    },
   ],
   backfill: [{ args: (a) => ({ id: a.backfillId }), partnerB: 'missing', ownerSees: (a) => [a.backfillId, a.fileName, a.partnerId] }],
   backfills: [
@@ -181,6 +185,20 @@ const MUTATION_RULES: Record<string, (a: Tenant) => Record<string, unknown>> = {
     ],
   }),
   createPartner: (a) => ({ input: { name: a.name } }),
+  startBackfill: (a) => ({ input: { partnerId: a.partnerId, rosterId: a.rosterId, startDate: '2026-02-01', endDate: '2026-02-28' } }),
+  cancelBackfill: (a) => ({ id: a.backfillId }),
+  finishBackfill: (a) => ({
+    input: {
+      backfillId: a.backfillId,
+      outcome: 'FAILED',
+      error: 'x',
+      processed: 0,
+      total: 0,
+      matched: 0,
+      created: 0,
+      alreadyAssociated: 0,
+    },
+  }),
   ingestRoster: (a) => ({
     input: {
       partnerId: a.partnerId,
@@ -331,6 +349,7 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
       dataLoads: await graph.subgraphs['care-requests'].database.client.dataLoad.findMany({ orderBy: { id: 'asc' } }),
       partners: await graph.subgraphs.partners.database.client.partner.count(),
       rosters: await graph.subgraphs['pop-health'].database.client.roster.count(),
+      backfills: await graph.subgraphs['pop-health'].database.client.backfill.findMany({ orderBy: { id: 'asc' } }),
       careRequest: await graph.subgraphs['care-requests'].database.client.careRequest.findUnique({ where: { id: a.careRequestIds[0] } }),
     });
     const before = await counts();

@@ -35,7 +35,7 @@ function npmRun(script: string, args: string[]): Promise<Outcome> {
 
 describe.each([
   ['start', 'usage: npm start'],
-  ['token', 'usage: npm run -s token -- <admin|partner|service> [partnerId]'],
+  ['token', 'usage: npm run -s token -- <admin|partner|service> [partnerId] [--email <address>]'],
   ['import', 'usage: npm run import -- <file.ndjson> [--batch 500]'],
 ])('npm run %s', (script, synopsis) => {
   it.each(['--help', '-h'])(`answers %s with the usage and exit code 0`, async (flag) => {
@@ -52,6 +52,7 @@ describe('wrong usage', () => {
     ['token', ['root'], 'Unknown role "root".'],
     ['token', ['partner'], 'A partner token needs the partner id'],
     ['token', ['admin', 'extra'], 'Unexpected argument "extra".'],
+    ['token', ['admin', '--email', 'not an address'], '--email needs an address'],
     ['import', [], 'Name the file to import.'],
     ['import', ['a.ndjson', '--batch', '0'], '--batch must be an integer from 1 to 5000.'],
   ])('npm run %s -- %j: says why, prints the usage on stderr, exit code 2', async (script, args, why) => {
@@ -68,6 +69,13 @@ describe('the CLIs at work', () => {
     const { code, stdout } = await npmRun('token', ['partner', 'p-1']);
     expect(code).toBe(0);
     expect(stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it('npm run token -- admin --email puts the address in the email claim', async () => {
+    const { code, stdout } = await npmRun('token', ['admin', '--email', 'ada@example.org']);
+    expect(code).toBe(0);
+    const claims = JSON.parse(Buffer.from(stdout.trim().split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ role: 'admin', email: 'ada@example.org' });
   });
 
   it('npm run import says plainly that a file does not exist (exit code 2, no usage)', async () => {

@@ -59,12 +59,9 @@ describe.each(DATABASE_KINDS)('write stamps and the watermark on %s', (kind) => 
   it('reaches every committed write: once the watermark passes a stamp, the row is visible at it', async () => {
     const { id, stamp } = await stampedWrite(database.client);
     let watermark = new Date(0);
-    await eventually(
-      'the watermark passes the stamp',
-      async () => (watermark = await computeWatermark(database.client)) >= stamp,
-      10_000,
-      5,
-    );
+    await eventually('the watermark passes the stamp', async () => (watermark = await computeWatermark(database.client)) >= stamp, {
+      intervalMs: 5,
+    });
     const visible = await database.client.patient.findMany({ where: { id, lastUpdated: { lte: watermark } } });
     expect(visible.map((p) => p.id)).toEqual([id]);
   });
@@ -78,12 +75,9 @@ describe.each(DATABASE_KINDS)('write stamps and the watermark on %s', (kind) => 
         expect(inFlight).toBeInstanceOf(Date);
       });
       for (const watermark of held) expect(watermark.getTime()).toBeLessThan(stamp.getTime());
-      await eventually(
-        'the committed write is under the watermark',
-        async () => (await computeWatermark(database.client)) >= stamp,
-        10_000,
-        5,
-      );
+      await eventually('the committed write is under the watermark', async () => (await computeWatermark(database.client)) >= stamp, {
+        intervalMs: 5,
+      });
     });
   } else {
     it('is the clock itself on one connection: a write stamped after a reading lands after it', async () => {

@@ -11,6 +11,8 @@ export interface PopHealthContext extends RequestContext {
   backfills: DataLoader<string, BackfillRow | null>;
   /** One page of each roster's roster patients, batched across rosters. */
   rosterPatientPages: ReturnType<typeof groupedPageLoaders<RosterPatientRow>>;
+  /** One page of each roster's backfills, batched across rosters. */
+  rosterBackfillPages: ReturnType<typeof groupedPageLoaders<BackfillRow>>;
   rosterIndex: RosterIndex;
   /** The database's direct path, for roster ingestion's bulk inserts. */
   database: Pick<Database<PrismaClient>, 'directTransaction'>;
@@ -31,5 +33,6 @@ export function createContext(
     rosterPatients: byIdLoader((ids) => prisma.rosterPatient.findMany({ where: { id: { in: ids } } })),
     backfills: byIdLoader((ids) => prisma.backfill.findMany({ where: { id: { in: ids } } })),
     rosterPatientPages: groupedPageLoaders<RosterPatientRow>(prisma, { table: 'RosterPatient', parentColumn: 'rosterId' }),
+    rosterBackfillPages: groupedPageLoaders<BackfillRow>(prisma, { table: 'Backfill', parentColumn: 'rosterId' }),
   };
 }

@@ -5,7 +5,8 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
 import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
-import { BackfillResolver } from './backfill';
+import { BackfillResolver, RosterBackfillsResolver } from './backfill';
+import { startBackfillLifecycleFromEnv } from './backfill-lifecycle/driver';
 import { createContext, type PopHealthContext } from './context';
 import { openPopHealthDatabase, type PrismaClient } from './db';
 import { MatchRunnerUpResolver, PatientMatchingResolver, PatientMatchResolver } from './patient-matching';
@@ -52,6 +53,7 @@ export function buildPopHealthSchema() {
         RosterResolver,
         RosterPatientResolver,
         BackfillResolver,
+        RosterBackfillsResolver,
         PatientMatchingResolver,
         PatientMatchResolver,
         MatchRunnerUpResolver,
@@ -85,7 +87,14 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext: (prisma, base, database) => createContext(prisma, rosterIndexFor(prisma), base, database),
-  background: sweepAbandonedIngestions,
+  // Two kinds of background work: the sweep of abandoned roster ingestions and the backfill lifecycle driver.
+  background(services) {
+    const lifecycle = startBackfillLifecycleFromEnv(services);
+    const stopSweeping = sweepAbandonedIngestions(services);
+    return async () => {
+      await Promise.all([lifecycle.stop(), stopSweeping()]);
+    };
+  },
   close: closeRosterIndex,
   routes: (app, { client, database, clock, authenticate }) =>
     rosterUploadRoute(app, { store: { prisma: client, database, clock, index: rosterIndexFor(client) }, authenticate }),

@@ -26,7 +26,7 @@ import {
 import type { PopHealthContext } from './context';
 import { RosterPatient } from './roster';
 
-enum MatchGrade {
+export enum MatchGrade {
   CERTAIN = 'CERTAIN',
   PROBABLE = 'PROBABLE',
   POSSIBLE = 'POSSIBLE',

@@ -14,6 +14,8 @@ export interface Identity {
   subject: string;
   role: Role;
   partnerId?: string;
+  /** The user's `email` claim, when the token has one (where a backfill's finish email goes). */
+  email?: string;
 }
 
 /**

@@ -92,19 +92,33 @@ export async function internalSecret(env: NodeJS.ProcessEnv, dataDir: string): P
   return new TextEncoder().encode(text.trim());
 }
 
+/** Longest `email` claim kept (RFC 5321's limit on a path); a longer or non-string claim is ignored, not refused. */
+const MAX_EMAIL_LENGTH = 254;
+
+/** The claims that carry an identity, in a user token and in the internal token alike. */
+function identityClaims(identity: Identity): Record<string, string> {
+  return {
+    role: identity.role,
+    ...(identity.partnerId ? { partner_id: identity.partnerId } : {}),
+    ...(identity.email ? { email: identity.email } : {}),
+  };
+}
+
 function identityFromClaims(claims: Record<string, unknown>): Identity {
   const role = claims.role;
   if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
     throw unauthenticated(`The token's role must be one of ${ROLES.join(', ')}.`);
   }
   const subject = typeof claims.sub === 'string' ? claims.sub : role;
+  const email =
+    typeof claims.email === 'string' && claims.email !== '' && claims.email.length <= MAX_EMAIL_LENGTH ? { email: claims.email } : {};
   if (role === 'partner') {
     if (typeof claims.partner_id !== 'string' || claims.partner_id === '') {
       throw unauthenticated('A partner token must name its partner in the partner_id claim.');
     }
-    return { subject, role, partnerId: claims.partner_id };
+    return { subject, role, partnerId: claims.partner_id, ...email };
   }
-  return { subject, role: role as Role };
+  return { subject, role: role as Role, ...email };
 }
 
 /** Verifies users' bearer tokens at the gateway. */
@@ -158,7 +172,7 @@ export async function signDevToken(
 ): Promise<string> {
   const { privateJwk } = await devSigningKey(dataDir, env);
   const key = await importJWK(privateJwk, 'EdDSA');
-  return new SignJWT({ role: identity.role, ...(identity.partnerId ? { partner_id: identity.partnerId } : {}) })
+  return new SignJWT(identityClaims(identity))
     .setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid })
     .setSubject(identity.subject)
     .setIssuer(DEV_ISSUER)
@@ -182,11 +196,7 @@ export class InternalAuth {
   }
 
   sign(identity: Identity, requestId?: string): Promise<string> {
-    return new SignJWT({
-      role: identity.role,
-      ...(identity.partnerId ? { partner_id: identity.partnerId } : {}),
-      ...(requestId ? { rid: requestId } : {}),
-    })
+    return new SignJWT({ ...identityClaims(identity), ...(requestId ? { rid: requestId } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(identity.subject)
       .setIssuer(INTERNAL_ISSUER)

@@ -5,6 +5,7 @@
 import type { Logger, RequestContext } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
 import { finishDataLoad } from '../service-calls';
+import { discardRoster } from './roster-discard';
 
 /**
  * Removes the ingestions started before `startedBefore` that are still INGESTING — the service stopped in
@@ -19,11 +20,11 @@ export async function removeUnfinishedIngestions(
   const where = { status: 'INGESTING' as const, createdAt: { lt: startedBefore } };
   const removed: { id: string; dataLoadId: string | null }[] = [];
   for (const roster of await prisma.roster.findMany({ where, select: { id: true, dataLoadId: true } })) {
-    const gone = await prisma.$transaction(async (tx) => {
-      const { count } = await tx.roster.deleteMany({ where: { ...where, id: roster.id } });
-      if (count) await tx.rosterPatient.deleteMany({ where: { rosterId: roster.id } });
-      return count > 0;
-    });
+    const gone = await prisma.$transaction((tx) =>
+      discardRoster(tx, roster.id, 'The ingestion was abandoned: the service stopped in the middle of the file. Upload it again.', {
+        where,
+      }),
+    );
     if (gone) removed.push(roster);
   }
   return removed;

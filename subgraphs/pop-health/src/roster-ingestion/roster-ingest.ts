@@ -14,6 +14,7 @@ import { ROSTER_PATIENT_COLUMNS, ROSTER_PATIENT_FIELDS } from '../roster-patient
 import type { LoadReport } from '../service-calls';
 import { ParseFailure, parseRoster } from './parse-thread';
 import type { ParsedBatch, ParseSummary } from './parse-worker';
+import { discardRoster } from './roster-discard';
 
 export type RosterKindName = 'CURRENT' | 'BACKFILL';
 
@@ -67,12 +68,12 @@ async function insertBatch(store: RosterStore, roster: RosterRef, batch: ParsedB
   }
 }
 
-/** Deletes a roster and its roster patients together (they have no foreign key to cascade from; see schema). */
-async function deleteRoster(prisma: PrismaClient, rosterId: string): Promise<void> {
-  await prisma.$transaction([
-    prisma.rosterPatient.deleteMany({ where: { rosterId } }),
-    prisma.roster.deleteMany({ where: { id: rosterId } }),
-  ]);
+/**
+ * Deletes a roster and its roster patients together (they have no foreign key to cascade from; see schema);
+ * a roster a backfill refers to stays, FAILED with `reason` (roster-discard.ts).
+ */
+async function deleteRoster(prisma: PrismaClient, rosterId: string, reason: string, replacement?: string): Promise<void> {
+  await prisma.$transaction((tx) => discardRoster(tx, rosterId, reason, { replacement }));
 }
 
 /** The error a failed parse means to the caller: the file's fault (BAD_USER_INPUT), or an unexpected one. */
@@ -137,8 +138,9 @@ async function ingest(
     }
     if (!summary) throw new Error(`The parsing of ${fileName} ended without a summary.`);
   } catch (error) {
-    await deleteRoster(prisma, roster.id);
-    throw error instanceof ParseFailure ? parseError(error, fileName) : error;
+    const failure = error instanceof ParseFailure ? parseError(error, fileName) : (error as Error);
+    await deleteRoster(prisma, roster.id, failure.message);
+    throw failure;
   }
   const { rowCount, acceptedCount, rejectedCount, rejections } = summary;
 
@@ -148,7 +150,7 @@ async function ingest(
   });
   if (existing) {
     // The same file again: keep the roster already ingested, drop this copy.
-    await deleteRoster(prisma, roster.id);
+    await deleteRoster(prisma, roster.id, `${fileName} was ingested before as roster ${existing.id}.`, existing.id);
     return { row: existing, created: false };
   }
   const finished = await prisma.$transaction(async (tx) => {
@@ -168,7 +170,7 @@ async function ingest(
   });
   if (!finished) {
     // Swept as abandoned while it ran (it outlived ROSTER_INGEST_ABANDON_MINUTES): drop what it wrote since.
-    await deleteRoster(prisma, roster.id);
+    await deleteRoster(prisma, roster.id, `The ingestion of ${fileName} ran longer than ROSTER_INGEST_ABANDON_MINUTES and was abandoned.`);
     throw conflict(
       `The ingestion of ${fileName} ran longer than ROSTER_INGEST_ABANDON_MINUTES and was abandoned; nothing of it was kept. Upload it again (or raise the limit).`,
       { fileName },
