@@ -18,7 +18,7 @@ describe.each(DATABASE_KINDS)('writePage on %s', (kind) => {
   let partnerId: string;
   let serial = 0;
   beforeAll(async () => {
-    graph = await startGraph(kind);
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
     const { body } = await graph.post(await graph.as('admin'), 'mutation { createPartner(input: { name: "Page Writer Plan" }) { id } }');
     partnerId = (body.data as { createPartner: { id: string } }).createPartner.id;
   });
