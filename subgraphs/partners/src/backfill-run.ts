@@ -66,7 +66,10 @@ function validate(input: StartBackfillRunInput): { from: Date; until: Date } {
 export class BackfillRunResolver {
   @Authorized('service')
   @Mutation(() => Backfill, { description: 'Service only (pop-health): creates the run of a backfill; idempotent per backfillId.' })
-  async startBackfillRun(@Arg('input', () => StartBackfillRunInput) input: StartBackfillRunInput, @Ctx() ctx: PartnersContext): Promise<Backfill> {
+  async startBackfillRun(
+    @Arg('input', () => StartBackfillRunInput) input: StartBackfillRunInput,
+    @Ctx() ctx: PartnersContext,
+  ): Promise<Backfill> {
     const { from, until } = validate(input);
     const existing = await ctx.prisma.backfillRun.findUnique({ where: { backfillId: input.backfillId } });
     if (existing) return backfillOf(input.backfillId, existing);
@@ -132,7 +135,13 @@ export class BackfillRunResolver {
     description: 'Dry run: up to 20 sample matches kept for review; [] otherwise.',
   })
   matchSample(@Root() backfill: Backfill): PartnerAssociationPreview[] {
-    const sample = (backfill.run?.matchSample ?? []) as { careRequestId: string; rosterPatientId: string; score: number; grade: MatchGrade; explanation: unknown }[];
+    const sample = (backfill.run?.matchSample ?? []) as {
+      careRequestId: string;
+      rosterPatientId: string;
+      score: number;
+      grade: MatchGrade;
+      explanation: unknown;
+    }[];
     return sample.map((match) => ({
       careRequest: { id: match.careRequestId },
       rosterPatient: { id: match.rosterPatientId },
@@ -141,7 +150,11 @@ export class BackfillRunResolver {
   }
 
   @FieldResolver(() => PartnerAssociationConnection, { description: 'The associations the backfill created, oldest change first.' })
-  async associations(@Root() backfill: Backfill, @Args() args: SinceArgs, @Ctx() ctx: PartnersContext): Promise<PartnerAssociationConnection> {
+  async associations(
+    @Root() backfill: Backfill,
+    @Args() args: SinceArgs,
+    @Ctx() ctx: PartnersContext,
+  ): Promise<PartnerAssociationConnection> {
     return sincePage(ctx, 'PartnerAssociation', args, (query) => ctx.backfillAssociationPages(query).load(backfill.id), {
       backfill: backfill.id,
     });

@@ -1,7 +1,7 @@
 /** Per-request DataLoaders of the partners service. */
 import { byIdLoader, DataLoader, groupedPageLoaders, groupLoader, type RequestContext } from '@care-graph/service-kit';
-import { BackfillOwnerDocument } from './generated/calls/pop-health';
 import type { PrismaClient } from './db';
+import { BackfillOwnerDocument } from './generated/calls/pop-health';
 import type { PartnerAssociation as AssociationRow, BackfillRun, Partner as PartnerRow } from './generated/prisma/client';
 
 export interface PartnersContext extends RequestContext {
@@ -37,7 +37,9 @@ export function createContext(prisma: PrismaClient, base: RequestContext): Partn
     associationPages: groupedPageLoaders<AssociationRow>(prisma, { table: 'PartnerAssociation', parentColumn: 'partnerId' }),
     backfillAssociationPages: groupedPageLoaders<AssociationRow>(prisma, { table: 'PartnerAssociation', parentColumn: 'backfillId' }),
     backfillRuns: new DataLoader(async (ids) => {
-      const runs = new Map((await prisma.backfillRun.findMany({ where: { backfillId: { in: [...ids] } } })).map((run) => [run.backfillId, run]));
+      const runs = new Map(
+        (await prisma.backfillRun.findMany({ where: { backfillId: { in: [...ids] } } })).map((run) => [run.backfillId, run]),
+      );
       return ids.map((id) => runs.get(id) ?? null);
     }),
     // One call per backfill: asked only of backfills whose run has not started (a short, rare state).

@@ -3,26 +3,22 @@
  */
 import 'reflect-metadata';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
-import {
-  buildFederatedSchema,
-  entityReference,
-  ownedByPartner,
-  type SubgraphDefinition,
-  writeStamp,
-} from '@care-graph/service-kit';
+import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { BackfillRunResolver, canSeeBackfill } from './backfill-run';
 import { configureBackfills, runnerSettings, startBackfillRunner } from './backfill-runner/runner';
 import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
-import { PartnerResolver } from './partner';
 import { MatchRunnerUpResolver } from './match-explanation';
+import { PartnerResolver } from './partner';
 import { CareRequestAssociationsResolver, PartnerAssociationResolver } from './partner-association';
 import { partnerNameColumns } from './partner-name';
 import { type Backfill, backfillOf } from './references';
 
 export function buildPartnersSchema() {
   return buildFederatedSchema<PartnersContext>(
-    { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver, BackfillRunResolver, MatchRunnerUpResolver] },
+    {
+      resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver, BackfillRunResolver, MatchRunnerUpResolver],
+    },
     // The rules of the root fields: a partner token sees its own partner and associations, and a care request
     // only as far as it is associated with it (its one way to care requests).
     {
@@ -35,7 +31,10 @@ export function buildPartnersSchema() {
         ownedByPartner((association) => association.partnerId),
       ),
       // Any backfill id answers (zeros before its run starts), except to a partner token: its own partner's only.
-      Backfill: entityReference<Backfill, PartnersContext>(async (ref, ctx) => backfillOf(ref.id, await ctx.backfillRuns.load(ref.id)), canSeeBackfill),
+      Backfill: entityReference<Backfill, PartnersContext>(
+        async (ref, ctx) => backfillOf(ref.id, await ctx.backfillRuns.load(ref.id)),
+        canSeeBackfill,
+      ),
       CareRequest: entityReference(
         (ref) => ({ id: ref.id }),
         async (careRequest, ctx) =>

@@ -28,7 +28,10 @@ registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the ro
 export class AssociationMatch {
   @Field(() => Float) score!: number;
   @Field(() => MatchGrade) grade!: MatchGrade;
-  @Field(() => MatchExplanation, { nullable: true, description: 'Why the patient matched the roster member (as matchPatients explains it).' })
+  @Field(() => MatchExplanation, {
+    nullable: true,
+    description: 'Why the patient matched the roster member (as matchPatients explains it).',
+  })
   explanation!: Explanation | null;
 }
 
@@ -44,7 +47,7 @@ class PartnerAssociation extends Resource {
   @Field(() => AssociationSource) source!: AssociationSource;
 }
 
-@ObjectType({ simpleResolvers: true, description: "A match a dry run found, kept for review (no association was written)." })
+@ObjectType({ simpleResolvers: true, description: 'A match a dry run found, kept for review (no association was written).' })
 export class PartnerAssociationPreview {
   @Field(() => CareRequest) careRequest!: CareRequest;
   @Field(() => RosterPatient) rosterPatient!: RosterPatient;

@@ -22,7 +22,6 @@ export function deriveProgress(run: RunCounts, now: Date = new Date()): DerivedP
   const percent = run.total === 0 ? 100 : Math.min(100, (run.processed / run.total) * 100);
   const seconds = run.firstPageAt ? (now.getTime() - run.firstPageAt.getTime()) / 1000 : 0;
   const ratePerSecond = run.firstPageAt && seconds > 0 ? run.processed / seconds : null;
-  const etaSeconds =
-    run.status === 'RUNNING' && ratePerSecond ? Math.max(0, Math.ceil((run.total - run.processed) / ratePerSecond)) : null;
+  const etaSeconds = run.status === 'RUNNING' && ratePerSecond ? Math.max(0, Math.ceil((run.total - run.processed) / ratePerSecond)) : null;
   return { percent, ratePerSecond, etaSeconds };
 }

@@ -52,7 +52,8 @@ function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, 
 /** The runner's settings from `env`; throws a sentence naming the setting when one is malformed. */
 export function runnerSettings(env: NodeJS.ProcessEnv): RunnerSettings {
   const runner = (env.BACKFILL_RUNNER ?? 'on').toLowerCase();
-  if (runner !== 'on' && runner !== 'off') throw new Error(`BACKFILL_RUNNER must be on or off; it is ${JSON.stringify(env.BACKFILL_RUNNER)}.`);
+  if (runner !== 'on' && runner !== 'off')
+    throw new Error(`BACKFILL_RUNNER must be on or off; it is ${JSON.stringify(env.BACKFILL_RUNNER)}.`);
   return {
     enabled: runner === 'on',
     concurrency: integerSetting(env, 'BACKFILL_CONCURRENCY', 2, 1, 64),
@@ -106,7 +107,9 @@ export function permanentFault(error: unknown): string | null {
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Publishes the state of `run` as a progress event (terminal ones at once). */
-export function publishRun(run: Pick<BackfillRun, 'backfillId' | 'status' | 'total' | 'processed' | 'matched' | 'created' | 'alreadyAssociated' | 'firstPageAt'>) {
+export function publishRun(
+  run: Pick<BackfillRun, 'backfillId' | 'status' | 'total' | 'processed' | 'matched' | 'created' | 'alreadyAssociated' | 'firstPageAt'>,
+) {
   const { percent, etaSeconds } = deriveProgress(run);
   publishProgress({
     backfillId: run.backfillId,
@@ -199,7 +202,10 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
           { idempotent: true },
         );
         await deps.uncounted(() =>
-          prisma.backfillRun.updateMany({ where: { backfillId: run.backfillId, outcomeReportedAt: null }, data: { outcomeReportedAt: new Date() } }),
+          prisma.backfillRun.updateMany({
+            where: { backfillId: run.backfillId, outcomeReportedAt: null },
+            data: { outcomeReportedAt: new Date() },
+          }),
         );
         reportRetries.delete(run.backfillId);
         logger.info('reported backfill outcome', { backfillId: run.backfillId, outcome: run.status });
