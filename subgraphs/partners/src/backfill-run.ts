@@ -84,7 +84,7 @@ export class BackfillRunResolver {
       const created = await tx.$executeRawUnsafe(
         `INSERT INTO "BackfillRun" ("backfillId", "partnerId", "rosterId", "windowFrom", "windowUntil", "batchSize", "acceptGrades",
            "dryRun", status, total, "finishedAt", "lastUpdated")
-         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7::"MatchGrade"[], $8, $9::"BackfillRunStatus", $10,
+         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, ARRAY(SELECT jsonb_array_elements_text($7::jsonb))::"MatchGrade"[], $8, $9::"BackfillRunStatus", $10,
            CASE WHEN $10 = 0 THEN clock_timestamp() END, $11::timestamptz)
          ON CONFLICT ("backfillId") DO NOTHING`,
         input.backfillId,
@@ -93,7 +93,7 @@ export class BackfillRunResolver {
         from,
         until,
         input.batchSize,
-        input.acceptGrades,
+        JSON.stringify(input.acceptGrades),
         input.dryRun,
         empty ? 'COMPLETED' : 'RUNNING',
         total,

@@ -5,7 +5,8 @@
  * faults show on the run and recover, permanent ones fail it; the outcome is reported until acknowledged;
  * progress events are monotone, coalesced and end with the terminal one.
  */
-import { type CallService, createLogger, InternalAuth, ServiceCallError, serviceClient } from '@care-graph/service-kit';
+import { randomUUID } from 'node:crypto';
+import { type CallService, createLogger, InternalAuth, internalHeaders, ServiceCallError, serviceClient } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../../scripts/in-process-graph';
 import { type BackfillProgressEvent, progressEvents, progressTopic } from '../src/backfill-runner/progress-events';
 import { type BackfillRunner, runnerSettings, startBackfillRunner } from '../src/backfill-runner/runner';
@@ -35,7 +36,8 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
   let partnerId: string;
   let rosterId: string;
   let client: ReturnType<typeof serviceClient>;
-  let serviceToken: string;
+  /** Calls partners directly as the pop-health service does. */
+  let asService: { url: string; headers: Record<string, string> };
   let runner: BackfillRunner | null = null;
   /** Called before each call the runner makes: throw to make that call fail, return a value to answer it instead. */
   let fault: (service: string, operation: string) => unknown = () => undefined;
@@ -93,7 +95,10 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     const internalAuth = new InternalAuth(new TextEncoder().encode(graph.env.INTERNAL_AUTH_SECRET!));
     const urls: Record<string, string> = Object.fromEntries(Object.entries(graph.subgraphs).map(([name, s]) => [name, s.url]));
     client = serviceClient({ name: 'partners', internalAuth, serviceUrl: (service) => urls[service] });
-    serviceToken = await graph.token('service');
+    asService = {
+      url: graph.subgraphs.partners.url,
+      headers: await internalHeaders(internalAuth, { subject: 'pop-health', role: 'service' }, randomUUID()),
+    };
   });
   afterEach(async () => {
     await runner?.stop();
@@ -116,7 +121,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       dryRun: false,
       ...overrides,
     };
-    const { body } = await graph.post({ url: graph.subgraphs.partners.url, token: serviceToken }, START, { input });
+    const { body } = await graph.post(asService, START, { input });
     return {
       backfillId,
       input,
@@ -132,6 +137,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
   it('completes a run over every partition with the associations of a straight matchPatients, counted exactly', async () => {
     const events: BackfillProgressEvent[] = [];
     const { backfillId, body } = await start();
+    expect(body.errors).toBeUndefined();
     expect(body.data?.startBackfillRun).toMatchObject({ id: backfillId, total: MEMBERS + STRANGERS, processed: 0, percent: 0 });
     const subscription = progressEvents.subscribe(progressTopic(backfillId));
     const collecting = (async () => {
@@ -182,7 +188,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     expect((await run(backfillId)).outcomeReportedAt).toBeNull();
     await prisma().backfillRun.update({ where: { backfillId }, data: { outcomeReportedAt: new Date() } });
     const { body: progress } = await graph.post(
-      { url: graph.subgraphs.partners.url, token: serviceToken },
+      asService,
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Backfill { processed total percent etaSeconds
         associations(first: 1000) { edges { node { id } } } } } }`,
       { r: [{ __typename: 'Backfill', id: backfillId }] },
@@ -200,13 +206,11 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     serial += 1;
     const backfillId = `bf-runner-${kind}-${serial}`;
     const input = { backfillId, partnerId, rosterId, window: WINDOW, batchSize: 25, acceptGrades: ['CERTAIN'], dryRun: false };
-    const answers = await Promise.all(
-      [1, 2, 3].map(() => graph.post({ url: graph.subgraphs.partners.url, token: serviceToken }, START, { input })),
-    );
+    const answers = await Promise.all([1, 2, 3].map(() => graph.post(asService, START, { input })));
     for (const answer of answers) expect(answer.body.errors).toBeUndefined();
     expect(await prisma().backfillRun.count({ where: { backfillId } })).toBe(1);
     expect(await prisma().backfillPartition.count({ where: { backfillId } })).toBe(5);
-    const again = await graph.post({ url: graph.subgraphs.partners.url, token: serviceToken }, START, {
+    const again = await graph.post(asService, START, {
       input: { ...input, batchSize: 999 },
     });
     expect(again.body.errors).toBeUndefined();
@@ -218,7 +222,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       ['acceptGrades', { acceptGrades: [] }],
       ['window', { window: { from: WINDOW.until, until: WINDOW.from } }],
     ] as const) {
-      const { body } = await graph.post({ url: graph.subgraphs.partners.url, token: serviceToken }, START, {
+      const { body } = await graph.post(asService, START, {
         input: { ...input, backfillId: `${backfillId}-bad`, ...bad },
       });
       expect(body.errors?.[0].extensions).toMatchObject({
@@ -241,7 +245,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     startRunner({ BACKFILL_CONCURRENCY: '3' });
     await waitFor('some pages', async () => (await run(backfillId)).processed >= 20);
     const { body } = await graph.post(
-      { url: graph.subgraphs.partners.url, token: serviceToken },
+      asService,
       'mutation($id: ID!) { cancelBackfillRun(backfillId: $id) { processed matched created alreadyAssociated } }',
       { id: backfillId },
     );
@@ -262,16 +266,11 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     expect(await associations(backfillId)).toHaveLength(answered.created);
     expect(answered.processed).toBeLessThan(250);
     // Cancelling again answers the same counts; an unknown backfill is NOT_FOUND.
-    const again = await graph.post(
-      { url: graph.subgraphs.partners.url, token: serviceToken },
-      'mutation($id: ID!) { cancelBackfillRun(backfillId: $id) { processed } }',
-      { id: backfillId },
-    );
+    const again = await graph.post(asService, 'mutation($id: ID!) { cancelBackfillRun(backfillId: $id) { processed } }', {
+      id: backfillId,
+    });
     expect((again.body.data as { cancelBackfillRun: { processed: number } }).cancelBackfillRun.processed).toBe(answered.processed);
-    const unknown = await graph.post(
-      { url: graph.subgraphs.partners.url, token: serviceToken },
-      'mutation { cancelBackfillRun(backfillId: "no-such-backfill") { processed } }',
-    );
+    const unknown = await graph.post(asService, 'mutation { cancelBackfillRun(backfillId: "no-such-backfill") { processed } }');
     expect((unknown.body.errors as { extensions: { code: string } }[])[0].extensions.code).toBe('NOT_FOUND');
   });
 

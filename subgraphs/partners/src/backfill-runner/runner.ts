@@ -263,8 +263,10 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
         refusal,
       );
       await releasePartition(prisma, partition.id, owner, false);
-      logger.error('backfill run failed', { backfillId: partition.backfillId, partitionId: partition.id, owner, error: refusal });
-      if (failed) await finishRun(failed);
+      if (failed) {
+        logger.error('backfill run failed', { backfillId: partition.backfillId, partitionId: partition.id, owner, error: refusal });
+        await finishRun(failed);
+      }
       return;
     }
     const message = messageOf(error);
