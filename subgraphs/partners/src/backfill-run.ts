@@ -24,15 +24,15 @@ export class StartBackfillRunInput {
 }
 
 /** The bounds of a run's batch size (care requests a page). */
-export const BATCH_SIZE_LIMITS = { min: 1, max: 5000 } as const;
+const BATCH_SIZE_LIMITS = { min: 1, max: 5000 } as const;
 /** The most partitions a run is split into. */
-export const MAX_PARTITIONS = 64;
+const MAX_PARTITIONS = 64;
 
 /**
  * `[from, until)` split into `count` equal createdAt ranges, in order, the last ending at `until` exactly.
  * Equal ranges, not equal counts: the window is counted once (cheaply), not scanned for split points.
  */
-export function splitWindow(from: Date, until: Date, count: number): { windowFrom: Date; windowUntil: Date }[] {
+function splitWindow(from: Date, until: Date, count: number): { windowFrom: Date; windowUntil: Date }[] {
   const start = from.getTime();
   const span = until.getTime() - start;
   const bounds = Array.from({ length: count + 1 }, (_, i) => (i === count ? until.getTime() : start + Math.floor((span * i) / count)));

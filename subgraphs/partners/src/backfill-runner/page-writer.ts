@@ -70,7 +70,7 @@ export class RunStopped extends Error {
 }
 
 /** Matches a dry run keeps for review. */
-export const MATCH_SAMPLE_SIZE = 20;
+const MATCH_SAMPLE_SIZE = 20;
 
 /** The run's counts after the page (for its progress event). */
 export interface RunAfterPage {

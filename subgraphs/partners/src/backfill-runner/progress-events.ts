@@ -27,7 +27,7 @@ export const progressEvents = createPubSub<Record<string, [BackfillProgressEvent
 export const progressTopic = (backfillId: string) => `backfillProgress:${backfillId}`;
 
 /** Most events one backfill gets per second (the terminal one aside). */
-export const PROGRESS_EVENTS_PER_SECOND = 4;
+const PROGRESS_EVENTS_PER_SECOND = 4;
 const INTERVAL_MS = 1000 / PROGRESS_EVENTS_PER_SECOND;
 
 interface Pending {

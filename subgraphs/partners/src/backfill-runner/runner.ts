@@ -89,7 +89,7 @@ const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Full-jitter exponential backoff of the `attempt`-th retry (1-based): uniform in [0, min(30 s, 500 ms × 2^(attempt−1))]. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
+function backoffMs(attempt: number, random: () => number = Math.random): number {
   return Math.round(random() * Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, attempt - 1)));
 }
 
@@ -97,7 +97,7 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 const REFUSED: Record<string, string> = { 'pop-health': 'the roster', 'care-requests': 'the window' };
 
 /** The sentence of a permanent fault, or null for a transient one (retried). */
-export function permanentFault(error: unknown): string | null {
+function permanentFault(error: unknown): string | null {
   if (!(error instanceof ServiceCallError)) return null;
   const refusal = error.errors.find((e) => e.extensions?.code && PERMANENT_CODES.has(e.extensions.code));
   if (!refusal) return null;
