@@ -58,7 +58,9 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
       logger.info('backfill runner off (BACKFILL_RUNNER=off)');
       return async () => undefined;
     }
-    const runner = startBackfillRunner({ prisma: client, clock, callService, logger, uncounted: database.uncounted, settings });
+    const idleQuery = <Row>(sql: string, params: unknown[]) =>
+      database.uncounted(() => database.directTransaction((query) => query<Row>(sql, params)));
+    const runner = startBackfillRunner({ prisma: client, clock, callService, logger, idleQuery, settings });
     return () => runner.stop();
   },
   async seed(prisma) {

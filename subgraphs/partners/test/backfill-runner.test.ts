@@ -58,7 +58,10 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       clock: graph.subgraphs.partners.clock,
       callService,
       logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),
-      uncounted: graph.subgraphs.partners.database.uncounted,
+      idleQuery: (sql, params) => {
+        const { database } = graph.subgraphs.partners;
+        return database.uncounted(() => database.directTransaction((query) => query(sql, params)));
+      },
       settings: runnerSettings({ BACKFILL_POLL_MS: '50', BACKFILL_LEASE_MS: '10000', BACKFILL_CONCURRENCY: '2', ...env }),
     });
   }

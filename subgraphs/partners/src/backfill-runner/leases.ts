@@ -21,8 +21,11 @@ export interface LeasedPartition {
 
 const RETURNED = 'p.id, p."backfillId", p."windowFrom", p."windowUntil", p.checkpoint, p."leaseExpiresAt"';
 
+/** What a claim needs of a database client: the Prisma client, or the runner's idle path (runner.ts). */
+export type RawQueryClient = Pick<PrismaClient, '$queryRawUnsafe'>;
+
 /** Leases one claimable partition to `owner` for `leaseMs`, or null when none is claimable now. */
-export async function claimPartition(prisma: PrismaClient, owner: string, leaseMs: number): Promise<LeasedPartition | null> {
+export async function claimPartition(prisma: RawQueryClient, owner: string, leaseMs: number): Promise<LeasedPartition | null> {
   const [claimed] = await prisma.$queryRawUnsafe<LeasedPartition[]>(
     `UPDATE "BackfillPartition" p SET "leaseOwner" = $1, "leaseExpiresAt" = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
      WHERE p.id = (

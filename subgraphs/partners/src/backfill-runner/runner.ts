@@ -20,7 +20,7 @@ import { type CallService, type Logger, ServiceCallError, type WatermarkClock } 
 import type { PrismaClient } from '../db';
 import { FinishBackfillDocument } from '../generated/calls/pop-health';
 import type { BackfillRun } from '../generated/prisma/client';
-import { claimPartition, type LeasedPartition, releaseForRetry, releasePartition } from './leases';
+import { claimPartition, type LeasedPartition, type RawQueryClient, releaseForRetry, releasePartition } from './leases';
 import { type PartitionOutcome, processPartition } from './partition-worker';
 import { deriveProgress } from './progress';
 import { publishProgress } from './progress-events';
@@ -68,8 +68,12 @@ export interface RunnerDeps {
   clock: WatermarkClock;
   callService: CallService;
   logger: Logger;
-  /** Runs housekeeping statements (idle polls) outside the per-request statement counts. */
-  uncounted: <T>(work: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs one statement of the idle path (claims, the outcome poll) outside the per-request statement counts.
+   * Not through Prisma: its client dispatches the calls made in one tick together, under the async context of
+   * the first, so an uncounted poll and a request's statement would be counted as each other's.
+   */
+  idleQuery: <Row>(sql: string, params: unknown[]) => Promise<Row[]>;
   settings: RunnerSettings;
   /** The lease owner's name (default `${hostname}:${pid}:${random}`). */
   owner?: string;
@@ -147,6 +151,9 @@ export function wakeRunner(prisma: PrismaClient): void {
 export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
   const { prisma, logger, settings } = deps;
   const owner = deps.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const idleClient: RawQueryClient = {
+    $queryRawUnsafe: ((sql: string, ...values: unknown[]) => deps.idleQuery(sql, values)) as RawQueryClient['$queryRawUnsafe'],
+  };
   let stopping = false;
   const sleepers = new Set<() => void>();
   /** Resolves after `ms`, or at once on wake/stop. */
@@ -168,12 +175,12 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
   const reportRetries = new Map<string, { attempts: number; at: number }>();
 
   async function reportOutcomes(): Promise<number> {
-    const due = await deps.uncounted(() =>
-      prisma.backfillRun.findMany({
-        where: { status: { in: ['COMPLETED', 'FAILED'] }, outcomeReportedAt: null },
-        orderBy: { finishedAt: 'asc' },
-        take: 100,
-      }),
+    const due = await deps.idleQuery<
+      Pick<BackfillRun, 'backfillId' | 'status' | 'error' | 'processed' | 'total' | 'matched' | 'created' | 'alreadyAssociated'>
+    >(
+      `SELECT "backfillId", status::text AS status, error, processed, total, matched, created, "alreadyAssociated" FROM "BackfillRun"
+       WHERE status IN ('COMPLETED', 'FAILED') AND "outcomeReportedAt" IS NULL ORDER BY "finishedAt" LIMIT 100`,
+      [],
     );
     let next = settings.pollMs;
     for (const run of due) {
@@ -201,11 +208,9 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
           },
           { idempotent: true },
         );
-        await deps.uncounted(() =>
-          prisma.backfillRun.updateMany({
-            where: { backfillId: run.backfillId, outcomeReportedAt: null },
-            data: { outcomeReportedAt: new Date() },
-          }),
+        await deps.idleQuery(
+          `UPDATE "BackfillRun" SET "outcomeReportedAt" = clock_timestamp() WHERE "backfillId" = $1 AND "outcomeReportedAt" IS NULL`,
+          [run.backfillId],
         );
         reportRetries.delete(run.backfillId);
         logger.info('reported backfill outcome', { backfillId: run.backfillId, outcome: run.status });
@@ -315,7 +320,7 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
   async function slot() {
     while (!stopping) {
       try {
-        const partition = await deps.uncounted(() => claimPartition(prisma, owner, settings.leaseMs));
+        const partition = await claimPartition(idleClient, owner, settings.leaseMs);
         if (partition) await work(partition);
         else await idle(settings.pollMs);
       } catch (error) {
