@@ -29,6 +29,8 @@ export interface InProcessGraphOptions {
    * dropped when the graph closes.
    */
   postgres?: string;
+  /** Settings added to the services' environment (e.g. BACKFILL_RUNNER=off for a test that drives the runner's parts itself). */
+  env?: Record<string, string>;
 }
 
 /** A fresh database on the PostgreSQL server at `admin`; `drop` removes it. */
@@ -79,6 +81,7 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
     CARE_GRAPH_MODE: 'embedded',
     DATA_DIR: dataDir,
     INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex'),
+    ...options.env,
   };
   delete env.AUTH_JWKS_URL;
   const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
@@ -153,9 +156,9 @@ export type DatabaseKind = 'pglite' | 'postgresql';
 export const DATABASE_KINDS: DatabaseKind[] = process.env.TEST_POSTGRES_URL ? ['pglite', 'postgresql'] : ['pglite'];
 
 /** The graph for a test on `kind`: in-memory PGlite, or fresh PostgreSQL databases dropped when it closes. */
-export function startGraph(kind: DatabaseKind = 'pglite'): Promise<Graph> {
-  if (kind === 'pglite') return startInProcessGraph();
+export function startGraph(kind: DatabaseKind = 'pglite', options: Pick<InProcessGraphOptions, 'env'> = {}): Promise<Graph> {
+  if (kind === 'pglite') return startInProcessGraph(options);
   const admin = process.env.TEST_POSTGRES_URL;
   if (!admin) throw new Error('TEST_POSTGRES_URL is not set');
-  return startInProcessGraph({ postgres: admin });
+  return startInProcessGraph({ ...options, postgres: admin });
 }

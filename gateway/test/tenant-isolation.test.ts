@@ -102,6 +102,25 @@ async function createTenant(graph: Graph, label: string, name: string, size: num
       }),
     ),
   );
+  // The backfill's run (partners): finished and reported, so the runner leaves it alone.
+  await partners.backfillRun.create({
+    data: {
+      backfillId: backfill.id,
+      partnerId,
+      rosterId: ingestRoster.id,
+      windowFrom: new Date('2026-01-01'),
+      windowUntil: new Date('2026-02-01'),
+      batchSize: 100,
+      acceptGrades: ['CERTAIN', 'PROBABLE'],
+      status: 'COMPLETED',
+      total: size,
+      processed: size,
+      matched: size,
+      created: size,
+      finishedAt: new Date(),
+      outcomeReportedAt: new Date(),
+    },
+  });
   const { dataLoads } = await graph.run('admin', DataLoadsDocument, { first: 1000 });
   return {
     partnerId,
@@ -173,6 +192,18 @@ const QUERY_RULES: Record<string, RootFieldCase[]> = {
 /** Mutations partner B calls with A's ids and names: none is for partner tokens, so each answers FORBIDDEN. */
 const MUTATION_RULES: Record<string, (a: Tenant) => Record<string, unknown>> = {
   startDataLoad: (a) => ({ input: { kind: 'ROSTER_INGESTION', source: a.fileName } }),
+  startBackfillRun: (a) => ({
+    input: {
+      backfillId: randomUUID(),
+      partnerId: a.partnerId,
+      rosterId: a.rosterId,
+      window: { from: '2026-01-01T00:00:00.000Z', until: '2026-02-01T00:00:00.000Z' },
+      batchSize: 100,
+      acceptGrades: ['CERTAIN'],
+      dryRun: false,
+    },
+  }),
+  cancelBackfillRun: (a) => ({ backfillId: a.backfillId }),
   finishDataLoad: (a) => ({ id: a.dataLoadIds[0], status: 'FAILED' }),
   importCareRequests: (a) => ({
     records: [
@@ -348,6 +379,7 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
       careRequests: await graph.subgraphs['care-requests'].database.client.careRequest.count(),
       dataLoads: await graph.subgraphs['care-requests'].database.client.dataLoad.findMany({ orderBy: { id: 'asc' } }),
       partners: await graph.subgraphs.partners.database.client.partner.count(),
+      backfillRuns: await graph.subgraphs.partners.database.client.backfillRun.findMany({ orderBy: { backfillId: 'asc' } }),
       rosters: await graph.subgraphs['pop-health'].database.client.roster.count(),
       backfills: await graph.subgraphs['pop-health'].database.client.backfill.findMany({ orderBy: { id: 'asc' } }),
       careRequest: await graph.subgraphs['care-requests'].database.client.careRequest.findUnique({ where: { id: a.careRequestIds[0] } }),

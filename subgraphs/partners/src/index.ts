@@ -3,24 +3,22 @@
  */
 import 'reflect-metadata';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
-import {
-  buildFederatedSchema,
-  entityReference,
-  notForPartners,
-  ownedByPartner,
-  type SubgraphDefinition,
-  writeStamp,
-} from '@care-graph/service-kit';
-import { BackfillRunResolver, backfillWithoutRun } from './backfill-run';
+import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { BackfillRunResolver, canSeeBackfill } from './backfill-run';
+import { configureBackfills, runnerSettings, startBackfillRunner } from './backfill-runner/runner';
 import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
+import { MatchRunnerUpResolver } from './match-explanation';
 import { PartnerResolver } from './partner';
 import { CareRequestAssociationsResolver, PartnerAssociationResolver } from './partner-association';
 import { partnerNameColumns } from './partner-name';
+import { type Backfill, backfillOf } from './references';
 
 export function buildPartnersSchema() {
   return buildFederatedSchema<PartnersContext>(
-    { resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver, BackfillRunResolver] },
+    {
+      resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver, BackfillRunResolver, MatchRunnerUpResolver],
+    },
     // The rules of the root fields: a partner token sees its own partner and associations, and a care request
     // only as far as it is associated with it (its one way to care requests).
     {
@@ -32,8 +30,11 @@ export function buildPartnersSchema() {
         (ref, ctx) => ctx.associations.load(ref.id),
         ownedByPartner((association) => association.partnerId),
       ),
-      // Being built (issue 11): the run's progress; until then every backfill answers as one without a run.
-      Backfill: entityReference((ref) => backfillWithoutRun(ref.id), notForPartners),
+      // Any backfill id answers (zeros before its run starts), except to a partner token: its own partner's only.
+      Backfill: entityReference<Backfill, PartnersContext>(
+        async (ref, ctx) => backfillOf(ref.id, await ctx.backfillRuns.load(ref.id)),
+        canSeeBackfill,
+      ),
       CareRequest: entityReference(
         (ref) => ({ id: ref.id }),
         async (careRequest, ctx) =>
@@ -50,6 +51,18 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
   buildSchema: buildPartnersSchema,
   openDatabase: openPartnersDatabase,
   createContext,
+  background({ client, logger, env, callService, clock, database }) {
+    const settings = runnerSettings(env);
+    configureBackfills(client, settings);
+    if (!settings.enabled) {
+      logger.info('backfill runner off (BACKFILL_RUNNER=off)');
+      return async () => undefined;
+    }
+    const idleQuery = <Row>(sql: string, params: unknown[]) =>
+      database.uncounted(() => database.directTransaction((query) => query<Row>(sql, params)));
+    const runner = startBackfillRunner({ prisma: client, clock, callService, logger, idleQuery, settings });
+    return () => runner.stop();
+  },
   async seed(prisma) {
     if ((await prisma.partner.count()) > 0) return false;
     await prisma.$transaction(async (tx) => {

@@ -14,12 +14,12 @@ import {
   Root,
   registerEnumType,
 } from 'type-graphql';
-import { backfillWithoutRun } from './backfill-run';
 import type { PartnersContext } from './context';
 import type { PartnerAssociation as AssociationRow } from './generated/prisma/client';
 import { AssociationSource, MatchGrade } from './generated/prisma/enums';
+import { type MatchExplanation as Explanation, MatchExplanation, storedExplanation } from './match-explanation';
 import { Partner } from './partner';
-import { Backfill, CareRequest, RosterPatient } from './references';
+import { Backfill, backfillOf, CareRequest, RosterPatient } from './references';
 
 registerEnumType(AssociationSource, { name: 'AssociationSource', description: 'How the association came to be.' });
 registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the roster match is.' });
@@ -28,13 +28,30 @@ registerEnumType(MatchGrade, { name: 'MatchGrade', description: 'How sure the ro
 export class AssociationMatch {
   @Field(() => Float) score!: number;
   @Field(() => MatchGrade) grade!: MatchGrade;
-  @Field(() => String, { nullable: true, description: 'Why the patient matched the roster member.' }) explanation!: string | null;
+  @Field(() => MatchExplanation, {
+    nullable: true,
+    description: 'Why the patient matched the roster member (as matchPatients explains it).',
+  })
+  explanation!: Explanation | null;
+}
+
+/** The match of an association row, or null when it was not made by matching. */
+export function associationMatch(score: number | null, grade: MatchGrade | null, explanation: unknown): AssociationMatch | null {
+  if (score === null || grade === null) return null;
+  return { score, grade, explanation: storedExplanation(explanation) };
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A care request attributed to a partner.' })
 @Directive('@key(fields: "id")')
 class PartnerAssociation extends Resource {
   @Field(() => AssociationSource) source!: AssociationSource;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A match a dry run found, kept for review (no association was written).' })
+export class PartnerAssociationPreview {
+  @Field(() => CareRequest) careRequest!: CareRequest;
+  @Field(() => RosterPatient) rosterPatient!: RosterPatient;
+  @Field(() => AssociationMatch) match!: AssociationMatch;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -83,15 +100,14 @@ export class PartnerAssociationResolver {
   }
 
   @FieldResolver(() => Backfill, { nullable: true })
-  backfill(@Root() association: AssociationRow): Backfill | null {
-    return association.backfillId ? backfillWithoutRun(association.backfillId) : null;
+  async backfill(@Root() association: AssociationRow, @Ctx() ctx: PartnersContext): Promise<Backfill | null> {
+    // Whoever sees the association sees its backfill: both are the association's partner's.
+    return association.backfillId ? backfillOf(association.backfillId, await ctx.backfillRuns.load(association.backfillId)) : null;
   }
 
   @FieldResolver(() => AssociationMatch, { nullable: true })
   match(@Root() association: AssociationRow): AssociationMatch | null {
-    if (association.matchScore === null || association.matchGrade === null) return null;
-    const explanation = association.matchExplanation as { summary?: string } | null;
-    return { score: association.matchScore, grade: association.matchGrade, explanation: explanation?.summary ?? null };
+    return associationMatch(association.matchScore, association.matchGrade, association.matchExplanation);
   }
 }
 

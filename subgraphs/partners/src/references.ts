@@ -3,6 +3,8 @@
  * service contributes to `CareRequest`.
  */
 import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { deriveProgress } from './backfill-runner/progress';
+import type { BackfillRun } from './generated/prisma/client';
 
 @ObjectType({ simpleResolvers: true })
 @Directive('@key(fields: "id")')
@@ -35,4 +37,38 @@ export class Backfill {
   etaSeconds!: number | null;
   @Field(() => String, { nullable: true, description: 'The transient fault the run is retrying, if any.' }) lastError!: string | null;
   @Field(() => Int, { description: 'Retries of the current transient fault (0 when none).' }) attempts!: number;
+  /** The run, when there is one (matchSample, associations and the access rule read it). */
+  run!: BackfillRun | null;
+}
+
+/** The partners fields of backfill `id` from its run's row; zeros (total null) when it has no run yet. */
+export function backfillOf(id: string, run: BackfillRun | null, now: Date = new Date()): Backfill {
+  if (!run) {
+    return {
+      id,
+      processed: 0,
+      total: null,
+      matched: 0,
+      created: 0,
+      alreadyAssociated: 0,
+      percent: null,
+      ratePerSecond: null,
+      etaSeconds: null,
+      lastError: null,
+      attempts: 0,
+      run: null,
+    };
+  }
+  return {
+    id,
+    processed: run.processed,
+    total: run.total,
+    matched: run.matched,
+    created: run.created,
+    alreadyAssociated: run.alreadyAssociated,
+    ...deriveProgress(run, now),
+    lastError: run.lastError,
+    attempts: run.attempts,
+    run,
+  };
 }

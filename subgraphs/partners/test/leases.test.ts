@@ -9,7 +9,7 @@ describe.each(DATABASE_KINDS)('partition leases on %s', (kind) => {
   let graph: Graph;
   let serial = 0;
   beforeAll(async () => {
-    graph = await startGraph(kind);
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
   });
   afterAll(() => graph?.close());
   const prisma = () => graph.subgraphs.partners.database.client;

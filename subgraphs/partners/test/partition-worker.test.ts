@@ -22,7 +22,7 @@ describe.each(DATABASE_KINDS)('processPartition on %s', (kind) => {
   let deps: (owner: string, shouldStop?: () => Promise<boolean>) => WorkerDeps;
 
   beforeAll(async () => {
-    graph = await startGraph(kind);
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
     const admin = await graph.as('admin');
     const created = await graph.post(admin, 'mutation { createPartner(input: { name: "Worker Plan" }) { id } }');
     partnerId = (created.body.data as { createPartner: { id: string } }).createPartner.id;

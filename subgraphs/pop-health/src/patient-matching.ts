@@ -11,6 +11,7 @@ import {
   Arg,
   Authorized,
   Ctx,
+  Directive,
   Field,
   FieldResolver,
   Float,
@@ -58,6 +59,7 @@ export class MatchPatientInput {
   @Field(() => String, { nullable: true }) postalCode?: string | null;
 }
 
+@Directive('@shareable')
 @ObjectType({ simpleResolvers: true, description: "One field's comparison: its agreement level and the weight that level carries." })
 export class MatchFieldComparison {
   @Field() field!: string;
@@ -65,6 +67,7 @@ export class MatchFieldComparison {
   @Field(() => Float) weight!: number;
 }
 
+@Directive('@shareable')
 @ObjectType({ simpleResolvers: true })
 export class MatchRunnerUp {
   /** Resolved through the roster-patient DataLoader: one query for the whole batch. */
@@ -72,6 +75,7 @@ export class MatchRunnerUp {
   @Field(() => Float) score!: number;
 }
 
+@Directive('@shareable')
 @ObjectType({ simpleResolvers: true, description: 'Why a patient matched (or did not match) a roster member.' })
 export class MatchExplanation {
   @Field(() => [String], { description: 'Kinds of the blocking keys that found the candidate, e.g. dob-fam, ssn.' })

@@ -33,9 +33,19 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
   ): void;
   /**
    * Starts the service's background work once it serves (housekeeping such as sweeps); returns how to stop
-   * it, which the service awaits when it stops, before its database closes.
+   * it, which the service awaits when it stops, before its database closes. `database.uncounted(work)` runs
+   * housekeeping statements (idle polls) outside the statement counts tests keep per request; `dataDir` is
+   * where the service keeps its files.
    */
-  background?(services: { client: C; logger: Logger; env: NodeJS.ProcessEnv; callService: CallService }): () => Promise<void>;
+  background?(services: {
+    client: C;
+    logger: Logger;
+    env: NodeJS.ProcessEnv;
+    callService: CallService;
+    clock: WatermarkClock;
+    database: Database<C>;
+    dataDir: string;
+  }): () => Promise<void>;
   /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
   close?(client: C): Promise<void>;
   /**
@@ -95,7 +105,15 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
     });
     let stopBackground: (() => Promise<void>) | undefined;
     try {
-      stopBackground = definition.background?.({ client: database.client, logger, env, callService: services.call });
+      stopBackground = definition.background?.({
+        client: database.client,
+        logger,
+        env,
+        callService: services.call,
+        clock,
+        database,
+        dataDir: config.dataDir,
+      });
     } catch (error) {
       clock.stop();
       await server.close();

@@ -5,7 +5,8 @@
  * claimers each take a different one without waiting on each other. The holder renews the lease while it
  * works; if it dies, the lease expires and another instance takes the partition over from its checkpoint
  * (the page writer refuses pages from a holder whose lease was taken: page-writer.ts). Time is the database's
- * clock, never an instance's, so instances with skewed clocks agree on expiry.
+ * clock, never an instance's, so instances with skewed clocks agree on expiry. A partition released after a
+ * transient fault is not claimable before its `retryAt` (the backoff), by any instance.
  */
 import type { PrismaClient } from '../db';
 
@@ -20,13 +21,17 @@ export interface LeasedPartition {
 
 const RETURNED = 'p.id, p."backfillId", p."windowFrom", p."windowUntil", p.checkpoint, p."leaseExpiresAt"';
 
+/** What a claim needs of a database client: the Prisma client, or the runner's idle path (runner.ts). */
+export type RawQueryClient = Pick<PrismaClient, '$queryRawUnsafe'>;
+
 /** Leases one claimable partition to `owner` for `leaseMs`, or null when none is claimable now. */
-export async function claimPartition(prisma: PrismaClient, owner: string, leaseMs: number): Promise<LeasedPartition | null> {
+export async function claimPartition(prisma: RawQueryClient, owner: string, leaseMs: number): Promise<LeasedPartition | null> {
   const [claimed] = await prisma.$queryRawUnsafe<LeasedPartition[]>(
     `UPDATE "BackfillPartition" p SET "leaseOwner" = $1, "leaseExpiresAt" = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
      WHERE p.id = (
        SELECT q.id FROM "BackfillPartition" q JOIN "BackfillRun" r ON r."backfillId" = q."backfillId"
        WHERE NOT q.done AND r.status = 'RUNNING' AND (q."leaseExpiresAt" IS NULL OR q."leaseExpiresAt" <= clock_timestamp())
+         AND (q."retryAt" IS NULL OR q."retryAt" <= clock_timestamp())
        ORDER BY r."createdAt", q."windowFrom"
        LIMIT 1 FOR UPDATE OF q SKIP LOCKED)
      RETURNING ${RETURNED}`,
@@ -56,6 +61,19 @@ export async function releasePartition(prisma: PrismaClient, partitionId: string
     partitionId,
     owner,
     done,
+  );
+  return released === 1;
+}
+
+/** Ends `owner`'s lease on `partitionId` after a transient fault: no instance claims it for `retryMs`. */
+export async function releaseForRetry(prisma: PrismaClient, partitionId: string, owner: string, retryMs: number): Promise<boolean> {
+  const released = await prisma.$executeRawUnsafe(
+    `UPDATE "BackfillPartition" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL,
+       "retryAt" = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
+     WHERE id = $1 AND "leaseOwner" = $2`,
+    partitionId,
+    owner,
+    retryMs,
   );
   return released === 1;
 }

@@ -10,7 +10,12 @@
  *      between matching and commit changes nothing;
  *   3. adds the page to the run's counts.
  * A crash before the commit leaves the checkpoint before the page, and the page is done again; after it,
- * the page is never done again. A dry run moves the checkpoint and counts, and writes no association.
+ * the page is never done again. A dry run moves the checkpoint and counts, writes no association, and keeps
+ * the first matches (up to MATCH_SAMPLE_SIZE) as the run's sample for review.
+ *
+ * The transaction first locks the run's row (`FOR UPDATE`) and refuses a page of a run that is no longer
+ * RUNNING (`RunStopped`): `cancelBackfillRun` takes the same lock, so once it has answered no page adds to the
+ * counts it answered with.
  */
 import { type WatermarkClock, writeStamp } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
@@ -50,6 +55,33 @@ export class PageAlreadyWritten extends Error {
 export interface WrittenPage {
   created: number;
   alreadyAssociated: number;
+  run: RunAfterPage;
+}
+
+/** The run is no longer RUNNING (cancelled, failed or complete): the page was not written. */
+export class RunStopped extends Error {
+  constructor(
+    backfillId: string,
+    readonly status: string,
+  ) {
+    super(`The run of backfill ${backfillId} is ${status}; its page was not written.`);
+    this.name = 'RunStopped';
+  }
+}
+
+/** Matches a dry run keeps for review. */
+const MATCH_SAMPLE_SIZE = 20;
+
+/** The run's counts after the page (for its progress event). */
+export interface RunAfterPage {
+  backfillId: string;
+  status: 'RUNNING';
+  total: number;
+  processed: number;
+  matched: number;
+  created: number;
+  alreadyAssociated: number;
+  firstPageAt: Date;
 }
 
 /** The partition's lease is no longer the caller's (expired and taken over): the page was not written. */
@@ -64,6 +96,13 @@ export class LeaseLost extends Error {
 export async function writePage(prisma: PrismaClient, clock: WatermarkClock, page: Page): Promise<WrittenPage> {
   const { written, stamp } = await prisma.$transaction(async (tx) => {
     const stamp = await writeStamp(tx);
+    const [run] = await tx.$queryRawUnsafe<{ backfillId: string; partnerId: string; dryRun: boolean; status: string; sampled: number }[]>(
+      `SELECT r."backfillId", r."partnerId", r."dryRun", r.status, jsonb_array_length(r."matchSample")::int AS sampled
+       FROM "BackfillRun" r JOIN "BackfillPartition" p ON p."backfillId" = r."backfillId" WHERE p.id = $1
+       FOR UPDATE OF r`,
+      page.partitionId,
+    );
+    if (run && run.status !== 'RUNNING') throw new RunStopped(run.backfillId, run.status);
     const [partition] = await tx.$queryRawUnsafe<{ backfillId: string }[]>(
       `UPDATE "BackfillPartition" SET checkpoint = $1, processed = processed + $2
        WHERE id = $3 AND "leaseOwner" = $4 AND "leaseExpiresAt" > clock_timestamp() AND checkpoint IS NOT DISTINCT FROM $5::text
@@ -82,10 +121,6 @@ export async function writePage(prisma: PrismaClient, clock: WatermarkClock, pag
       );
       throw held ? new PageAlreadyWritten(page.partitionId) : new LeaseLost(page.partitionId, page.owner);
     }
-    const [run] = await tx.$queryRawUnsafe<{ partnerId: string; dryRun: boolean }[]>(
-      'SELECT "partnerId", "dryRun" FROM "BackfillRun" WHERE "backfillId" = $1',
-      partition.backfillId,
-    );
     let created = 0;
     if (!run.dryRun && page.matches.length > 0) {
       const values: unknown[] = [run.partnerId, partition.backfillId, stamp];
@@ -104,17 +139,24 @@ export async function writePage(prisma: PrismaClient, clock: WatermarkClock, pag
       created = inserted.length;
     }
     const alreadyAssociated = run.dryRun ? 0 : page.matches.length - created;
-    await tx.$executeRawUnsafe(
+    const sample = run.dryRun ? page.matches.slice(0, Math.max(0, MATCH_SAMPLE_SIZE - run.sampled)) : [];
+    // A page written clears the transient fault the run was retrying: the run is moving again.
+    const [after] = await tx.$queryRawUnsafe<RunAfterPage[]>(
       `UPDATE "BackfillRun" SET processed = processed + $1, matched = matched + $2, created = created + $3,
-         "alreadyAssociated" = "alreadyAssociated" + $4, "lastUpdated" = $5::timestamptz WHERE "backfillId" = $6`,
+         "alreadyAssociated" = "alreadyAssociated" + $4, "lastUpdated" = $5::timestamptz,
+         "firstPageAt" = COALESCE("firstPageAt", clock_timestamp()), "lastError" = NULL, attempts = 0,
+         "matchSample" = "matchSample" || $7::jsonb
+       WHERE "backfillId" = $6
+       RETURNING "backfillId", status, total, processed, matched, created, "alreadyAssociated", "firstPageAt"`,
       page.processed,
       page.matches.length,
       created,
       alreadyAssociated,
       stamp,
       partition.backfillId,
+      JSON.stringify(sample),
     );
-    return { written: { created, alreadyAssociated }, stamp };
+    return { written: { created, alreadyAssociated, run: after }, stamp };
   });
   if (written.created > 0) clock.noteWrite('PartnerAssociation', stamp);
   return written;

@@ -4,6 +4,7 @@
  * (page-writer.ts). The next page is read while the current one is matched and written — one page ahead,
  * no more, so memory stays flat whatever the window's size. The lease is renewed after every page; when it
  * is lost (this instance stalled past its lease and another took over) the worker stops without writing.
+ * A fault (a call failing, the database) is thrown with the lease still held: the caller releases it.
  */
 import type { CallService, WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
@@ -11,7 +12,7 @@ import { BackfillWindowPageDocument, type BackfillWindowPageQuery } from '../gen
 import { MatchBackfillPageDocument } from '../generated/calls/pop-health';
 import type { MatchGrade } from '../generated/prisma/enums';
 import { type LeasedPartition, releasePartition, renewLease } from './leases';
-import { LeaseLost, type PageMatch, writePage } from './page-writer';
+import { LeaseLost, type PageMatch, type RunAfterPage, RunStopped, writePage } from './page-writer';
 
 /** What the worker needs of the run the partition belongs to. */
 export interface RunSettings {
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   leaseMs: number;
   /** Asked before each page: true stops at the page boundary (a cancelled backfill), the lease released. */
   shouldStop?: () => Promise<boolean>;
+  /** Told after each page written, with the run's counts after it (progress events). */
+  onPage?: (run: RunAfterPage) => void;
 }
 
 /** How a partition's work ended: all pages written, stopped at a page boundary, or its lease lost. */
@@ -58,7 +61,7 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
     const matches = page.careRequests.length ? await matchPage(deps.callService, settings, page) : [];
     try {
       if (page.careRequests.length) {
-        await writePage(deps.prisma, deps.clock, {
+        const written = await writePage(deps.prisma, deps.clock, {
           partitionId: partition.id,
           owner: deps.owner,
           after,
@@ -66,9 +69,15 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
           processed: page.careRequests.length,
           matches,
         });
+        deps.onPage?.(written.run);
       }
     } catch (error) {
       if (error instanceof LeaseLost) return 'lease-lost';
+      // The run was cancelled (or ended) between the stop check and the write: a stop at this page boundary.
+      if (error instanceof RunStopped) {
+        await releasePartition(deps.prisma, partition.id, deps.owner, false);
+        return 'stopped';
+      }
       throw error;
     }
     after = page.endCursor;

@@ -1,0 +1,83 @@
+/**
+ * A backfill's progress as events, for the `backfillProgress` subscription (issue 12) to serve. One pub/sub
+ * for the process, topic `backfillProgress:<backfillId>`. A run writes pages faster than anyone reads a
+ * progress bar, so events are coalesced per backfill: at most 4 a second, the latest state winning (trailing
+ * edge); the terminal event is published at once, drops any pending one, and is the last the backfill gets.
+ */
+import { createPubSub } from '@graphql-yoga/subscription';
+import type { BackfillRunStatus } from '../generated/prisma/enums';
+
+export interface BackfillProgressEvent {
+  backfillId: string;
+  status: BackfillRunStatus;
+  processed: number;
+  total: number;
+  matched: number;
+  created: number;
+  alreadyAssociated: number;
+  percent: number;
+  etaSeconds: number | null;
+  at: Date;
+}
+
+/** The process-wide pub/sub of progress events; subscribe with `progressEvents.subscribe(progressTopic(id))`. */
+export const progressEvents = createPubSub<Record<string, [BackfillProgressEvent]>>();
+
+/** The topic of one backfill's progress events. */
+export const progressTopic = (backfillId: string) => `backfillProgress:${backfillId}`;
+
+/** Most events one backfill gets per second (the terminal one aside). */
+const PROGRESS_EVENTS_PER_SECOND = 4;
+const INTERVAL_MS = 1000 / PROGRESS_EVENTS_PER_SECOND;
+
+interface Pending {
+  lastAt: number;
+  latest: BackfillProgressEvent | null;
+  timer: NodeJS.Timeout | null;
+  finished: boolean;
+}
+
+const backfills = new Map<string, Pending>();
+
+function send(event: BackfillProgressEvent) {
+  progressEvents.publish(progressTopic(event.backfillId), event);
+}
+
+/**
+ * Publishes `event` under the coalescing rule (see the file's comment). Events of a backfill whose terminal
+ * event went out are dropped, so a page that raced a cancel cannot publish after it.
+ */
+export function publishProgress(event: BackfillProgressEvent): void {
+  let pending = backfills.get(event.backfillId);
+  if (pending?.finished) return;
+  if (event.status !== 'RUNNING') {
+    if (pending?.timer) clearTimeout(pending.timer);
+    backfills.set(event.backfillId, { lastAt: Date.now(), latest: null, timer: null, finished: true });
+    send(event);
+    // Forget the backfill after a while, so that a long-lived process does not keep every backfill it saw.
+    setTimeout(() => backfills.delete(event.backfillId), 60_000).unref();
+    return;
+  }
+  if (!pending) {
+    pending = { lastAt: 0, latest: null, timer: null, finished: false };
+    backfills.set(event.backfillId, pending);
+  }
+  const wait = pending.lastAt + INTERVAL_MS - Date.now();
+  if (wait <= 0 && !pending.timer) {
+    pending.lastAt = Date.now();
+    send(event);
+    return;
+  }
+  pending.latest = event;
+  if (pending.timer) return;
+  const state = pending;
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    if (!state.latest || state.finished) return;
+    state.lastAt = Date.now();
+    const latest = state.latest;
+    state.latest = null;
+    send(latest);
+  }, wait);
+  state.timer.unref();
+}

@@ -1,0 +1,62 @@
+/**
+ * Why a care request's patient matched a roster member, as stored with an association: the explanation
+ * pop-health's `matchPatients` gave, kept as JSON. The types are pop-health's, shared (`@shareable`) so that a
+ * client reads one shape from either subgraph; the stored JSON is the selection of MatchBackfillPage
+ * (operations/pop-health.graphql), runner-up as `{ score, rosterPatient: { id } }`.
+ */
+import { Directive, Field, FieldResolver, Float, ObjectType, Resolver, Root } from 'type-graphql';
+import { RosterPatient } from './references';
+
+@Directive('@shareable')
+@ObjectType({ simpleResolvers: true, description: "One field's comparison: its agreement level and the weight that level carries." })
+export class MatchFieldComparison {
+  @Field() field!: string;
+  @Field() level!: string;
+  @Field(() => Float) weight!: number;
+}
+
+@Directive('@shareable')
+@ObjectType({ simpleResolvers: true })
+export class MatchRunnerUp {
+  @Field(() => Float) score!: number;
+  rosterPatient!: { id: string };
+}
+
+@Directive('@shareable')
+@ObjectType({ simpleResolvers: true, description: 'Why a patient matched (or did not match) a roster member.' })
+export class MatchExplanation {
+  @Field(() => [String], { description: 'Kinds of the blocking keys that found the candidate, e.g. dob-fam, ssn.' })
+  blockingKeys!: string[];
+  @Field(() => [MatchFieldComparison]) fields!: MatchFieldComparison[];
+  @Field(() => Float, { description: 'The sum of the field weights.' }) total!: number;
+  @Field(() => MatchRunnerUp, { nullable: true }) runnerUp!: MatchRunnerUp | null;
+  @Field(() => Float, { nullable: true, description: 'Best total minus the runner-up total.' }) margin!: number | null;
+  @Field(() => [String], { description: 'Guards that lowered the grade: twin, ambiguous.' }) guards!: string[];
+  @Field({ description: 'The whole decision in one sentence.' }) summary!: string;
+}
+
+@Resolver(() => MatchRunnerUp)
+export class MatchRunnerUpResolver {
+  @FieldResolver(() => RosterPatient)
+  rosterPatient(@Root() runnerUp: MatchRunnerUp): RosterPatient {
+    return { id: runnerUp.rosterPatient.id };
+  }
+}
+
+/**
+ * A stored explanation as GraphQL answers it; null when none was stored. Explanations written before they were
+ * structured (a summary alone) answer with their summary and empty parts.
+ */
+export function storedExplanation(json: unknown): MatchExplanation | null {
+  if (json === null || typeof json !== 'object') return null;
+  const stored = json as Partial<MatchExplanation>;
+  return {
+    blockingKeys: stored.blockingKeys ?? [],
+    fields: stored.fields ?? [],
+    total: stored.total ?? 0,
+    runnerUp: stored.runnerUp ?? null,
+    margin: stored.margin ?? null,
+    guards: stored.guards ?? [],
+    summary: stored.summary ?? '',
+  };
+}
