@@ -103,12 +103,15 @@ export async function startInProcessGraph(options: InProcessGraphOptions = {}): 
       started.push(subgraph);
       return subgraph;
     };
-    // care-requests and partners first: pop-health calls them (partner checks, data loads), so it needs
-    // their URLs, which free ports only tell once they listen.
+    // Free ports tell a subgraph's URL only once it listens; the services look each other's URLs up in `env`
+    // at every call, so each URL is set as soon as it is known (partners' runner calls pop-health, which
+    // starts last because it calls care-requests and partners at once).
     const [careRequests, partners] = await Promise.all([start(careRequestsSubgraph), start(partnersSubgraph)]);
     env.CARE_REQUESTS_URL = careRequests.url;
     env.PARTNERS_URL = partners.url;
-    const running = [careRequests, await start(popHealthSubgraph), partners];
+    const popHealth = await start(popHealthSubgraph);
+    env.POP_HEALTH_URL = popHealth.url;
+    const running = [careRequests, popHealth, partners];
     const subgraphs = Object.fromEntries(running.map((s) => [s.name, s])) as unknown as Graph['subgraphs'];
     const gateway = await startGateway({
       port: 0,

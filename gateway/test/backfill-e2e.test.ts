@@ -116,7 +116,7 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
 
   beforeAll(async () => {
     graph = await startGraph(kind);
-    admin = await graph.as('admin');
+    admin = await graph.as('admin', undefined, 'ops@example.org');
     const patient = (i: number, id: string) => ({
       id,
       givenName: `Member${i}`,
@@ -130,7 +130,7 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
       // Every member once inside the window, spread over its three days.
       ...Array.from({ length: MEMBERS }, (_, i) => ({
         id: `cr-e2e-${String(i).padStart(2, '0')}`,
-        createdAt: new Date(inWindow + i * 6 * 3_600_000 + 1).toISOString(),
+        createdAt: new Date(inWindow + i * 100 * 60_000 + 1).toISOString(),
         status: 'COMPLETED',
         patient: patient(i, `pt-e2e-${i}`),
       })),
