@@ -273,8 +273,9 @@ describe('pop-health killed between "finished processing" and "marked complete"'
         nextFinish = undefined;
         if (armed === 'a') {
           const answer = await request.forward();
-          finishes.push({ what: 'recorded, then dropped', status: answer.status, body: request.body });
+          // Killed before the test hears of it, so that it restarts a stopped pop-health.
           await popHealth().kill();
+          finishes.push({ what: 'recorded, then dropped', status: answer.status, body: request.body });
           request.drop();
         } else if (armed === 'b') {
           await popHealth().kill();
