@@ -340,6 +340,12 @@ describe('pop-health killed between "finished processing" and "marked complete"'
       ]);
       const files = outboxFiles(popHealth().dataDir, id);
       expect(files).toEqual([`${id}.eml`]);
+      // One file could hide a second send that overwrote it: pop-health logs each send, across its lives.
+      const sends = popHealth()
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('sent the email about a finished backfill') && line.includes(id));
+      expect(sends).toHaveLength(1);
       const message = readFileSync(path.join(popHealth().dataDir, 'outbox', files[0]), 'utf8');
       expect(message).toContain(NOTIFY);
       expect(message).toContain(fileName);
