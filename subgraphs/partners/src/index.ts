@@ -58,9 +58,7 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
       logger.info('backfill runner off (BACKFILL_RUNNER=off)');
       return async () => undefined;
     }
-    const idleQuery = <Row>(sql: string, params: unknown[]) =>
-      database.uncounted(() => database.directTransaction((query) => query<Row>(sql, params)));
-    const runner = startBackfillRunner({ prisma: client, clock, callService, logger, idleQuery, settings });
+    const runner = startBackfillRunner({ prisma: client, clock, callService, logger, idleQuery: database.uncountedQuery, settings });
     return () => runner.stop();
   },
   async seed(prisma) {

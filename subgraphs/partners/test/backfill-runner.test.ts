@@ -58,10 +58,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       clock: graph.subgraphs.partners.clock,
       callService,
       logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),
-      idleQuery: (sql, params) => {
-        const { database } = graph.subgraphs.partners;
-        return database.uncounted(() => database.directTransaction((query) => query(sql, params)));
-      },
+      idleQuery: graph.subgraphs.partners.database.uncountedQuery,
       settings: runnerSettings({ BACKFILL_POLL_MS: '50', BACKFILL_LEASE_MS: '10000', BACKFILL_CONCURRENCY: '2', ...env }),
     });
   }

@@ -177,9 +177,9 @@ describe.each(DATABASE_KINDS)('the backfill lifecycle driver on %s', (kind) => {
       send,
       notifyList: list,
       pollMs: 20,
-      uncounted: (work) => {
+      idleQuery: (sql, params = []) => {
         passes += 1;
-        return work();
+        return prisma.$queryRawUnsafe(sql, ...params);
       },
     });
     return driver;

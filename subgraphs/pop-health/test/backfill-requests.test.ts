@@ -31,7 +31,9 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
   let currentRosterId: string;
   let otherRosterId: string;
   beforeAll(async () => {
-    const started = await startGraphWithPartner(kind, 'Backfill Request Partner');
+    // No partners runner: a backfill handed off stays RUNNING (partners has its run, nobody works it), so an
+    // active backfill stays active for as long as a test needs it.
+    const started = await startGraphWithPartner(kind, 'Backfill Request Partner', { BACKFILL_RUNNER: 'off' });
     ({ graph, partnerId } = started);
     rosterId = (await started.ingest([HEADER, ...ROWS].join('\n'), 'aspen-backfill.csv', 'BACKFILL')).ingestRoster.id;
     currentRosterId = (await started.ingest([HEADER, ...ROWS].join('\n'), 'aspen-current.csv', 'CURRENT')).ingestRoster.id;
@@ -137,6 +139,11 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
     expect(later.data?.startBackfill?.status).toBe('PENDING');
     // Once it is cancelled, the window is free again.
     await graph.post(await admin(), CANCEL, { id: first.id });
+    // A running backfill is active until partners confirmed its cancel (phase CANCELLING until then).
+    await eventually('the cancel is confirmed', async () => {
+      const { body } = await graph.post(await admin(), 'query($id: ID!) { backfill(id: $id) { status } }', { id: first.id });
+      return (body as { data: { backfill: { status: string } } }).data.backfill.status === 'CANCELLED';
+    });
     const freed = await start({ partnerId: p, rosterId: r, startDate: '2026-01-15', endDate: '2026-01-20' });
     expect(freed.errors).toBeUndefined();
   });
@@ -165,7 +172,8 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
     const read = `query($id: ID!) { backfill(id: $id) { ${FIELDS} } }`;
     const failed = await eventually('the backfill fails', async () => {
       const { body } = await graph.post(await admin(), read, { id: waiting.id });
-      const b = (body as Answer).data!.backfill!;
+      const b = (body as Answer).data?.backfill;
+      if (!b) throw new Error(JSON.stringify(body));
       return b.status === 'FAILED' ? b : null;
     });
     expect(failed.error).toContain("The roster's ingestion failed: slow.csv is not a readable CSV file.");
@@ -192,9 +200,14 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
     });
   });
 
-  it('cancels a PENDING backfill at once (CANCELLED, cancelledBy, finishedAt) and refuses a second cancel with CONFLICT', async () => {
-    const { partnerId: p, rosterId: r } = await newPartner();
-    const backfill = (await start({ partnerId: p, rosterId: r })).data!.startBackfill!;
+  it('cancels a backfill partners has no run of at once (CANCELLED, cancelledBy, finishedAt) and refuses a second cancel with CONFLICT', async () => {
+    const { partnerId: p } = await newPartner();
+    // A roster still ingesting holds the backfill before the hand-off (INGESTING).
+    const pending = await db().roster.create({
+      data: { partnerId: p, kind: 'BACKFILL', fileName: 'held.csv', contentHash: `held:${randomUUID()}`, status: 'INGESTING' },
+    });
+    const backfill = (await start({ partnerId: p, rosterId: pending.id })).data!.startBackfill!;
+    expect(backfill.status).toBe('INGESTING');
     const { body } = await graph.post(await admin(), CANCEL, { id: backfill.id });
     const cancelled = (body as Answer).data!.cancelBackfill!;
     expect(cancelled).toMatchObject({ status: 'CANCELLED', cancelledBy: 'test-admin', startedAt: null });
@@ -281,7 +294,11 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
     };
     // A list returns what the watermark vouches for: the cancel's write shows once the watermark passed it.
     await eventually('both backfills are listed', async () => JSON.stringify(await list()) === JSON.stringify([a.id, b.id].sort()));
-    expect(await list(['CANCELLED'])).toEqual([a.id]);
+    // A running backfill's cancel ends once partners confirmed it (phase CANCELLING until then).
+    await eventually(
+      'the cancelled one is listed as CANCELLED',
+      async () => JSON.stringify(await list(['CANCELLED'])) === JSON.stringify([a.id]),
+    );
     expect(await list(['COMPLETED'])).toEqual([]);
     const { body } = await graph.post(
       await admin(),

@@ -20,8 +20,8 @@ const ingestAsAdmin = (
 ) => graph.run('admin', IngestRosterDocument, { input: { partnerId, kind, fileName, content } });
 
 /** The in-process graph on `kind` with one partner named `partnerName` (for a describe block's beforeAll). */
-export async function startGraphWithPartner(kind: DatabaseKind, partnerName: string): Promise<RosterGraph> {
-  const graph = await startGraph(kind);
+export async function startGraphWithPartner(kind: DatabaseKind, partnerName: string, env?: Record<string, string>): Promise<RosterGraph> {
+  const graph = await startGraph(kind, { env });
   const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: partnerName } });
   return {
     graph,

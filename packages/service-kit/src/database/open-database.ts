@@ -45,6 +45,12 @@ export interface Database<Client> {
    * goes through `client`.
    */
   directTransaction<T>(work: (query: DirectQuery) => Promise<T>): Promise<T>;
+  /**
+   * One statement of background work that polls (a runner looking for work), straight on the driver and not
+   * counted. Not through `client` inside `uncounted`: Prisma dispatches the calls made in one tick together,
+   * under the async context of the first, so a poll and a request's statement could be counted as each other's.
+   */
+  uncountedQuery<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
@@ -123,6 +129,8 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
     queryCount: () => counter.queries,
     uncounted: (work) => background.run(true, work),
     directTransaction,
+    uncountedQuery: <Row>(sql: string, params?: unknown[]) =>
+      background.run(true, () => directTransaction((query) => query<Row>(sql, params))),
     async close() {
       await client.$disconnect();
       await pool?.end();

@@ -14,7 +14,7 @@
  * for work every BACKFILL_POLL_MS, and at once when a request of this process wakes it.
  */
 import path from 'node:path';
-import { type CallService, careGraphMode, DEFAULT_PORTS, dataDir, type Logger, writeStamp } from '@care-graph/service-kit';
+import { type CallService, careGraphMode, type Database, DEFAULT_PORTS, dataDir, type Logger, writeStamp } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
 import { FinishDataLoadDocument, StartDataLoadDocument } from '../generated/calls/care-requests';
 import { CancelBackfillRunDocument, type MatchGrade, PartnerNameDocument, StartBackfillRunDocument } from '../generated/calls/partners';
@@ -34,8 +34,11 @@ export interface LifecycleOptions {
   /** Pause between looks for work when there is none (default 1000 ms). */
   pollMs?: number;
   random?: () => number;
-  /** Runs the idle look for work outside what the database counts (Database.uncounted), when given. */
-  uncounted?: <T>(work: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs the idle look for work (one statement) outside what the database counts (Database.uncountedQuery);
+   * default: through Prisma, counted.
+   */
+  idleQuery?: <Row>(sql: string, params?: unknown[]) => Promise<Row[]>;
 }
 
 export interface BackfillLifecycle {
@@ -60,7 +63,7 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
   const { prisma, logger } = options;
   const pollMs = options.pollMs ?? 1000;
   const random = options.random ?? Math.random;
-  const uncounted = options.uncounted ?? ((work) => work());
+  const idleQuery = options.idleQuery ?? (<Row>(sql: string, params: unknown[] = []) => prisma.$queryRawUnsafe<Row[]>(sql, ...params));
   let stopped = false;
   let woken = false;
   let wakeUp: (() => void) | null = null;
@@ -256,17 +259,16 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
 
   /** One pass over the backfills due for a step; whether any of them moved. */
   async function pass(): Promise<boolean> {
-    const now = new Date();
-    const due = await uncounted(() =>
-      prisma.backfill.findMany({
-        where: {
-          OR: [{ status: { in: ['PENDING', 'INGESTING'] } }, { phase: { in: ['CANCELLING', 'NOTIFYING'] } }],
-          AND: [{ OR: [{ stepRetryAt: null }, { stepRetryAt: { lte: now } }] }],
-        },
-        orderBy: { requestedAt: 'asc' },
-        take: DUE_BATCH,
-      }),
+    // The idle look is one uncounted statement for ids; only backfills that are due are then read whole.
+    const dueIds = await idleQuery<{ id: string }>(
+      `SELECT id FROM "Backfill"
+       WHERE (status IN ('PENDING', 'INGESTING') OR phase IN ('CANCELLING', 'NOTIFYING'))
+         AND ("stepRetryAt" IS NULL OR "stepRetryAt" <= $1::timestamptz)
+       ORDER BY "requestedAt" LIMIT ${DUE_BATCH}`,
+      [new Date().toISOString()],
     );
+    if (!dueIds.length) return false;
+    const due = await prisma.backfill.findMany({ where: { id: { in: dueIds.map((row) => row.id) } }, orderBy: { requestedAt: 'asc' } });
     let moved = false;
     for (const row of due) {
       if (stopped) break;
@@ -345,8 +347,8 @@ export function startBackfillLifecycleFromEnv(services: {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   callService: CallService;
-  /** The service's database, for its uncounted path (given to `background` by service-kit once it passes it). */
-  database?: { uncounted<T>(work: () => Promise<T>): Promise<T> };
+  /** The service's database, for its uncounted path. */
+  database?: Pick<Database<PrismaClient>, 'uncountedQuery'>;
 }): BackfillLifecycle {
   const { env, logger } = services;
   const list = notifyList(env);
@@ -368,6 +370,6 @@ export function startBackfillLifecycleFromEnv(services: {
     send,
     notifyList: list,
     pollMs: pollMsOf(env),
-    uncounted: services.database?.uncounted,
+    idleQuery: services.database?.uncountedQuery,
   });
 }
