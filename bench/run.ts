@@ -56,7 +56,7 @@ async function main() {
   if (wanted('backfill')) {
     const result = await runBackfillBenchmark({
       careRequests: option('rows', args.includes('--quick') ? 100_000 : 1_000_000),
-      batchSize: option('batch', 500),
+      batchSize: option('batch', 2000),
       endToEndOnly: args.includes('--e2e'),
       log: (l) => console.log(l),
     });
