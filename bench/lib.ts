@@ -173,17 +173,19 @@ function memoryOf(pid: number): { rss: number; peak: number } | null {
  * throughput it hardly moves when neighbours on the machine take the cores.
  */
 export function cpuSecondsOf(pids: number[]): number {
-  const ticks = pids.reduce((sum, pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return sum + Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    } catch {
-      return sum;
-    }
-  }, 0);
   const own = process.cpuUsage();
-  return ticks / CLOCK_TICKS_PER_SECOND + (own.user + own.system) / 1e6;
+  return pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0) + (own.user + own.system) / 1e6;
+}
+
+/** CPU seconds (user + system, every thread) process `pid` has spent so far; 0 once it has exited. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return 0;
+  }
 }
 
 /** USER_HZ: /proc reports CPU time in 1/100 s on Linux (every architecture Node runs on). */

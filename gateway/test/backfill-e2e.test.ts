@@ -227,12 +227,25 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
 
     // The backfill's associations, paged, with their match and its explanation.
     const pageQuery = `query($id: ID!, $after: String) { backfill(id: $id) { associations(first: 10, after: $after) {
-      edges { node { id source careRequest { id } rosterPatient { id } match { score grade explanation { summary total } } } }
+      edges { node { id source careRequest { id } rosterPatient { id } match { score grade explanation { summary total runnerUp { rosterPatientId rosterPatient { id } } } } } }
       pageInfo { hasNextPage endCursor } } } }`;
     type AssociationPage = {
       backfill: {
         associations: {
-          edges: { node: { id: string; source: string; match: { grade: string; explanation: { summary: string; total: number } } } }[];
+          edges: {
+            node: {
+              id: string;
+              source: string;
+              match: {
+                grade: string;
+                explanation: {
+                  summary: string;
+                  total: number;
+                  runnerUp: { rosterPatientId: string; rosterPatient: { id: string } } | null;
+                };
+              };
+            };
+          }[];
           pageInfo: { hasNextPage: boolean; endCursor: string };
         };
       };
@@ -250,6 +263,9 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
       expect(node.source).toBe('BACKFILL');
       expect(['CERTAIN', 'PROBABLE']).toContain(node.match.grade);
       expect(node.match.explanation.summary).toEqual(expect.any(String));
+      // The stored runner-up resolves to its roster member through the gateway, from the id stored.
+      const runnerUp = node.match.explanation.runnerUp;
+      if (runnerUp) expect(runnerUp.rosterPatient.id).toBe(runnerUp.rosterPatientId);
     }
 
     // Listed on its roster and among the partner's completed backfills; in dataLoads once; mailed once.

@@ -2,9 +2,10 @@
  * Why a care request's patient matched a roster member, as stored with an association: the explanation
  * pop-health's `matchPatients` gave, kept as JSON. The types are pop-health's, shared (`@shareable`) so that a
  * client reads one shape from either subgraph; the stored JSON is the selection of MatchBackfillPage
- * (operations/pop-health.graphql), runner-up as `{ score, rosterPatient: { id } }`.
+ * (operations/pop-health.graphql), runner-up as `{ score, rosterPatientId }` (stored before that field was
+ * selected: `{ score, rosterPatient: { id } }`, read the same way).
  */
-import { Directive, Field, FieldResolver, Float, ObjectType, Resolver, Root } from 'type-graphql';
+import { Directive, Field, FieldResolver, Float, ID, ObjectType, Resolver, Root } from 'type-graphql';
 import { RosterPatient } from './references';
 
 @Directive('@shareable')
@@ -18,8 +19,9 @@ export class MatchFieldComparison {
 @Directive('@shareable')
 @ObjectType({ simpleResolvers: true })
 export class MatchRunnerUp {
+  @Field(() => ID, { description: 'The runner-up candidate id (no roster lookup; `rosterPatient` loads the member).' })
+  rosterPatientId!: string;
   @Field(() => Float) score!: number;
-  rosterPatient!: { id: string };
 }
 
 @Directive('@shareable')
@@ -39,7 +41,7 @@ export class MatchExplanation {
 export class MatchRunnerUpResolver {
   @FieldResolver(() => RosterPatient)
   rosterPatient(@Root() runnerUp: MatchRunnerUp): RosterPatient {
-    return { id: runnerUp.rosterPatient.id };
+    return { id: runnerUp.rosterPatientId };
   }
 }
 
@@ -49,14 +51,22 @@ export class MatchRunnerUpResolver {
  */
 export function storedExplanation(json: unknown): MatchExplanation | null {
   if (json === null || typeof json !== 'object') return null;
-  const stored = json as Partial<MatchExplanation>;
+  const stored = json as Partial<Omit<MatchExplanation, 'runnerUp'>> & { runnerUp?: StoredRunnerUp | null };
   return {
     blockingKeys: stored.blockingKeys ?? [],
     fields: stored.fields ?? [],
     total: stored.total ?? 0,
-    runnerUp: stored.runnerUp ?? null,
+    runnerUp: storedRunnerUp(stored.runnerUp),
     margin: stored.margin ?? null,
     guards: stored.guards ?? [],
     summary: stored.summary ?? '',
   };
+}
+
+/** A runner-up as stored: `rosterPatientId`, or (stored before the runner selected it) `rosterPatient.id`. */
+type StoredRunnerUp = { score: number; rosterPatientId?: string; rosterPatient?: { id: string } };
+
+function storedRunnerUp(stored: StoredRunnerUp | null | undefined): MatchRunnerUp | null {
+  const rosterPatientId = stored?.rosterPatientId ?? stored?.rosterPatient?.id;
+  return stored && rosterPatientId ? { rosterPatientId, score: stored.score } : null;
 }

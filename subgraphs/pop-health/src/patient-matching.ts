@@ -70,7 +70,7 @@ export class MatchFieldComparison {
 @Directive('@shareable')
 @ObjectType({ simpleResolvers: true })
 export class MatchRunnerUp {
-  /** Resolved through the roster-patient DataLoader: one query for the whole batch. */
+  @Field(() => ID, { description: 'The runner-up candidate id (no roster lookup; `rosterPatient` loads the member).' })
   rosterPatientId!: string;
   @Field(() => Float) score!: number;
 }
@@ -167,6 +167,7 @@ export class PatientMatchResolver {
 
 @Resolver(() => MatchRunnerUp)
 export class MatchRunnerUpResolver {
+  /** Resolved through the roster-patient DataLoader: one query for the whole batch. */
   @FieldResolver(() => RosterPatient)
   rosterPatient(@Root() runnerUp: MatchRunnerUp, @Ctx() ctx: PopHealthContext) {
     return ctx.rosterPatients.load(runnerUp.rosterPatientId);

@@ -112,7 +112,7 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
     expect(backfill).toMatchObject({
       status: 'PENDING',
       phase: 'HANDING_OFF',
-      batchSize: 500,
+      batchSize: 2000,
       acceptGrades: ['CERTAIN', 'PROBABLE'],
       dryRun: false,
       requestedBy: 'test-admin',

@@ -6,8 +6,8 @@ import { badUserInput, formatCalendarDate } from '@care-graph/service-kit';
 
 /** Care requests one page of a run holds: the bounds `batchSize` must keep. */
 export const BATCH_SIZE_BOUNDS = { min: 1, max: 5000 } as const;
-/** The batch size when none is asked for (bench/RESULTS.md chooses it). */
-export const DEFAULT_BATCH_SIZE = 500;
+/** The batch size when none is asked for: the cheapest a care request on the benchmark's curve (bench/RESULTS.md, "Backfill"). */
+export const DEFAULT_BATCH_SIZE = 2000;
 /** The grades a backfill may accept, and the ones it accepts when none are asked for. */
 const ACCEPTABLE_GRADES = ['CERTAIN', 'PROBABLE', 'POSSIBLE'] as const;
 type AcceptableGrade = (typeof ACCEPTABLE_GRADES)[number];
