@@ -108,9 +108,13 @@ describe.each(DATABASE_KINDS)('a backfill through the gateway on %s', (kind) => 
     ).startBackfill;
   }
 
+  /** The backfill once it ended and its finish is done (phase DONE: data load closed, email sent). */
   async function finished(id: string, deadlineMs = 60_000): Promise<BackfillView> {
     let last: BackfillView | undefined;
-    await eventually(`backfill ${id} ends`, async () => TERMINAL.has((last = await view(id)).status), { deadlineMs, intervalMs: 50 });
+    await eventually(`backfill ${id} ends`, async () => TERMINAL.has((last = await view(id)).status) && last.phase === 'DONE', {
+      deadlineMs,
+      intervalMs: 50,
+    });
     return last!;
   }
 
