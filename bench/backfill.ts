@@ -27,6 +27,7 @@ import { migrationTarget, repoRoot } from '@care-graph/service-kit';
 import { print } from 'graphql';
 import { writeImportRecords } from '../subgraphs/care-requests/src';
 import { openCareRequestsDatabase } from '../subgraphs/care-requests/src/db';
+import { matcherInput } from '../subgraphs/partners/src/backfill-runner/partition-worker';
 import { BackfillWindowPageDocument, type BackfillWindowPageQuery } from '../subgraphs/partners/src/generated/calls/care-requests';
 import { MatchBackfillPageDocument } from '../subgraphs/partners/src/generated/calls/pop-health';
 import { matchHost, matchThreadCount } from '../subgraphs/pop-health/src/roster-index/match-threads';
@@ -247,21 +248,7 @@ async function readPages(careRequests: HttpTarget, window: Window, batchSize: nu
     });
     count += page.careRequests.length;
     if (page.careRequests.length) {
-      // The partners runner's matcher input (backfill-runner/partition-worker.ts, matchPage).
-      const patients = page.careRequests.map(({ id, patient }) => ({
-        id,
-        givenName: patient.givenName,
-        middleName: patient.middleName,
-        familyName: patient.familyName,
-        dateOfBirth: patient.dateOfBirth,
-        sex: patient.sex,
-        sealedSsn: patient.sealedSsn,
-        memberId: patient.memberId,
-        addressLine1: patient.address?.line1,
-        city: patient.address?.city,
-        state: patient.address?.state,
-        postalCode: patient.address?.postalCode,
-      }));
+      const patients = page.careRequests.map(matcherInput);
       bodies.push(JSON.stringify({ query: matchQuery, variables: { rosterId, patients } }));
     }
     if (!page.hasNextPage) break;

@@ -86,24 +86,29 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
   return (await releasePartition(deps.prisma, partition.id, deps.owner, true)) ? 'done' : 'lease-lost';
 }
 
+/** What the matcher is given of a window page's care request: its patient, keyed by the care request's id. */
+export function matcherInput({ id, patient }: WindowPage['careRequests'][number]) {
+  return {
+    id,
+    givenName: patient.givenName,
+    middleName: patient.middleName,
+    familyName: patient.familyName,
+    dateOfBirth: patient.dateOfBirth,
+    sex: patient.sex,
+    sealedSsn: patient.sealedSsn,
+    memberId: patient.memberId,
+    addressLine1: patient.address?.line1,
+    city: patient.address?.city,
+    state: patient.address?.state,
+    postalCode: patient.address?.postalCode,
+  };
+}
+
 /** The page's accepted matches, from one matcher call for the whole page. */
 async function matchPage(callService: CallService, settings: RunSettings, page: WindowPage): Promise<PageMatch[]> {
   const { matchPatients } = await callService('pop-health', MatchBackfillPageDocument, {
     rosterId: settings.rosterId,
-    patients: page.careRequests.map(({ id, patient }) => ({
-      id,
-      givenName: patient.givenName,
-      middleName: patient.middleName,
-      familyName: patient.familyName,
-      dateOfBirth: patient.dateOfBirth,
-      sex: patient.sex,
-      sealedSsn: patient.sealedSsn,
-      memberId: patient.memberId,
-      addressLine1: patient.address?.line1,
-      city: patient.address?.city,
-      state: patient.address?.state,
-      postalCode: patient.address?.postalCode,
-    })),
+    patients: page.careRequests.map(matcherInput),
   });
   const accepted = new Set(settings.acceptGrades);
   return matchPatients.flatMap((match) =>
