@@ -106,7 +106,13 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
         work(async <Row>(sql: string, params?: unknown[]) => (await counted(tx.query<Row>(sql, params))).rows),
       );
     }
-    pool ??= new pg.Pool({ connectionString: options.url, max: 2 });
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: options.url, max: 2 });
+      // An idle connection the server closes (a restart, a terminated backend, a dropped test database) is
+      // removed by the pool and the next transaction opens a new one; without a listener the pool's 'error'
+      // event would end the process. A query on a broken connection still rejects to its caller.
+      pool.on('error', () => undefined);
+    }
     const connection = await pool.connect();
     try {
       await connection.query('BEGIN');
