@@ -41,39 +41,52 @@ export async function claimPartition(prisma: RawQueryClient, owner: string, leas
   return claimed ?? null;
 }
 
+/**
+ * Applies `set` (SQL, `$3` = `value`) to `partitionId` while `owner` holds it — and, with `live`, only while its
+ * lease has not expired; false when it is not (or no longer) `owner`'s.
+ */
+async function updateHeld(
+  prisma: PrismaClient,
+  set: string,
+  partitionId: string,
+  owner: string,
+  value: unknown,
+  live = true,
+): Promise<boolean> {
+  const updated = await prisma.$executeRawUnsafe(
+    `UPDATE "BackfillPartition" SET ${set}
+     WHERE id = $1 AND "leaseOwner" = $2${live ? ' AND "leaseExpiresAt" > clock_timestamp()' : ''}`,
+    partitionId,
+    owner,
+    value,
+  );
+  return updated === 1;
+}
+
 /** Extends `owner`'s lease on `partitionId` by `leaseMs` from now; false when it is no longer `owner`'s. */
-export async function renewLease(prisma: PrismaClient, partitionId: string, owner: string, leaseMs: number): Promise<boolean> {
-  const renewed = await prisma.$executeRawUnsafe(
-    `UPDATE "BackfillPartition" SET "leaseExpiresAt" = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
-     WHERE id = $1 AND "leaseOwner" = $2 AND "leaseExpiresAt" > clock_timestamp()`,
+export function renewLease(prisma: PrismaClient, partitionId: string, owner: string, leaseMs: number): Promise<boolean> {
+  return updateHeld(
+    prisma,
+    '"leaseExpiresAt" = clock_timestamp() + make_interval(secs => $3::double precision / 1000)',
     partitionId,
     owner,
     leaseMs,
   );
-  return renewed === 1;
 }
 
 /** Ends `owner`'s lease on `partitionId`, marking it done when its last page was written; false when not `owner`'s. */
-export async function releasePartition(prisma: PrismaClient, partitionId: string, owner: string, done: boolean): Promise<boolean> {
-  const released = await prisma.$executeRawUnsafe(
-    `UPDATE "BackfillPartition" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL, done = done OR $3
-     WHERE id = $1 AND "leaseOwner" = $2 AND "leaseExpiresAt" > clock_timestamp()`,
-    partitionId,
-    owner,
-    done,
-  );
-  return released === 1;
+export function releasePartition(prisma: PrismaClient, partitionId: string, owner: string, done: boolean): Promise<boolean> {
+  return updateHeld(prisma, '"leaseOwner" = NULL, "leaseExpiresAt" = NULL, done = done OR $3', partitionId, owner, done);
 }
 
 /** Ends `owner`'s lease on `partitionId` after a transient fault: no instance claims it for `retryMs`. */
-export async function releaseForRetry(prisma: PrismaClient, partitionId: string, owner: string, retryMs: number): Promise<boolean> {
-  const released = await prisma.$executeRawUnsafe(
-    `UPDATE "BackfillPartition" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL,
-       "retryAt" = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
-     WHERE id = $1 AND "leaseOwner" = $2`,
+export function releaseForRetry(prisma: PrismaClient, partitionId: string, owner: string, retryMs: number): Promise<boolean> {
+  return updateHeld(
+    prisma,
+    '"leaseOwner" = NULL, "leaseExpiresAt" = NULL, "retryAt" = clock_timestamp() + make_interval(secs => $3::double precision / 1000)',
     partitionId,
     owner,
     retryMs,
+    false,
   );
-  return released === 1;
 }
