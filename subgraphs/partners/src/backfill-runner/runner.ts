@@ -110,23 +110,18 @@ function permanentFault(error: unknown): string | null {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+type RunState = Pick<BackfillRun, 'backfillId' | 'status' | 'total' | 'processed' | 'matched' | 'created' | 'alreadyAssociated'>;
+
+/** What a progress event and the finish log line say of a run. */
+function runState(run: RunState): RunState {
+  const { backfillId, status, total, processed, matched, created, alreadyAssociated } = run;
+  return { backfillId, status, total, processed, matched, created, alreadyAssociated };
+}
+
 /** Publishes the state of `run` as a progress event (terminal ones at once). */
-export function publishRun(
-  run: Pick<BackfillRun, 'backfillId' | 'status' | 'total' | 'processed' | 'matched' | 'created' | 'alreadyAssociated' | 'firstPageAt'>,
-) {
+export function publishRun(run: RunState & Pick<BackfillRun, 'firstPageAt'>) {
   const { percent, etaSeconds } = deriveProgress(run);
-  publishProgress({
-    backfillId: run.backfillId,
-    status: run.status,
-    processed: run.processed,
-    total: run.total,
-    matched: run.matched,
-    created: run.created,
-    alreadyAssociated: run.alreadyAssociated,
-    percent,
-    etaSeconds,
-    at: new Date(),
-  });
+  publishProgress({ ...runState(run), percent, etaSeconds, at: new Date() });
 }
 
 const runners = new WeakMap<object, BackfillRunner>();
@@ -235,13 +230,7 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
   async function finishRun(run: BackfillRun) {
     publishRun(run);
     logger.info('finished backfill run', {
-      backfillId: run.backfillId,
-      status: run.status,
-      processed: run.processed,
-      total: run.total,
-      matched: run.matched,
-      created: run.created,
-      alreadyAssociated: run.alreadyAssociated,
+      ...runState(run),
       ms: run.finishedAt && run.createdAt ? run.finishedAt.getTime() - run.createdAt.getTime() : null,
     });
     wakeReporter();
