@@ -30,7 +30,8 @@ Ctrl-C stops everything.
 
 Environment: HOST (default 127.0.0.1), ${['gateway', ...SUBGRAPHS].map((name) => `${envPrefix(name)}_PORT (${DEFAULT_PORTS[name]})`).join(', ')}.
 A <SERVICE>_DATABASE_URL or NODE_ENV=production means production mode, which needs the production settings
-(README, "Production settings"); CARE_GRAPH_MODE=embedded overrides.`;
+(README, "Production settings"); CARE_GRAPH_MODE=embedded overrides.
+SERVICE_NODE_FLAGS: extra Node.js flags for every service process, space-separated (e.g. --cpu-prof, which NODE_OPTIONS refuses).`;
 
 interface Child {
   name: string;
@@ -39,7 +40,8 @@ interface Child {
 }
 
 function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
+  const extraFlags = env.SERVICE_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...extraFlags, path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -55,6 +55,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     };
     runner = startBackfillRunner({
       prisma: prisma(),
+      transaction: graph.subgraphs.partners.database.directTransaction,
       clock: graph.subgraphs.partners.clock,
       callService,
       logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),

@@ -26,6 +26,7 @@ describe.each(DATABASE_KINDS)('writePage on %s', (kind) => {
 
   const prisma = () => graph.subgraphs.partners.database.client;
   const clock = () => graph.subgraphs.partners.clock;
+  const transaction = () => graph.subgraphs.partners.database.directTransaction;
 
   /** A run with one partition leased to `runner-a` for a minute (or as `lease` says). */
   async function run(options: { dryRun?: boolean; lease?: { owner: string; expiresInMs: number } } = {}) {
@@ -87,7 +88,7 @@ describe.each(DATABASE_KINDS)('writePage on %s', (kind) => {
     await prisma().partnerAssociation.create({
       data: { partnerId, careRequestId: cr(2), source: 'MANUAL', lastUpdated: new Date() },
     });
-    expect(await writePage(prisma(), clock(), page())).toMatchObject({ created: 2, alreadyAssociated: 1 });
+    expect(await writePage(transaction(), clock(), page())).toMatchObject({ created: 2, alreadyAssociated: 1 });
     const { run: counts, partition, associations } = await state();
     expect(counts).toEqual({ processed: 5, matched: 3, created: 2, alreadyAssociated: 1 });
     expect(partition).toEqual({ checkpoint: 'cursor-1', processed: 5 });
@@ -104,11 +105,11 @@ describe.each(DATABASE_KINDS)('writePage on %s', (kind) => {
 
   it('refuses the same page twice (nothing counted twice) and takes the next one from its checkpoint', async () => {
     const { cr, page, state } = await run();
-    await writePage(prisma(), clock(), page());
+    await writePage(transaction(), clock(), page());
     const once = await state();
-    await expect(writePage(prisma(), clock(), page())).rejects.toBeInstanceOf(PageAlreadyWritten);
+    await expect(writePage(transaction(), clock(), page())).rejects.toBeInstanceOf(PageAlreadyWritten);
     expect(await state()).toEqual(once);
-    await writePage(prisma(), clock(), page({ after: 'cursor-1', checkpoint: 'cursor-2', processed: 4, matches: [match(cr(4))] }));
+    await writePage(transaction(), clock(), page({ after: 'cursor-1', checkpoint: 'cursor-2', processed: 4, matches: [match(cr(4))] }));
     expect((await state()).run).toEqual({ processed: 9, matched: 4, created: 4, alreadyAssociated: 0 });
   });
 
@@ -118,13 +119,13 @@ describe.each(DATABASE_KINDS)('writePage on %s', (kind) => {
   ])('writes nothing when %s', async (_label, lease) => {
     const { page, state } = await run({ lease });
     const before = await state();
-    await expect(writePage(prisma(), clock(), page())).rejects.toBeInstanceOf(LeaseLost);
+    await expect(writePage(transaction(), clock(), page())).rejects.toBeInstanceOf(LeaseLost);
     expect(await state()).toEqual(before);
   });
 
   it('counts a dry run without writing an association', async () => {
     const { page, state } = await run({ dryRun: true });
-    expect(await writePage(prisma(), clock(), page())).toMatchObject({ created: 0, alreadyAssociated: 0 });
+    expect(await writePage(transaction(), clock(), page())).toMatchObject({ created: 0, alreadyAssociated: 0 });
     const { run: counts, associations } = await state();
     expect(counts).toEqual({ processed: 5, matched: 3, created: 0, alreadyAssociated: 0 });
     expect(associations).toEqual([]);
@@ -134,7 +135,7 @@ describe.each(DATABASE_KINDS)('writePage on %s', (kind) => {
     const { body: before } = await graph.post(await graph.as('partner', partnerId), `{ partners { transactionTime } }`);
     const watermark = (before.data as { partners: { transactionTime: string } }).partners.transactionTime;
     const { cr, page } = await run();
-    await writePage(prisma(), clock(), page({ matches: [match(cr(7))] }));
+    await writePage(transaction(), clock(), page({ matches: [match(cr(7))] }));
     const { body } = await graph.post(
       await graph.as('partner', partnerId),
       'query($id: ID!, $since: PartialDateTime) { partner(id: $id) { associations(lastUpdated: { gt: $since }) { edges { node { careRequest { id } source } } } } }',

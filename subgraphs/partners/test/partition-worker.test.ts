@@ -66,6 +66,7 @@ describe.each(DATABASE_KINDS)('processPartition on %s', (kind) => {
     const client = serviceClient({ name: 'partners', internalAuth, serviceUrl: (service) => urls[service] });
     deps = (owner, shouldStop) => ({
       prisma: graph.subgraphs.partners.database.client,
+      transaction: graph.subgraphs.partners.database.directTransaction,
       clock: graph.subgraphs.partners.clock,
       callService: (service, document, variables, options) => {
         calls.push(service);

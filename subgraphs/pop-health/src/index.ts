@@ -89,7 +89,8 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   createContext: (prisma, base, database) => createContext(prisma, rosterIndexFor(prisma), base, database),
   // Two kinds of background work: the sweep of abandoned roster ingestions and the backfill lifecycle driver.
   background(services) {
-    const lifecycle = startBackfillLifecycleFromEnv(services);
+    const index = rosterIndexFor(services.client);
+    const lifecycle = startBackfillLifecycleFromEnv({ ...services, prepareRoster: (rosterId) => index.prepare?.(rosterId) });
     const stopSweeping = sweepAbandonedIngestions(services);
     return async () => {
       await Promise.all([lifecycle.stop(), stopSweeping()]);

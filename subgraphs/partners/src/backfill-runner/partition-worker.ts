@@ -1,8 +1,9 @@
 /**
  * Works one leased partition page by page: reads a page of the window's care requests from care-requests,
  * matches the page with one call to pop-health's matcher, and writes its effects with its checkpoint
- * (page-writer.ts). The next page is read while the current one is matched and written — one page ahead,
- * no more, so memory stays flat whatever the window's size. The lease is renewed after every page; when it
+ * (page-writer.ts). Pipelined three deep, no more, so memory stays flat whatever the window's size: while a
+ * page is matched, the next one is read and the one before it is written (its transaction commits before
+ * the page's own write starts, so checkpoints move in order). The lease is renewed after every page; when it
  * is lost (this instance stalled past its lease and another took over) the worker stops without writing.
  * A fault (a call failing, the database) is thrown with the lease still held: the caller releases it.
  */
@@ -12,7 +13,7 @@ import { BackfillWindowPageDocument, type BackfillWindowPageQuery } from '../gen
 import { MatchBackfillPageDocument } from '../generated/calls/pop-health';
 import type { MatchGrade } from '../generated/prisma/enums';
 import { type LeasedPartition, releasePartition, renewLease } from './leases';
-import { LeaseLost, type PageMatch, type RunAfterPage, RunStopped, writePage } from './page-writer';
+import { type DirectTransaction, LeaseLost, type PageMatch, type RunAfterPage, RunStopped, writePage } from './page-writer';
 
 /** What the worker needs of the run the partition belongs to. */
 export interface RunSettings {
@@ -23,6 +24,8 @@ export interface RunSettings {
 
 export interface WorkerDeps {
   prisma: PrismaClient;
+  /** The database's direct path: each page is written in one of its transactions. */
+  transaction: DirectTransaction;
   clock: WatermarkClock;
   callService: CallService;
   /** This instance's name, the lease owner. */
@@ -47,30 +50,18 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
       after,
       first: settings.batchSize,
     });
-  let after = partition.checkpoint;
-  let next: Promise<{ careRequestsCreated: WindowPage }> | null = read(after);
-  while (next) {
-    const page: WindowPage = (await next).careRequestsCreated;
-    next = page.hasNextPage && page.endCursor ? read(page.endCursor) : null;
-    // A read ahead that is never awaited (the worker stops first) must not become an unhandled rejection.
-    next?.catch(() => undefined);
-    if (await deps.shouldStop?.()) {
-      await releasePartition(deps.prisma, partition.id, deps.owner, false);
-      return 'stopped';
-    }
-    const matches = page.careRequests.length ? await matchPage(deps.callService, settings, page) : [];
+  /** Writes a matched page from checkpoint `after`, then renews the lease when more pages follow; an outcome ends the partition. */
+  const write = async (page: WindowPage, after: string | null, matches: PageMatch[]): Promise<PartitionOutcome | null> => {
     try {
-      if (page.careRequests.length) {
-        const written = await writePage(deps.prisma, deps.clock, {
-          partitionId: partition.id,
-          owner: deps.owner,
-          after,
-          checkpoint: page.endCursor!,
-          processed: page.careRequests.length,
-          matches,
-        });
-        deps.onPage?.(written.run);
-      }
+      const written = await writePage(deps.transaction, deps.clock, {
+        partitionId: partition.id,
+        owner: deps.owner,
+        after,
+        checkpoint: page.endCursor!,
+        processed: page.careRequests.length,
+        matches,
+      });
+      deps.onPage?.(written.run);
     } catch (error) {
       if (error instanceof LeaseLost) return 'lease-lost';
       // The run was cancelled (or ended) between the stop check and the write: a stop at this page boundary.
@@ -80,8 +71,42 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
       }
       throw error;
     }
-    after = page.endCursor;
-    if (next && !(await renewLease(deps.prisma, partition.id, deps.owner, deps.leaseMs))) return 'lease-lost';
+    return page.hasNextPage && !(await renewLease(deps.prisma, partition.id, deps.owner, deps.leaseMs)) ? 'lease-lost' : null;
+  };
+  let after = partition.checkpoint;
+  let next: Promise<{ careRequestsCreated: WindowPage }> | null = read(after);
+  // The previous page's write, committing while this page is matched; pages commit in order (each from the
+  // checkpoint the one before it wrote), so it is awaited before the next write starts.
+  let writing: Promise<PartitionOutcome | null> | null = null;
+  const written = async () => {
+    const pending = writing;
+    writing = null;
+    return pending && (await pending);
+  };
+  try {
+    while (next) {
+      const page: WindowPage = (await next).careRequestsCreated;
+      next = page.hasNextPage && page.endCursor ? read(page.endCursor) : null;
+      // A read ahead that is never awaited (the worker stops first) must not become an unhandled rejection.
+      next?.catch(() => undefined);
+      if (await deps.shouldStop?.()) {
+        const ended = await written();
+        if (ended) return ended;
+        await releasePartition(deps.prisma, partition.id, deps.owner, false);
+        return 'stopped';
+      }
+      const matches = page.careRequests.length ? await matchPage(deps.callService, settings, page) : [];
+      const ended = await written();
+      if (ended) return ended;
+      if (page.careRequests.length) writing = write(page, after, matches);
+      after = page.endCursor;
+    }
+    const ended = await written();
+    if (ended) return ended;
+  } catch (error) {
+    // A fault while a write is in flight: let it settle first, so the caller releases a lease no write still uses.
+    await writing?.catch(() => undefined);
+    throw error;
   }
   return (await releasePartition(deps.prisma, partition.id, deps.owner, true)) ? 'done' : 'lease-lost';
 }

@@ -21,6 +21,7 @@ import type { PrismaClient } from '../db';
 import { FinishBackfillDocument } from '../generated/calls/pop-health';
 import type { BackfillRun } from '../generated/prisma/client';
 import { claimPartition, type LeasedPartition, type RawQueryClient, releaseForRetry, releasePartition } from './leases';
+import type { DirectTransaction } from './page-writer';
 import { type PartitionOutcome, processPartition } from './partition-worker';
 import { deriveProgress } from './progress';
 import { publishProgress } from './progress-events';
@@ -65,6 +66,8 @@ export function runnerSettings(env: NodeJS.ProcessEnv): RunnerSettings {
 
 export interface RunnerDeps {
   prisma: PrismaClient;
+  /** The database's direct path, for the page transactions (page-writer.ts). */
+  transaction: DirectTransaction;
   clock: WatermarkClock;
   callService: CallService;
   logger: Logger;
@@ -289,6 +292,7 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
       outcome = await processPartition(
         {
           prisma,
+          transaction: deps.transaction,
           clock: deps.clock,
           callService: deps.callService,
           owner,

@@ -39,6 +39,11 @@ export interface LifecycleOptions {
    * default: through Prisma, counted.
    */
   idleQuery?: <Row>(sql: string, params?: unknown[]) => Promise<Row[]>;
+  /**
+   * Told as a backfill is handed to partners: the roster index may load the roster into the matcher now, while
+   * partners counts the window and reads its first page, instead of on the first page's match.
+   */
+  prepareRoster?: (rosterId: string) => void;
 }
 
 export interface BackfillLifecycle {
@@ -113,6 +118,7 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
 
   async function handOff(row: BackfillRow): Promise<boolean> {
     const roster = await prisma.roster.findUniqueOrThrow({ where: { id: row.rosterId } });
+    options.prepareRoster?.(roster.id);
     if (!row.dataLoadId) {
       const { startDataLoad } = await call('care-requests', StartDataLoadDocument, {
         input: { kind: 'BACKFILL', source: roster.fileName },
@@ -349,6 +355,7 @@ export function startBackfillLifecycleFromEnv(services: {
   callService: CallService;
   /** The service's database, for its uncounted path. */
   database?: Pick<Database<PrismaClient>, 'uncountedQuery'>;
+  prepareRoster?: LifecycleOptions['prepareRoster'];
 }): BackfillLifecycle {
   const { env, logger } = services;
   const list = notifyList(env);
@@ -371,5 +378,6 @@ export function startBackfillLifecycleFromEnv(services: {
     notifyList: list,
     pollMs: pollMsOf(env),
     idleQuery: services.database?.uncountedQuery,
+    prepareRoster: services.prepareRoster,
   });
 }

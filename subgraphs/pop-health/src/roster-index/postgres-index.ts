@@ -66,6 +66,11 @@ export class PostgresRosterIndex implements RosterIndex {
     return loading;
   }
 
+  /** Loads the roster ahead of its first batch (a backfill handed off); a failed load is tried again by that batch. */
+  prepare(rosterId: string): void {
+    this.load(rosterId).catch(() => undefined);
+  }
+
   async match(roster: RosterRef, people: PersonInput[], details = true): Promise<MatchDecision[]> {
     // A second try when the host lost the roster between the load and the batch (evicted, or a thread restarted).
     for (let attempt = 0; attempt < 2; attempt += 1) {

@@ -33,6 +33,8 @@ export interface RosterIndex {
   addRosterPatients(roster: RosterRef, rosterPatients: RosterPatientDocument[]): Promise<void>;
   /** False when `addRosterPatients` ignores its input (the database index): ingestion then skips building it. */
   readonly wantsRosterPatients: boolean;
+  /** A hint that `rosterId` (READY) is about to be matched in batches: an index that loads rosters may start now. Never throws. */
+  prepare?(rosterId: string): void;
   /** Releases what the index holds (threads, clients). */
   close(): Promise<void>;
 }
