@@ -501,7 +501,11 @@ export function backfillReport(r: BackfillBenchResult): string {
         `CPU ${c.cpuMicros.reduce((sum, x) => sum + x.micros, 0).toFixed(0)} µs a care request`,
     ),
     '',
-    `Targets: ≤ 60 s end to end → ${e.seconds <= 60 ? 'met' : 'NOT met'}; ≤ 2× the floor → ${floorRate / e2eRate <= 2 ? 'met' : 'NOT met'}.`,
+    // The 60 s target is for the full million: a shorter run says what it would take at its rate instead.
+    e.careRequests >= 1_000_000
+      ? `Targets: ≤ 60 s end to end → ${e.seconds <= 60 ? 'met' : 'NOT met'}; ≤ 2× the floor → ${floorRate / e2eRate <= 2 ? 'met' : 'NOT met'}.`
+      : `Targets (for 1,000,000 care requests; this run had ${count(e.careRequests)}): at this rate 1,000,000 would take ` +
+          `${(1_000_000 / e2eRate).toFixed(0)} s (target ≤ 60 s); ≤ 2× the floor → ${floorRate / e2eRate <= 2 ? 'met' : 'NOT met'}.`,
   );
   return lines.join('\n');
 }

@@ -58,7 +58,15 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
       logger.info('backfill runner off (BACKFILL_RUNNER=off)');
       return async () => undefined;
     }
-    const runner = startBackfillRunner({ prisma: client, transaction: database.directTransaction, clock, callService, logger, idleQuery: database.uncountedQuery, settings });
+    const runner = startBackfillRunner({
+      prisma: client,
+      transaction: database.directTransaction,
+      clock,
+      callService,
+      logger,
+      idleQuery: database.uncountedQuery,
+      settings,
+    });
     return () => runner.stop();
   },
   async seed(prisma) {

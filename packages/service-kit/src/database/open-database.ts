@@ -114,6 +114,10 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
       pool.on('error', () => undefined);
     }
     const connection = await pool.connect();
+    // A connection that breaks while checked out reports it to the statement running and also as an 'error'
+    // event, which would end the process without a listener; one it breaks on is destroyed, not pooled again.
+    connection.on('error', ignoreConnectionError);
+    let broken: Error | undefined;
     try {
       await connection.query('BEGIN');
       const result = await work(
@@ -122,10 +126,13 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
       await connection.query('COMMIT');
       return result;
     } catch (error) {
-      await connection.query('ROLLBACK').catch(() => undefined);
+      await connection.query('ROLLBACK').catch((rollbackFailed: Error) => {
+        broken = rollbackFailed;
+      });
       throw error;
     } finally {
-      connection.release();
+      if (!broken) connection.off('error', ignoreConnectionError);
+      connection.release(broken);
     }
   };
   return {
@@ -147,6 +154,9 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
 }
 
 const background = new AsyncLocalStorage<boolean>();
+
+/** The 'error' listener of a checked-out direct connection: the failure reaches the caller through its statement. */
+function ignoreConnectionError(): void {}
 
 /**
  * Creates PGlite's data folder `dir` unless it holds a database (`PG_VERSION`), so that a process killed during the

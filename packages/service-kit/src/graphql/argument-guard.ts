@@ -46,7 +46,8 @@ function checkValue(value: unknown, path: Path, name: string, shape: string, ski
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     const keyShape = skip.size === 0 ? '' : `${shape}.${key}`;
-    if (skip.size === 0 || !skip.has(keyShape)) checkValue((value as Record<string, unknown>)[key], { key, parent: path }, key, keyShape, skip);
+    if (skip.size === 0 || !skip.has(keyShape))
+      checkValue((value as Record<string, unknown>)[key], { key, parent: path }, key, keyShape, skip);
   }
 }
 
