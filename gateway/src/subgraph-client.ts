@@ -11,7 +11,11 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
   private readonly internalAuth: InternalAuth;
 
   constructor(options: { url: string; internalAuth: InternalAuth }) {
-    super({ url: options.url });
+    // Node's fetch (undici), not the default make-fetch-happen: its agent keeps idle sockets open forever, so
+    // a request could go out on a socket the subgraph was closing at its keep-alive timeout (5 s), and fail
+    // with "read ECONNRESET" (seen under load in the test suites). undici reads the server's `Keep-Alive:
+    // timeout=5` and retires an idle socket before the server does.
+    super({ url: options.url, fetcher: fetch as unknown as RemoteGraphQLDataSource['fetcher'] });
     this.internalAuth = options.internalAuth;
   }
 
