@@ -21,13 +21,14 @@ const WINDOW = { startDate: '2026-03-01', endDate: '2026-03-02' };
 
 const PROGRESS = `subscription($id: ID!) {
   backfillProgress(backfillId: $id) {
-    status processed total percent
+    status phase processed total percent at
     backfill { id status processed roster { fileName } partner { name } }
   }
 }`;
 
 interface ProgressEvent {
   status: string;
+  phase: string;
   processed: number;
   total: number | null;
   percent: number | null;
@@ -159,7 +160,8 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
       if (i < progress.length - 1) expect(['PENDING', 'INGESTING', 'RUNNING']).toContain(event.status);
     }
     const last = progress[progress.length - 1];
-    expect(last).toMatchObject({ status: 'COMPLETED', processed: MEMBERS, total: MEMBERS, percent: 100 });
+    expect(last).toMatchObject({ status: 'COMPLETED', phase: 'NOTIFYING', processed: MEMBERS, total: MEMBERS, percent: 100 });
+    expect(progress.slice(1, -1).every((event) => event.status === 'RUNNING' && event.phase === 'MATCHING')).toBe(true);
     expect(last.backfill.processed).toBe(MEMBERS);
     // The terminal event goes out once pop-health has recorded the outcome: its join agrees with it.
     expect(last.backfill.status).toBe('COMPLETED');
@@ -174,9 +176,28 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
     expect(again).toHaveLength(1);
     expect(again[0].data!.backfillProgress).toMatchObject({
       status: 'COMPLETED',
+      phase: expect.stringMatching(/^(NOTIFYING|DONE)$/),
       processed: MEMBERS,
       backfill: { status: 'COMPLETED', partner: { name: 'Live Plan' } },
     });
+  });
+
+  it("follows a partner's own backfills only: another partner's is answered as unknown", async () => {
+    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
+      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
+      { i: { partnerId, rosterId, startDate: '2026-03-03', endDate: '2026-03-03', dryRun: true } },
+    );
+    const own = await collect<{ backfillProgress: ProgressEvent }>(wsClient({ token: await graph.token('partner', partnerId) }), PROGRESS, {
+      id: startBackfill.id,
+    });
+    await eventually('the partner sees its backfill', async () => own.events.length > 0);
+    expect(own.events[0].errors).toBeUndefined();
+    expect(own.events[0].data!.backfillProgress.backfill).toMatchObject({ id: startBackfill.id, partner: { name: 'Live Plan' } });
+    const other = await collect(wsClient({ token: await graph.token('partner', 'another-partner') }), PROGRESS, { id: startBackfill.id })
+      .done;
+    expect(other).toEqual([
+      { errors: [expect.objectContaining({ message: `No backfill ${startBackfill.id}.`, extensions: { code: 'NOT_FOUND' } })] },
+    ]);
   });
 
   it('answers an unknown backfill with an error naming it, and ends that subscription', async () => {
@@ -206,5 +227,76 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
       (error: { code?: number }) => error,
     );
     expect(closed?.code).toBe(code);
+  });
+});
+
+describe.each(DATABASE_KINDS)('a subscription whose subgraph goes away, on %s', (kind) => {
+  let graph: Graph;
+  afterAll(() => graph?.close());
+
+  it('ends with an error event saying so, never a silent hang', async () => {
+    // No runner: the backfill stays RUNNING at its first page, and the subscription stays open.
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
+    const token = await graph.token('admin');
+    const gql = async <T>(query: string, variables?: Record<string, unknown>) => {
+      const response = await graph.post({ url: graph.url, token }, query, variables);
+      if (response.body.errors) throw new Error(JSON.stringify(response.body.errors));
+      return response.body.data as T;
+    };
+    const { createPartner } = await gql<{ createPartner: { id: string } }>(
+      'mutation { createPartner(input: { name: "Gone Plan" }) { id } }',
+    );
+    const { ingestRoster } = await gql<{ ingestRoster: { id: string } }>(
+      'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }',
+      {
+        i: { partnerId: createPartner.id, kind: 'BACKFILL', fileName: 'gone.csv', content: `${HEADER}\nG1,Gone,,Away,1970-01-01,F,,,,,` },
+      },
+    );
+    await eventually('the roster is READY', async () => {
+      const { roster } = await gql<{ roster: { status: string } }>('query($id: ID!) { roster(id: $id) { status } }', {
+        id: ingestRoster.id,
+      });
+      return roster.status === 'READY';
+    });
+    await gql('mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { created } }', {
+      r: [
+        {
+          id: 'cr-gone',
+          createdAt: '2026-03-01T08:00:00.000Z',
+          status: 'COMPLETED',
+          patient: { id: 'pt-gone', givenName: 'Gone', familyName: 'Away', dateOfBirth: '1970-01-01', sex: 'F' },
+        },
+      ],
+    });
+    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
+      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
+      {
+        i: { partnerId: createPartner.id, rosterId: ingestRoster.id, ...WINDOW },
+      },
+    );
+    await eventually('the run is handed to partners', async () => {
+      const { backfill } = await gql<{ backfill: { status: string } }>('query($id: ID!) { backfill(id: $id) { status } }', {
+        id: startBackfill.id,
+      });
+      return backfill.status === 'RUNNING';
+    });
+    const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+    try {
+      const subscription = collect<{ backfillProgress: ProgressEvent }>(client, PROGRESS, { id: startBackfill.id });
+      await eventually('the first event', async () => subscription.events.length > 0);
+      expect(subscription.events[0].data!.backfillProgress.status).toBe('RUNNING');
+      await graph.subgraphs.partners.close();
+      const events = await subscription.done;
+      expect(events.at(-1)).toEqual({
+        errors: [
+          expect.objectContaining({
+            message: expect.stringContaining('The partners service closed the subscription'),
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          }),
+        ],
+      });
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -40,7 +40,18 @@ export enum BackfillStatus {
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
-registerEnumType(BackfillStatus, { name: 'BackfillStatus', description: 'Where a backfill is in its lifecycle.' });
+registerEnumType(BackfillStatus, { name: 'BackfillStatus' });
+
+/** The step of a backfill inside its status, as pop-health names it. */
+export enum BackfillPhase {
+  WAITING_FOR_ROSTER = 'WAITING_FOR_ROSTER',
+  HANDING_OFF = 'HANDING_OFF',
+  MATCHING = 'MATCHING',
+  CANCELLING = 'CANCELLING',
+  NOTIFYING = 'NOTIFYING',
+  DONE = 'DONE',
+}
+registerEnumType(BackfillPhase, { name: 'BackfillPhase', description: 'The step of a backfill inside its status.' });
 
 @ObjectType({ simpleResolvers: true, description: "One event of backfillProgress: the backfill's run counts at `at`." })
 export class BackfillProgress {
@@ -50,6 +61,11 @@ export class BackfillProgress {
       "The run's status (RUNNING, then COMPLETED, FAILED or CANCELLED); before the run starts, the backfill's own (PENDING, INGESTING).",
   })
   status!: BackfillStatus;
+  @Field(() => BackfillPhase, {
+    description:
+      "The step inside the status: MATCHING while the run goes; NOTIFYING with the terminal status (the outcome recorded, the email going out), DONE once sent; before the run, pop-health's own.",
+  })
+  phase!: BackfillPhase;
   @Field(() => Int) processed!: number;
   @Field(() => Int, { nullable: true, description: 'Care requests in the window; null before the run starts.' }) total!: number | null;
   @Field(() => Int) matched!: number;
@@ -64,12 +80,16 @@ export class BackfillProgress {
 
 const TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
-function eventOfRun(run: BackfillRun): BackfillProgress {
+/** The phase an event of the run carries (see `BackfillProgress.phase`). */
+const phaseOf = (status: string) => (status === 'RUNNING' ? BackfillPhase.MATCHING : BackfillPhase.NOTIFYING);
+
+function eventOfRun(run: BackfillRun, phase: BackfillPhase = phaseOf(run.status)): BackfillProgress {
   const { percent, etaSeconds } = deriveProgress(run);
   const { backfillId, status, total, processed, matched, created, alreadyAssociated } = run;
   return {
     backfillId,
     status: status as BackfillStatus,
+    phase,
     total,
     processed,
     matched,
@@ -89,15 +109,18 @@ async function currentState(backfillId: string, ctx: PartnersContext): Promise<B
   const run = await ctx.prisma.backfillRun.findUnique({ where: { backfillId } });
   // Another partner's backfill is answered as a missing one: a partner token learns nothing of other partners' ids.
   const missing = () => notFound(`No backfill ${backfillId}.`);
-  if (run) {
+  if (run?.status === 'RUNNING') {
     if (!canSeePartner(ctx.identity, run.partnerId)) throw missing();
     return eventOfRun(run);
   }
   const { backfill } = await ctx.callService('pop-health', BackfillOwnerDocument, { id: backfillId });
   if (!backfill || !canSeePartner(ctx.identity, backfill.partner.id)) throw missing();
+  // A finished run: with the step pop-health is at (NOTIFYING until the email is out, then DONE).
+  if (run) return eventOfRun(run, backfill.phase as BackfillPhase);
   return {
     backfillId,
     status: backfill.status as BackfillStatus,
+    phase: backfill.phase as BackfillPhase,
     total: null,
     processed: 0,
     matched: 0,
@@ -124,7 +147,7 @@ async function* progressOf(backfillId: string, ctx: PartnersContext): AsyncGener
       if (next.done) return;
       const event: BackfillProgressEvent = next.value;
       if (event.status === 'RUNNING' && last.status === 'RUNNING' && event.processed < last.processed) continue;
-      last = { ...event, status: event.status as BackfillStatus };
+      last = { ...event, status: event.status as BackfillStatus, phase: phaseOf(event.status) };
       yield last;
     }
   } finally {
