@@ -5,6 +5,7 @@
  * never goes back, the terminal status last and then complete; a finished backfill gives one event; an
  * unknown one an error naming it; connection_init without a token closes 4401, with a bad one 4403.
  */
+import { readFileSync } from 'node:fs';
 import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
 import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
@@ -230,14 +231,27 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
   });
 });
 
-describe.each(DATABASE_KINDS)('a subscription whose subgraph goes away, on %s', (kind) => {
+/** Established TCP connections whose local end is `port` (the server's side of each connection to it). */
+function establishedTo(port: number): number {
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local && state === '01' && Number.parseInt(local.split(':').at(-1)!, 16) === port) count += 1;
+    }
+  }
+  return count;
+}
+
+describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscribed to on %s', (kind) => {
   let graph: Graph;
+  let token: string;
+  let backfillId: string;
   afterAll(() => graph?.close());
 
-  it('ends with an error event saying so, never a silent hang', async () => {
-    // No runner: the backfill stays RUNNING at its first page, and the subscription stays open.
+  beforeAll(async () => {
     graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
-    const token = await graph.token('admin');
+    token = await graph.token('admin');
     const gql = async <T>(query: string, variables?: Record<string, unknown>) => {
       const response = await graph.post({ url: graph.url, token }, query, variables);
       if (response.body.errors) throw new Error(JSON.stringify(response.body.errors));
@@ -274,15 +288,50 @@ describe.each(DATABASE_KINDS)('a subscription whose subgraph goes away, on %s', 
         i: { partnerId: createPartner.id, rosterId: ingestRoster.id, ...WINDOW },
       },
     );
+    backfillId = startBackfill.id;
     await eventually('the run is handed to partners', async () => {
       const { backfill } = await gql<{ backfill: { status: string } }>('query($id: ID!) { backfill(id: $id) { status } }', {
-        id: startBackfill.id,
+        id: backfillId,
       });
       return backfill.status === 'RUNNING';
     });
+  });
+
+  it('closes the upstream subscription when the client unsubscribes: no socket left after 1,000 subscribe/unsubscribe cycles', async () => {
     const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
     try {
-      const subscription = collect<{ backfillProgress: ProgressEvent }>(client, PROGRESS, { id: startBackfill.id });
+      const partnersPort = graph.subgraphs.partners.port;
+      const before = establishedTo(partnersPort);
+      let peak = 0;
+      for (let cycle = 0; cycle < 1000; cycle += 1) {
+        await new Promise<void>((resolve, reject) => {
+          const unsubscribe = client.subscribe(
+            { query: 'subscription($id: ID!) { backfillProgress(backfillId: $id) { status processed } }', variables: { id: backfillId } },
+            {
+              next: (event) => {
+                if (event.errors) reject(new Error(JSON.stringify(event.errors)));
+                unsubscribe();
+                resolve();
+              },
+              error: reject,
+              complete: () => reject(new Error('a RUNNING backfill completed')),
+            },
+          );
+        });
+        if (cycle % 100 === 0) peak = Math.max(peak, establishedTo(partnersPort));
+      }
+      // Each cycle opened one upstream socket to partners; once unsubscribed, each is closed again.
+      await eventually('the upstream sockets are closed', async () => establishedTo(partnersPort) <= before, { deadlineMs: 15_000 });
+      expect(peak).toBeLessThan(before + 20);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('ends with an error event when the subgraph behind it goes away, never a silent hang', async () => {
+    const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+    try {
+      const subscription = collect<{ backfillProgress: ProgressEvent }>(client, PROGRESS, { id: backfillId });
       await eventually('the first event', async () => subscription.events.length > 0);
       expect(subscription.events[0].data!.backfillProgress.status).toBe('RUNNING');
       await graph.subgraphs.partners.close();

@@ -14,6 +14,7 @@ import { operationFromDocument, type Schema, Supergraph } from '@apollo/federati
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { type FetchNode, type PlanNode, QueryPlanner, type SubscriptionNode } from '@apollo/query-planner';
 import type { Logger } from '@care-graph/service-kit';
+import { Repeater } from '@graphql-yoga/subscription';
 import { type DocumentNode, type FormattedExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -45,7 +46,7 @@ export interface FederatedSubscriptions {
   /** The API schema, that subscriptions are validated against. */
   apiSchema: GraphQLSchema;
   /** The events of a validated subscription operation, each joined across subgraphs. */
-  subscribe(request: SubscriptionRequest): AsyncGenerator<FormattedExecutionResult>;
+  subscribe(request: SubscriptionRequest): AsyncIterableIterator<FormattedExecutionResult>;
 }
 
 /** The subgraph's WebSocket URL for its HTTP GraphQL URL (same host, port and path). */
@@ -70,7 +71,7 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     serviceMap[subgraph.name] = options.dataSource(subgraph.name, url);
   }
 
-  async function* subscribe(request: SubscriptionRequest): AsyncGenerator<FormattedExecutionResult> {
+  function subscribe(request: SubscriptionRequest): AsyncIterableIterator<FormattedExecutionResult> {
     const { document, context } = request;
     const variables = request.variables ?? {};
     const operationName = request.operationName ?? undefined;
@@ -109,22 +110,34 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     const upstreamVariables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]),
     );
-    const client = createClient({
-      url: webSocketUrl(urls.get(primary.serviceName)!),
-      webSocketImpl: WebSocket,
-      connectionParams: () => options.connectionParams(context),
-      lazy: true,
-      retryAttempts: 0,
-    });
-    const events = client.iterate({ query: primary.operation, variables: upstreamVariables, operationName: primary.operationName });
-    try {
-      for await (const event of events) yield await join(event as FormattedExecutionResult);
-    } catch (error) {
-      yield { errors: mask([upstreamFault(primary.serviceName, error)]) };
-    } finally {
-      await events.return?.();
+    // A Repeater, not an async generator: a client that unsubscribes ends it at once (an async generator
+    // waiting for the next upstream event would hold the upstream socket until one came).
+    return new Repeater<FormattedExecutionResult>(async (push, stop) => {
+      const client = createClient({
+        url: webSocketUrl(urls.get(primary.serviceName)!),
+        webSocketImpl: WebSocket,
+        connectionParams: () => options.connectionParams(context),
+        lazy: true,
+        retryAttempts: 0,
+      });
+      // Events are joined one after another, so they go out in the order the subgraph sent them.
+      let sent: Promise<unknown> = Promise.resolve();
+      const send = (result: () => Promise<FormattedExecutionResult> | FormattedExecutionResult) => {
+        sent = sent.then(async () => push(await result())).catch((error: Error) => stop(error));
+        return sent;
+      };
+      const unsubscribe = client.subscribe(
+        { query: primary.operation, variables: upstreamVariables, operationName: primary.operationName },
+        {
+          next: (event) => void send(() => join(event as FormattedExecutionResult)),
+          error: (error) => void send(() => ({ errors: mask([upstreamFault(primary.serviceName, error)]) })).then(() => stop()),
+          complete: () => void sent.then(() => stop()),
+        },
+      );
+      await stop;
+      unsubscribe();
       await client.dispose();
-    }
+    });
   }
 
   return { apiSchema, subscribe };

@@ -9,6 +9,7 @@
  * partner) on each event through its own query planning.
  */
 import { canSeePartner, notFound } from '@care-graph/service-kit';
+import { Repeater } from '@graphql-yoga/subscription';
 import {
   Arg,
   Authorized,
@@ -135,24 +136,35 @@ async function currentState(backfillId: string, ctx: PartnersContext): Promise<B
 /**
  * The events of one subscription: the state now, then each published event that does not go back behind
  * what was sent (an event published between subscribing and reading the state), ending after a terminal one.
- * The topic is subscribed to before the state is read, so nothing published in between is missed.
+ * The topic is subscribed to before the state is read, so nothing published in between is missed; the state
+ * is read (and the caller's access checked) before the stream is returned, so an unknown backfill is the
+ * subscription's error. A Repeater rather than an async generator: when the subscriber goes, it ends at once
+ * and lets go of the topic, instead of waiting for the backfill's next event.
  */
-async function* progressOf(backfillId: string, ctx: PartnersContext): AsyncGenerator<BackfillProgress> {
+async function progressOf(backfillId: string, ctx: PartnersContext): Promise<AsyncIterable<BackfillProgress>> {
   const events = progressEvents.subscribe(progressTopic(backfillId))[Symbol.asyncIterator]();
+  let first: BackfillProgress;
   try {
-    let last = await currentState(backfillId, ctx);
-    yield last;
+    first = await currentState(backfillId, ctx);
+  } catch (error) {
+    await events.return?.();
+    throw error;
+  }
+  return new Repeater<BackfillProgress>(async (push, stop) => {
+    void stop.then(() => events.return?.());
+    let last = first;
+    await push(last);
     while (!TERMINAL.has(last.status)) {
       const next = await events.next();
-      if (next.done) return;
+      if (next.done) break;
       const event: BackfillProgressEvent = next.value;
       if (event.status === 'RUNNING' && last.status === 'RUNNING' && event.processed < last.processed) continue;
       last = { ...event, status: event.status as BackfillStatus, phase: phaseOf(event.status) };
-      yield last;
+      await push(last);
     }
-  } finally {
+    stop();
     await events.return?.();
-  }
+  });
 }
 
 @Resolver(() => BackfillProgress)
