@@ -4,8 +4,8 @@
  * The request path stays plain; each cross-cutting concern is a seam of its own: authentication in the
  * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
  * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
- * (`plugins/error-masking.ts`) and Apollo's reporting turned off (`plugins/telemetry.ts`). Routes other than
- * `/graphql` live in `routes/`.
+ * (`plugins/error-masking.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
+ * over graphql-ws on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import {
   createTokenVerifier,
   express,
   InternalAuth,
+  internalHeaders,
   type Logger,
   type RunningServer,
   repoRoot,
@@ -31,6 +32,8 @@ import { telemetryDisabled } from './plugins/telemetry';
 import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
+import { federatedSubscriptions } from './subscriptions/federated-subscriptions';
+import { serveSubscriptionEndpoint } from './subscriptions/ws-endpoint';
 
 export interface GatewayOptions {
   port: number;
@@ -60,13 +63,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subgraphUrls = new Map<string, string>();
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
+  const subgraphUrl = (name: string, url: string | undefined) => options.subgraphUrls?.[name] ?? url!;
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
-      const resolved = options.subgraphUrls?.[name] ?? url!;
+      const resolved = subgraphUrl(name, url);
       subgraphUrls.set(name, resolved);
       return new SignedIdentityDataSource({ url: resolved, internalAuth });
     },
+  });
+  const subscriptions = federatedSubscriptions({
+    supergraphSdl,
+    subgraphUrl,
+    dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
+    connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+    logger,
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -92,5 +103,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }),
     }),
   );
-  return serve(app, options.port, options.host, logger, () => apollo.stop());
+  return serve(
+    app,
+    options.port,
+    options.host,
+    logger,
+    () => apollo.stop(),
+    (server) => serveSubscriptionEndpoint(server, { verifier, subscriptions: () => subscriptions, apollo, logger }),
+  );
 }

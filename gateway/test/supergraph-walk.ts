@@ -122,7 +122,7 @@ function selectionOf(schema: GraphQLSchema, typeName: string, options: { graph?:
  */
 export function rootOperation(
   schema: GraphQLSchema,
-  root: 'query' | 'mutation',
+  root: 'query' | 'mutation' | 'subscription',
   field: GraphQLField<unknown, unknown>,
   args: Readonly<Record<string, unknown>>,
   depth?: number,

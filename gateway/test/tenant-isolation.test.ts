@@ -14,7 +14,10 @@ import {
   IngestRosterDocument,
 } from '@care-graph/operations';
 import { type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
+import { webSocketUrl } from '../src/subscriptions/federated-subscriptions';
 import { entitiesOperation, readSupergraph, resolvableEntities, rootFields, rootOperation } from './supergraph-walk';
 
 const ROSTER_HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
@@ -261,6 +264,52 @@ const ENTITY_RULES: Record<string, { id: (a: Tenant) => string; ownerSees: boole
  */
 const DEPTHS = [6, 0];
 
+/**
+ * Subscriptions, called over graphql-ws through the gateway: what partner B's subscription to A's record
+ * answers ('missing': one event, NOT_FOUND, nothing of A's), and what A's own first event must hold.
+ */
+const SUBSCRIPTION_RULES: Record<string, { args: (a: Tenant) => Record<string, unknown>; ownerSees: (a: Tenant) => string[] }> = {
+  backfillProgress: { args: (a) => ({ backfillId: a.backfillId }), ownerSees: (a) => [a.backfillId, a.fileName, a.partnerId] },
+};
+
+/** The events of one subscription through the gateway until it completes (or its first `max` events), within 20 s. */
+async function subscriptionEvents(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+  max = 1,
+): Promise<Answer[]> {
+  const client = createClient({ url: webSocketUrl(url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+  const events: Answer[] = [];
+  try {
+    return await new Promise<Answer[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no event within 20 s: ${query}`)), 20_000);
+      const finish = (error?: unknown) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(events);
+      };
+      const unsubscribe = client.subscribe(
+        { query, variables },
+        {
+          next: (event) => {
+            events.push(event as Answer);
+            if (events.length >= max) {
+              unsubscribe();
+              finish();
+            }
+          },
+          error: (error) => finish(Array.isArray(error) ? undefined : error),
+          complete: () => finish(),
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
 interface Answer {
   data?: unknown;
   errors?: { message: string; extensions?: { code?: string } }[];
@@ -302,8 +351,9 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
       ...rootFields(schema, 'Mutation')
         .filter((f) => !MUTATION_RULES[f.name])
         .map((f) => `add an isolation rule for Mutation.${f.name}`),
-      // No subscription is walked yet: one that appears needs its rule (and a way to call it) here.
-      ...rootFields(schema, 'Subscription').map((f) => `add an isolation rule for Subscription.${f.name}`),
+      ...rootFields(schema, 'Subscription')
+        .filter((f) => !SUBSCRIPTION_RULES[f.name])
+        .map((f) => `add an isolation rule for Subscription.${f.name}`),
     ];
     expect(missing).toEqual([]);
   });
@@ -332,6 +382,32 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
           if (own.body.errors?.length) problems.push(`Query.${name} as partner A failed: ${JSON.stringify(own.body.errors)}`);
           if (unseen.length) problems.push(`Query.${name} as partner A missed its own ${unseen.join(', ')}`);
         }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("answers partner B's subscriptions to A's records as missing, leaking nothing; A's own first event holds them", async () => {
+    const problems: string[] = [];
+    const [tokenA, tokenB] = [await graph.token('partner', a.partnerId), await graph.token('partner', b.partnerId)];
+    for (const { name, field } of rootFields(schema, 'Subscription')) {
+      const rule = SUBSCRIPTION_RULES[name];
+      if (!rule) continue; // reported by the rules test
+      for (const depth of DEPTHS) {
+        const operation = rootOperation(schema, 'subscription', field, rule.args(a), depth);
+        const label = `Subscription.${name} to depth ${depth}`;
+        const asB = await subscriptionEvents(graph.url, tokenB, operation, rule.args(a));
+        // The id B sent may come back in the error naming it ("No backfill …"); nothing else of A's may.
+        const sent = new Set(Object.values(rule.args(a)));
+        const leaks = asB.flatMap((event) => leaked(event, secretsOf(a).filter((secret) => !sent.has(secret))));
+        if (leaks.length) problems.push(`${label} as partner B answered A's ${leaks.join(', ')}`);
+        if (asB.length !== 1 || codesOf(asB[0]).join() !== 'NOT_FOUND')
+          problems.push(`${label} as partner B answered ${JSON.stringify(asB)}, not as missing`);
+        if (depth !== DEPTHS[0]) continue;
+        const [own] = await subscriptionEvents(graph.url, tokenA, operation, rule.args(a));
+        const unseen = rule.ownerSees(a).filter((expected) => !leaked(own ?? {}, [expected]).length);
+        if (own?.errors?.length) problems.push(`${label} as partner A failed: ${JSON.stringify(own.errors)}`);
+        if (unseen.length) problems.push(`${label} as partner A missed its own ${unseen.join(', ')}`);
       }
     }
     expect(problems).toEqual([]);

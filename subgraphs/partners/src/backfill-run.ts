@@ -106,8 +106,9 @@ export class BackfillRunResolver {
       }
       return tx.backfillRun.findUniqueOrThrow({ where: { backfillId: input.backfillId } });
     });
-    // An empty window is complete already: the runner reports it.
-    if (run.status !== 'RUNNING') publishRun(run);
+    // The run's first event, for progress subscribers waiting for the hand-off. An empty window's run is
+    // complete already: its event goes out when the runner has reported it to pop-health.
+    if (run.status === 'RUNNING') publishRun(run);
     wakeRunner(ctx.prisma);
     return backfillOf(run.backfillId, run);
   }

@@ -4,7 +4,9 @@
 import 'reflect-metadata';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
 import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { BackfillProgressResolver } from './backfill-progress';
 import { BackfillRunResolver, canSeeBackfill } from './backfill-run';
+import { progressEvents } from './backfill-runner/progress-events';
 import { configureBackfills, runnerSettings, startBackfillRunner } from './backfill-runner/runner';
 import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
@@ -17,7 +19,15 @@ import { type Backfill, backfillOf } from './references';
 export function buildPartnersSchema() {
   return buildFederatedSchema<PartnersContext>(
     {
-      resolvers: [PartnerResolver, PartnerAssociationResolver, CareRequestAssociationsResolver, BackfillRunResolver, MatchRunnerUpResolver],
+      resolvers: [
+        PartnerResolver,
+        PartnerAssociationResolver,
+        CareRequestAssociationsResolver,
+        BackfillRunResolver,
+        BackfillProgressResolver,
+        MatchRunnerUpResolver,
+      ],
+      pubSub: progressEvents,
     },
     // The rules of the root fields: a partner token sees its own partner and associations, and a care request
     // only as far as it is associated with it (its one way to care requests).

@@ -3,7 +3,7 @@
  * partitions, the runner works them and completes the run with exactly the associations a straight
  * matchPatients of the same patients gives; the start is idempotent; a cancel freezes the counts; transient
  * faults show on the run and recover, permanent ones fail it; the outcome is reported until acknowledged;
- * progress events are monotone, coalesced and end with the terminal one.
+ * progress events are monotone, coalesced and end with the terminal one, sent once pop-health acknowledged the outcome.
  */
 import { randomUUID } from 'node:crypto';
 import { type CallService, createLogger, InternalAuth, internalHeaders, ServiceCallError, serviceClient } from '@care-graph/service-kit';
@@ -175,7 +175,15 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       .sort();
     expect(await associations(backfillId)).toEqual(straight);
 
+    // pop-health's finishBackfill does not acknowledge a backfill it never started: unreported, still offered,
+    // and no terminal progress event yet — it goes out once pop-health has recorded the outcome, here once the
+    // test answers for pop-health.
+    expect((await run(backfillId)).outcomeReportedAt).toBeNull();
+    expect(events.filter((e) => e.status !== 'RUNNING')).toEqual([]);
+    fault = (_service, operation) => (operation === 'FinishBackfill' ? { finishBackfill: { id: 'acknowledged' } } : undefined);
+    await waitFor('the terminal event after the acknowledgement', async () => events.at(-1)?.status === 'COMPLETED');
     await collecting;
+    expect((await run(backfillId)).outcomeReportedAt).not.toBeNull();
     const processed = events.map((e) => e.processed);
     expect(processed).toEqual([...processed].sort((x, y) => x - y));
     expect(events.at(-1)).toMatchObject({ status: 'COMPLETED', processed: 250, percent: 100 });
@@ -185,9 +193,6 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       expect(running[i].at.getTime() - running[i - 4].at.getTime()).toBeGreaterThanOrEqual(900); // at most 4 a second
     }
 
-    // pop-health's finishBackfill does not acknowledge a backfill it never started: unreported, still offered.
-    expect((await run(backfillId)).outcomeReportedAt).toBeNull();
-    await prisma().backfillRun.update({ where: { backfillId }, data: { outcomeReportedAt: new Date() } });
     const { body: progress } = await graph.post(
       asService,
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Backfill { processed total percent etaSeconds

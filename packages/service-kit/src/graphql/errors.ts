@@ -55,6 +55,8 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   // Apollo Server's own client errors: a mutation over GET, an empty or missing query, a bad variables value.
   'BAD_REQUEST',
+  // A service the operation needs went away (a subscription's source restarted): the client may try again.
+  'SERVICE_UNAVAILABLE',
 ]);
 
 /**

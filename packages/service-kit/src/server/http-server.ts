@@ -95,7 +95,15 @@ export interface RunningServer {
  * Listens with `app`, logs the URL, and returns a handle whose `close` stops the HTTP server first (no new
  * requests) and then `stop` (e.g. Apollo Server).
  */
-export async function serve(app: Express, port: number, host: string, logger: Logger, stop: () => Promise<void>): Promise<RunningServer> {
+export async function serve(
+  app: Express,
+  port: number,
+  host: string,
+  logger: Logger,
+  stop: () => Promise<void>,
+  /** Attaches what shares the HTTP server (a WebSocket endpoint); the function it returns stops it, before `stop`. */
+  attach?: (server: http.Server) => () => Promise<void>,
+): Promise<RunningServer> {
   // Last, after every route: what no route answered becomes a JSON error, never Express's HTML page.
   app.use((req, res) => {
     const message = `No route ${req.method} ${quote(req.path)}; GraphQL is at POST /graphql.`;
@@ -109,11 +117,13 @@ export async function serve(app: Express, port: number, host: string, logger: Lo
   });
   app.use(transportErrorHandler(logger));
   const { server, port: actual, url } = await listen(app, port, host);
+  const detach = attach?.(server);
   logger.info('listening', { url });
   return {
     url,
     port: actual,
     async close() {
+      await detach?.();
       await closeServer(server);
       await stop();
     },

@@ -1,6 +1,7 @@
 /**
- * Serves a subgraph: Apollo Server on Express, behind the internal identity check. A request that does
- * not carry an identity signed by a Care Graph service is refused before any resolver runs.
+ * Serves a subgraph: Apollo Server on Express, behind the internal identity check, and its subscriptions
+ * over graphql-ws on the same port (subgraph-subscriptions.ts). A request or connection that does not carry
+ * an identity signed by a Care Graph service is refused before any resolver runs.
  */
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
@@ -20,6 +21,7 @@ import type { RequestContext } from '../graphql/request-context';
 import { express, healthRoutes, type ReadinessCheck, type RunningServer, serve } from './http-server';
 import type { Logger } from './logger';
 import type { ServiceClient } from './service-client';
+import { serveSubgraphSubscriptions } from './subgraph-subscriptions';
 
 /** Memoises an async computation for the life of one request. */
 function once<T>(compute: () => Promise<T>): () => Promise<T> {
@@ -67,10 +69,9 @@ export async function startSubgraphServer<Context extends RequestContext>(option
   app.disable('x-powered-by');
   healthRoutes(app, options.name, () => options.readiness);
   const ssnSealer = options.internalAuth.sealer(SSN_FOR_MATCHING);
-  const authenticate = async (req: Request): Promise<RequestContext> => {
-    const header = req.headers[IDENTITY_HEADER];
-    const { identity, requestId } = await options.internalAuth.verify(Array.isArray(header) ? header[0] : header);
-    const id = requestId ?? randomUUID();
+  const authenticateToken = async (token: string | undefined, sentRequestId?: string): Promise<RequestContext> => {
+    const { identity, requestId } = await options.internalAuth.verify(token);
+    const id = requestId ?? sentRequestId ?? randomUUID();
     return {
       identity,
       requestId: id,
@@ -80,13 +81,30 @@ export async function startSubgraphServer<Context extends RequestContext>(option
       ssnSealer,
     };
   };
+  const authenticate = (req: Request) => {
+    const header = req.headers[IDENTITY_HEADER];
+    return authenticateToken(Array.isArray(header) ? header[0] : header);
+  };
   options.routes?.(app, authenticate);
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
     expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
   );
-  return serve(app, options.port, options.host, options.logger, () => apollo.stop());
+  return serve(
+    app,
+    options.port,
+    options.host,
+    options.logger,
+    () => apollo.stop(),
+    (server) =>
+      serveSubgraphSubscriptions(server, {
+        schema: options.schema,
+        authenticate: authenticateToken,
+        createContext: options.createContext,
+        logger: options.logger,
+      }),
+  );
 }
 
 /** Logs unexpected resolver errors with the request's correlation id (never its variables). */

@@ -119,18 +119,23 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       await server.close();
       throw error;
     }
+    let closing: Promise<void> | undefined;
     return {
       name: definition.name,
       url: server.url,
       port: server.port,
       database,
       clock,
-      async close() {
-        clock.stop();
-        await stopBackground?.();
-        await server.close();
-        await definition.close?.(database.client);
-        await database.close();
+      // Once: a second close (a test that stopped a subgraph, then the whole graph) waits for the first.
+      close() {
+        closing ??= (async () => {
+          clock.stop();
+          await stopBackground?.();
+          await server.close();
+          await definition.close?.(database.client);
+          await database.close();
+        })();
+        return closing;
       },
     };
   } catch (error) {

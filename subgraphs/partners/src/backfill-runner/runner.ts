@@ -174,9 +174,12 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
 
   async function reportOutcomes(): Promise<number> {
     const due = await deps.idleQuery<
-      Pick<BackfillRun, 'backfillId' | 'status' | 'error' | 'processed' | 'total' | 'matched' | 'created' | 'alreadyAssociated'>
+      Pick<
+        BackfillRun,
+        'backfillId' | 'status' | 'error' | 'processed' | 'total' | 'matched' | 'created' | 'alreadyAssociated' | 'firstPageAt'
+      >
     >(
-      `SELECT "backfillId", status::text AS status, error, processed, total, matched, created, "alreadyAssociated" FROM "BackfillRun"
+      `SELECT "backfillId", status::text AS status, error, processed, total, matched, created, "alreadyAssociated", "firstPageAt" FROM "BackfillRun"
        WHERE status IN ('COMPLETED', 'FAILED') AND "outcomeReportedAt" IS NULL ORDER BY "finishedAt" LIMIT 100`,
       [],
     );
@@ -211,6 +214,9 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
           [run.backfillId],
         );
         reportRetries.delete(run.backfillId);
+        // The terminal progress event goes out once pop-health has recorded the outcome, so that a subscriber
+        // joining the backfill's own status on it (through the gateway) reads the same outcome.
+        publishRun({ ...run, firstPageAt: run.firstPageAt && new Date(run.firstPageAt) });
         logger.info('reported backfill outcome', { backfillId: run.backfillId, outcome: run.status });
       } catch (error) {
         const attempts = (retry?.attempts ?? 0) + 1;
@@ -231,7 +237,6 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
   }
 
   async function finishRun(run: BackfillRun) {
-    publishRun(run);
     logger.info('finished backfill run', {
       ...runState(run),
       ms: run.finishedAt && run.createdAt ? run.finishedAt.getTime() - run.createdAt.getTime() : null,

@@ -1,0 +1,351 @@
+/**
+ * Subscriptions through the gateway over graphql-ws, with graphql-ws's own client: `backfillProgress` of a
+ * running backfill, its events joined per event with fields other subgraphs own (the backfill's status and
+ * roster from pop-health, its partner's name from partners again), the current state first, progress that
+ * never goes back, the terminal status last and then complete; a finished backfill gives one event; an
+ * unknown one an error naming it; connection_init without a token closes 4401, with a bad one 4403.
+ */
+import { readFileSync } from 'node:fs';
+import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
+import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
+import { type Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { eventually } from '../../scripts/eventually';
+import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
+import { type BackfillRunner, runnerSettings, startBackfillRunner } from '../../subgraphs/partners/src/backfill-runner/runner';
+import { webSocketUrl } from '../src/subscriptions/federated-subscriptions';
+
+const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
+const MEMBERS = 30;
+const DOB = (i: number) => `1961-07-${String((i % 28) + 1).padStart(2, '0')}`;
+const WINDOW = { startDate: '2026-03-01', endDate: '2026-03-02' };
+
+const PROGRESS = `subscription($id: ID!) {
+  backfillProgress(backfillId: $id) {
+    status phase processed total percent at
+    backfill { id status processed roster { fileName } partner { name } }
+  }
+}`;
+
+interface ProgressEvent {
+  status: string;
+  phase: string;
+  processed: number;
+  total: number | null;
+  percent: number | null;
+  backfill: { id: string; status: string; processed: number; roster: { fileName: string }; partner: { name: string } };
+}
+
+/** Every event of one subscription until it completes (or fails to connect), within a deadline. */
+function collect<T>(client: Client, query: string, variables: Record<string, unknown>, deadlineMs = 60_000) {
+  const events: ExecutionResult<T>[] = [];
+  const done = new Promise<ExecutionResult<T>[]>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no complete within ${deadlineMs} ms; events so far: ${JSON.stringify(events)}`)),
+      deadlineMs,
+    );
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (event) => events.push(event as ExecutionResult<T>),
+        error: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+        complete: () => {
+          clearTimeout(timer);
+          resolve(events);
+        },
+      },
+    );
+  });
+  return { events, done };
+}
+
+describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on %s', (kind) => {
+  let graph: Graph;
+  let adminToken: string;
+  const clients: Client[] = [];
+
+  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
+    const response = await graph.post({ url: graph.url, token: adminToken }, query, variables);
+    if (response.body.errors) throw new Error(JSON.stringify(response.body.errors));
+    return response.body.data as T;
+  };
+  const wsClient = (connectionParams: Record<string, unknown>) => {
+    const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+    clients.push(client);
+    return client;
+  };
+  const backfillStatus = async (id: string) =>
+    (await gql<{ backfill: { status: string; phase: string } }>('query($id: ID!) { backfill(id: $id) { status phase } }', { id })).backfill;
+
+  let partnerId: string;
+  let rosterId: string;
+  let runner: BackfillRunner | undefined;
+
+  /**
+   * The graph's own backfill runner is off, so that a subscription can be made while a backfill waits for
+   * its run: this starts one (as partners' background work would), with small pages.
+   */
+  function startRunner() {
+    const internalAuth = new InternalAuth(new TextEncoder().encode(graph.env.INTERNAL_AUTH_SECRET!));
+    const urls: Record<string, string> = Object.fromEntries(Object.entries(graph.subgraphs).map(([name, s]) => [name, s.url]));
+    const { database, clock } = graph.subgraphs.partners;
+    runner = startBackfillRunner({
+      prisma: database.client,
+      transaction: database.directTransaction,
+      clock,
+      callService: serviceClient({ name: 'partners', internalAuth, serviceUrl: (service) => urls[service] }).call,
+      logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),
+      idleQuery: database.uncountedQuery,
+      settings: runnerSettings({ BACKFILL_POLL_MS: '50' }),
+    });
+  }
+
+  beforeAll(async () => {
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
+    adminToken = await graph.token('admin');
+    const { createPartner } = await gql<{ createPartner: { id: string } }>(
+      'mutation { createPartner(input: { name: "Live Plan" }) { id } }',
+    );
+    partnerId = createPartner.id;
+    const rows = Array.from({ length: MEMBERS }, (_, i) => `L${i},Live${i},,Watcher${i},${DOB(i)},F,,,,,`);
+    const { ingestRoster } = await gql<{ ingestRoster: { id: string } }>(
+      'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }',
+      {
+        i: { partnerId, kind: 'BACKFILL', fileName: 'live-plan.csv', content: [HEADER, ...rows].join('\n') },
+      },
+    );
+    rosterId = ingestRoster.id;
+    await eventually('the roster is READY', async () => {
+      const { roster } = await gql<{ roster: { status: string } }>('query($id: ID!) { roster(id: $id) { status } }', { id: rosterId });
+      return roster.status === 'READY';
+    });
+    const start = Date.UTC(2026, 2, 1);
+    const records = Array.from({ length: MEMBERS }, (_, i) => ({
+      id: `cr-live-${String(i).padStart(2, '0')}`,
+      createdAt: new Date(start + i * 60 * 60_000).toISOString(),
+      status: 'COMPLETED',
+      patient: { id: `pt-live-${i}`, givenName: `Live${i}`, familyName: `Watcher${i}`, dateOfBirth: DOB(i), sex: 'F' },
+    }));
+    await gql('mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { created } }', { r: records });
+  });
+  afterAll(async () => {
+    await runner?.stop();
+    await Promise.all(clients.map((client) => client.dispose()));
+    await graph?.close();
+  });
+
+  it('streams a running backfill: the state first, joined per event across subgraphs, never going back, the terminal status last, then complete', async () => {
+    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
+      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
+      { i: { partnerId, rosterId, ...WINDOW, batchSize: 3 } },
+    );
+    const subscription = collect<{ backfillProgress: ProgressEvent }>(wsClient({ authorization: `Bearer ${adminToken}` }), PROGRESS, {
+      id: startBackfill.id,
+    });
+    // The current state comes first, while no runner has touched the backfill yet.
+    const [first] = await eventually('the first event', async () => subscription.events.length > 0 && subscription.events);
+    expect(first.data!.backfillProgress).toMatchObject({ processed: 0, backfill: { roster: { fileName: 'live-plan.csv' } } });
+    expect(['PENDING', 'INGESTING', 'RUNNING']).toContain(first.data!.backfillProgress.status);
+    startRunner();
+    const events = await subscription.done;
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    for (const event of events) expect(event.errors).toBeUndefined();
+    const progress = events.map((event) => event.data!.backfillProgress);
+    for (const [i, event] of progress.entries()) {
+      // The joins: pop-health's fields of the backfill and partners' own again, through the gateway's planning.
+      expect(event.backfill).toMatchObject({ id: startBackfill.id, roster: { fileName: 'live-plan.csv' }, partner: { name: 'Live Plan' } });
+      if (i > 0) expect(event.processed).toBeGreaterThanOrEqual(progress[i - 1].processed);
+      if (i < progress.length - 1) expect(['PENDING', 'INGESTING', 'RUNNING']).toContain(event.status);
+    }
+    const last = progress[progress.length - 1];
+    expect(last).toMatchObject({ status: 'COMPLETED', phase: 'NOTIFYING', processed: MEMBERS, total: MEMBERS, percent: 100 });
+    expect(progress.slice(1, -1).every((event) => event.status === 'RUNNING' && event.phase === 'MATCHING')).toBe(true);
+    expect(last.backfill.processed).toBe(MEMBERS);
+    // The terminal event goes out once pop-health has recorded the outcome: its join agrees with it.
+    expect(last.backfill.status).toBe('COMPLETED');
+
+    // Subscribing once it has finished: one event, the final state, then complete.
+    await eventually(
+      'the backfill is COMPLETED in pop-health',
+      async () => (await backfillStatus(startBackfill.id)).status === 'COMPLETED',
+    );
+    const again = await collect<{ backfillProgress: ProgressEvent }>(wsClient({ token: adminToken }), PROGRESS, { id: startBackfill.id })
+      .done;
+    expect(again).toHaveLength(1);
+    expect(again[0].data!.backfillProgress).toMatchObject({
+      status: 'COMPLETED',
+      phase: expect.stringMatching(/^(NOTIFYING|DONE)$/),
+      processed: MEMBERS,
+      backfill: { status: 'COMPLETED', partner: { name: 'Live Plan' } },
+    });
+  });
+
+  it("follows a partner's own backfills only: another partner's is answered as unknown", async () => {
+    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
+      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
+      { i: { partnerId, rosterId, startDate: '2026-03-03', endDate: '2026-03-03', dryRun: true } },
+    );
+    const own = await collect<{ backfillProgress: ProgressEvent }>(wsClient({ token: await graph.token('partner', partnerId) }), PROGRESS, {
+      id: startBackfill.id,
+    });
+    await eventually('the partner sees its backfill', async () => own.events.length > 0);
+    expect(own.events[0].errors).toBeUndefined();
+    expect(own.events[0].data!.backfillProgress.backfill).toMatchObject({ id: startBackfill.id, partner: { name: 'Live Plan' } });
+    const other = await collect(wsClient({ token: await graph.token('partner', 'another-partner') }), PROGRESS, { id: startBackfill.id })
+      .done;
+    expect(other).toEqual([
+      { errors: [expect.objectContaining({ message: `No backfill ${startBackfill.id}.`, extensions: { code: 'NOT_FOUND' } })] },
+    ]);
+  });
+
+  it('answers an unknown backfill with an error naming it, and ends that subscription', async () => {
+    const events = await collect(wsClient({ authorization: `Bearer ${adminToken}` }), PROGRESS, { id: 'no-such-backfill' }).done;
+    expect(events).toHaveLength(1);
+    expect(events[0].errors?.[0]).toMatchObject({ message: 'No backfill no-such-backfill.', extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it('refuses operations that do not validate against the API schema with the protocol error', async () => {
+    const refusal = await collect(wsClient({ token: adminToken }), 'subscription { backfillProgress { nope } }', {}).done.catch(
+      (errors) => errors,
+    );
+    expect(refusal).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ message: expect.stringContaining('argument "backfillId" of type "ID!" is required') }),
+        expect.objectContaining({ message: 'Cannot query field "nope" on type "BackfillProgress".' }),
+      ]),
+    );
+  });
+
+  it.each([
+    ['no token', {}, 4401],
+    ['a token that does not verify', { authorization: 'Bearer not-a-token' }, 4403],
+  ])('closes a connection with %s (%s)', async (_what, params, code) => {
+    const closed = await collect(wsClient(params), PROGRESS, { id: 'any' }).done.then(
+      () => null,
+      (error: { code?: number }) => error,
+    );
+    expect(closed?.code).toBe(code);
+  });
+});
+
+/** Established TCP connections whose local end is `port` (the server's side of each connection to it). */
+function establishedTo(port: number): number {
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local && state === '01' && Number.parseInt(local.split(':').at(-1)!, 16) === port) count += 1;
+    }
+  }
+  return count;
+}
+
+describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscribed to on %s', (kind) => {
+  let graph: Graph;
+  let token: string;
+  let backfillId: string;
+  afterAll(() => graph?.close());
+
+  beforeAll(async () => {
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
+    token = await graph.token('admin');
+    const gql = async <T>(query: string, variables?: Record<string, unknown>) => {
+      const response = await graph.post({ url: graph.url, token }, query, variables);
+      if (response.body.errors) throw new Error(JSON.stringify(response.body.errors));
+      return response.body.data as T;
+    };
+    const { createPartner } = await gql<{ createPartner: { id: string } }>(
+      'mutation { createPartner(input: { name: "Gone Plan" }) { id } }',
+    );
+    const { ingestRoster } = await gql<{ ingestRoster: { id: string } }>(
+      'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }',
+      {
+        i: { partnerId: createPartner.id, kind: 'BACKFILL', fileName: 'gone.csv', content: `${HEADER}\nG1,Gone,,Away,1970-01-01,F,,,,,` },
+      },
+    );
+    await eventually('the roster is READY', async () => {
+      const { roster } = await gql<{ roster: { status: string } }>('query($id: ID!) { roster(id: $id) { status } }', {
+        id: ingestRoster.id,
+      });
+      return roster.status === 'READY';
+    });
+    await gql('mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { created } }', {
+      r: [
+        {
+          id: 'cr-gone',
+          createdAt: '2026-03-01T08:00:00.000Z',
+          status: 'COMPLETED',
+          patient: { id: 'pt-gone', givenName: 'Gone', familyName: 'Away', dateOfBirth: '1970-01-01', sex: 'F' },
+        },
+      ],
+    });
+    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
+      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
+      {
+        i: { partnerId: createPartner.id, rosterId: ingestRoster.id, ...WINDOW },
+      },
+    );
+    backfillId = startBackfill.id;
+    await eventually('the run is handed to partners', async () => {
+      const { backfill } = await gql<{ backfill: { status: string } }>('query($id: ID!) { backfill(id: $id) { status } }', {
+        id: backfillId,
+      });
+      return backfill.status === 'RUNNING';
+    });
+  });
+
+  it('closes the upstream subscription when the client unsubscribes: no socket left after 1,000 subscribe/unsubscribe cycles', async () => {
+    const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+    try {
+      const partnersPort = graph.subgraphs.partners.port;
+      const before = establishedTo(partnersPort);
+      let peak = 0;
+      for (let cycle = 0; cycle < 1000; cycle += 1) {
+        await new Promise<void>((resolve, reject) => {
+          const unsubscribe = client.subscribe(
+            { query: 'subscription($id: ID!) { backfillProgress(backfillId: $id) { status processed } }', variables: { id: backfillId } },
+            {
+              next: (event) => {
+                if (event.errors) reject(new Error(JSON.stringify(event.errors)));
+                unsubscribe();
+                resolve();
+              },
+              error: reject,
+              complete: () => reject(new Error('a RUNNING backfill completed')),
+            },
+          );
+        });
+        if (cycle % 100 === 0) peak = Math.max(peak, establishedTo(partnersPort));
+      }
+      // Each cycle opened one upstream socket to partners; once unsubscribed, each is closed again.
+      await eventually('the upstream sockets are closed', async () => establishedTo(partnersPort) <= before, { deadlineMs: 15_000 });
+      expect(peak).toBeLessThan(before + 20);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('ends with an error event when the subgraph behind it goes away, never a silent hang', async () => {
+    const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+    try {
+      const subscription = collect<{ backfillProgress: ProgressEvent }>(client, PROGRESS, { id: backfillId });
+      await eventually('the first event', async () => subscription.events.length > 0);
+      expect(subscription.events[0].data!.backfillProgress.status).toBe('RUNNING');
+      await graph.subgraphs.partners.close();
+      const events = await subscription.done;
+      expect(events.at(-1)).toEqual({
+        errors: [
+          expect.objectContaining({
+            message: expect.stringContaining('The partners service closed the subscription'),
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          }),
+        ],
+      });
+    } finally {
+      await client.dispose();
+    }
+  });
+});
