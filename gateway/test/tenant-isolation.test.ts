@@ -399,7 +399,12 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
         const asB = await subscriptionEvents(graph.url, tokenB, operation, rule.args(a));
         // The id B sent may come back in the error naming it ("No backfill …"); nothing else of A's may.
         const sent = new Set(Object.values(rule.args(a)));
-        const leaks = asB.flatMap((event) => leaked(event, secretsOf(a).filter((secret) => !sent.has(secret))));
+        const leaks = asB.flatMap((event) =>
+          leaked(
+            event,
+            secretsOf(a).filter((secret) => !sent.has(secret)),
+          ),
+        );
         if (leaks.length) problems.push(`${label} as partner B answered A's ${leaks.join(', ')}`);
         if (asB.length !== 1 || codesOf(asB[0]).join() !== 'NOT_FOUND')
           problems.push(`${label} as partner B answered ${JSON.stringify(asB)}, not as missing`);

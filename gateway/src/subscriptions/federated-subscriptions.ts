@@ -35,7 +35,7 @@ export interface FederatedSubscriptionOptions {
   logger: Logger;
 }
 
-export interface SubscriptionRequest {
+interface SubscriptionRequest {
   document: DocumentNode;
   variables?: Record<string, unknown> | null;
   operationName?: string | null;
