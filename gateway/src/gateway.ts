@@ -33,7 +33,7 @@ import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
 import { federatedSubscriptions } from './subscriptions/federated-subscriptions';
-import { serveSubscriptionEndpoint } from './subscriptions/ws-endpoint';
+import { serveSubscriptionEndpoint, subscriptionLimits } from './subscriptions/ws-endpoint';
 
 export interface GatewayOptions {
   port: number;
@@ -59,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger('gateway', env);
   const supergraphSdl = await readFile(options.supergraphPath ?? path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8');
   const internalAuth = await InternalAuth.fromEnv(env, options.dataDir);
+  const limits = subscriptionLimits(env);
   const verifier = await createTokenVerifier(env, options.dataDir);
   const subgraphUrls = new Map<string, string>();
 
@@ -109,6 +110,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.host,
     logger,
     () => apollo.stop(),
-    (server) => serveSubscriptionEndpoint(server, { verifier, subscriptions: () => subscriptions, apollo, logger }),
+    (server) => serveSubscriptionEndpoint(server, { verifier, limits, subscriptions: () => subscriptions, apollo, logger }),
   );
 }

@@ -247,10 +247,11 @@ describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscr
   let graph: Graph;
   let token: string;
   let backfillId: string;
+  let partnerId: string;
   afterAll(() => graph?.close());
 
   beforeAll(async () => {
-    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
+    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off', SUBSCRIPTIONS_PER_CONNECTION: '2', CONNECTIONS_PER_IDENTITY: '2' } });
     token = await graph.token('admin');
     const gql = async <T>(query: string, variables?: Record<string, unknown>) => {
       const response = await graph.post({ url: graph.url, token }, query, variables);
@@ -289,6 +290,7 @@ describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscr
       },
     );
     backfillId = startBackfill.id;
+    partnerId = createPartner.id;
     await eventually('the run is handed to partners', async () => {
       const { backfill } = await gql<{ backfill: { status: string } }>('query($id: ID!) { backfill(id: $id) { status } }', {
         id: backfillId,
@@ -325,6 +327,66 @@ describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscr
       expect(peak).toBeLessThan(before + 20);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it('holds each connection to SUBSCRIPTIONS_PER_CONNECTION operations and each identity to CONNECTIONS_PER_IDENTITY sockets', async () => {
+    // A partner token: its subject is this test's alone (the other tests here use the admin's).
+    const partnerToken = await graph.token('partner', partnerId);
+    const open = (label: string) =>
+      createClient({
+        url: webSocketUrl(graph.url),
+        webSocketImpl: WebSocket,
+        connectionParams: { token: partnerToken },
+        retryAttempts: 0,
+        lazy: false,
+        onNonLazyError: () => undefined,
+        on: { closed: (event) => closes.push([label, (event as { code: number }).code]) },
+      });
+    const closes: [string, number][] = [];
+    const first = open('first');
+    const second = open('second');
+    try {
+      const variables = { id: backfillId };
+      const a = collect<{ backfillProgress: ProgressEvent }>(first, PROGRESS, variables);
+      const b = collect<{ backfillProgress: ProgressEvent }>(first, PROGRESS, variables);
+      await eventually('two subscriptions on one connection', async () => a.events.length > 0 && b.events.length > 0);
+      const third = await collect(first, PROGRESS, variables).done.catch((errors) => errors);
+      expect(third).toEqual([
+        expect.objectContaining({
+          extensions: { code: 'TOO_MANY_REQUESTS' },
+          message: expect.stringContaining('SUBSCRIPTIONS_PER_CONNECTION'),
+        }),
+      ]);
+      // The second connection of the identity is served; a third is closed with 4429.
+      const onSecond = collect<{ backfillProgress: ProgressEvent }>(second, PROGRESS, variables);
+      await eventually('a subscription on the second connection', async () => onSecond.events.length > 0);
+      const third3 = open('third');
+      try {
+        await eventually('the third connection to be closed', async () => closes.find(([label]) => label === 'third'));
+        expect(closes.find(([label]) => label === 'third')).toEqual(['third', 4429]);
+      } finally {
+        await third3.dispose();
+      }
+      // Once a connection closes, the identity may open another (as soon as the gateway has seen the close).
+      await second.dispose();
+      let attempt = 0;
+      await eventually('a subscription on a new connection after one closed', async () => {
+        const client = open(`fourth-${(attempt += 1)}`);
+        try {
+          return await new Promise<boolean>((resolve) => {
+            client.subscribe(
+              { query: PROGRESS, variables },
+              { next: () => resolve(true), error: () => resolve(false), complete: () => resolve(false) },
+            );
+          });
+        } finally {
+          await client.dispose();
+        }
+      });
+    } finally {
+      await first.dispose();
+      await second.dispose();
     }
   });
 

@@ -44,7 +44,7 @@ export { groupedPageLoaders } from './lists/grouped-pages';
 export { queryPage, type SincePageQuery } from './lists/keyset-sql';
 
 export { SinceArgs, sincePage } from './lists/since-page';
-export { DEFAULT_PORTS, databaseUrlFor, envPrefix, SUBGRAPHS, type SubgraphName } from './server/config';
+export { DEFAULT_PORTS, databaseUrlFor, envPrefix, integerSetting, SUBGRAPHS, type SubgraphName } from './server/config';
 export { express, healthRoutes, type RunningServer, sendError, serve } from './server/http-server';
 export { createLogger, type Logger } from './server/logger';
 export { type CareGraphMode, careGraphMode, type ModeChoice, requireProductionSettings } from './server/mode';

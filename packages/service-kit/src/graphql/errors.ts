@@ -57,6 +57,8 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'BAD_REQUEST',
   // A service the operation needs went away (a subscription's source restarted): the client may try again.
   'SERVICE_UNAVAILABLE',
+  // A limit of the caller's (operations open on one subscription connection): wait or close something first.
+  'TOO_MANY_REQUESTS',
 ]);
 
 /**

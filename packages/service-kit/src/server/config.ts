@@ -26,6 +26,17 @@ export const DEFAULT_PORTS: Record<string, number> = {
   partners: 4003,
 };
 
+/** Whole-number setting `name` of `env` within [min, max]; `fallback` when unset; throws naming it otherwise. */
+export function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}; it is ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
 /** `<SERVICE>_URL`, else the embedded default on localhost. */
 export function serviceUrlFor(service: string, env: NodeJS.ProcessEnv = process.env): string {
   return env[`${envPrefix(service)}_URL`] ?? `http://localhost:${DEFAULT_PORTS[service]}/graphql`;

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { type CallService, type Logger, ServiceCallError, type WatermarkClock } from '@care-graph/service-kit';
+import { type CallService, integerSetting, type Logger, ServiceCallError, type WatermarkClock } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
 import { FinishBackfillDocument } from '../generated/calls/pop-health';
 import type { BackfillRun } from '../generated/prisma/client';
@@ -38,16 +38,6 @@ export interface RunnerSettings {
   leaseMs: number;
   /** BACKFILL_POLL_MS: how often an idle runner looks for work (default 1,000). */
   pollMs: number;
-}
-
-function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max}; it is ${JSON.stringify(raw)}.`);
-  }
-  return value;
 }
 
 /** The runner's settings from `env`; throws a sentence naming the setting when one is malformed. */
