@@ -1,11 +1,13 @@
 /**
- * Subscriptions through the gateway over graphql-ws, with graphql-ws's own client: `backfillProgress` of a
+ * Subscriptions through the gateway over graphql-ws, with graphql-ws's own client (and Apollo Client's GraphQLWsLink): `backfillProgress` of a
  * running backfill, its events joined per event with fields other subgraphs own (the backfill's status and
  * roster from pop-health, its partner's name from partners again), the current state first, progress that
  * never goes back, the terminal status last and then complete; a finished backfill gives one event; an
  * unknown one an error naming it; connection_init without a token closes 4401, with a bad one 4403.
  */
 import { readFileSync } from 'node:fs';
+import { ApolloClient, gql as document, InMemoryCache } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
 import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
@@ -82,6 +84,8 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
 
   let partnerId: string;
   let rosterId: string;
+  /** The backfill the first test runs to the end. */
+  let finishedId: string;
   let runner: BackfillRunner | undefined;
 
   /**
@@ -142,6 +146,7 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
       'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
       { i: { partnerId, rosterId, ...WINDOW, batchSize: 3 } },
     );
+    finishedId = startBackfill.id;
     const subscription = collect<{ backfillProgress: ProgressEvent }>(wsClient({ authorization: `Bearer ${adminToken}` }), PROGRESS, {
       id: startBackfill.id,
     });
@@ -199,6 +204,33 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
     expect(other).toEqual([
       { errors: [expect.objectContaining({ message: `No backfill ${startBackfill.id}.`, extensions: { code: 'NOT_FOUND' } })] },
     ]);
+  });
+
+  it("serves Apollo Client's GraphQLWsLink: a finished backfill's one event, joined across subgraphs, then complete", async () => {
+    const apollo = new ApolloClient({
+      link: new GraphQLWsLink(wsClient({ authorization: `Bearer ${adminToken}` })),
+      cache: new InMemoryCache(),
+    });
+    try {
+      const results = await new Promise<{ data?: unknown }[]>((resolve, reject) => {
+        const received: { data?: unknown }[] = [];
+        apollo.subscribe({ query: document(PROGRESS), variables: { id: finishedId } }).subscribe({
+          next: (result) => received.push(result),
+          error: reject,
+          complete: () => resolve(received),
+        });
+      });
+      expect(results).toHaveLength(1);
+      expect(results[0].data).toMatchObject({
+        backfillProgress: {
+          status: 'COMPLETED',
+          processed: MEMBERS,
+          backfill: { id: finishedId, status: 'COMPLETED', partner: { name: 'Live Plan' } },
+        },
+      });
+    } finally {
+      apollo.stop();
+    }
   });
 
   it('answers an unknown backfill with an error naming it, and ends that subscription', async () => {
