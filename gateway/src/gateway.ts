@@ -18,6 +18,7 @@ import {
   createTokenVerifier,
   express,
   InternalAuth,
+  integerSetting,
   internalHeaders,
   type Logger,
   type RunningServer,
@@ -78,6 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     subgraphUrl,
     dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
     connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+    bufferSize: integerSetting(env, 'SUBSCRIPTION_BUFFER', 100, 1, 100_000),
     logger,
   });
   const apollo = new ApolloServer<GatewayContext>({
