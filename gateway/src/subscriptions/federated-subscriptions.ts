@@ -9,7 +9,6 @@
  * — the joins Apollo Router and Hive Gateway make per event. A join's errors go out in that event's
  * `errors`, masked like an HTTP response's; the subscription goes on.
  */
-import { randomUUID } from 'node:crypto';
 import { operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { type FetchNode, type PlanNode, QueryPlanner, type SubscriptionNode } from '@apollo/query-planner';
@@ -82,15 +81,9 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     const plan = planner.buildQueryPlan(operationFromDocument(api, document, { operationName }));
     if (plan.node?.kind !== 'Subscription') throw new Error('federatedSubscriptions.subscribe needs a subscription operation.');
     const { primary, rest } = plan.node as SubscriptionNode;
-    const requestContext = {
-      request: { query: undefined, variables, operationName },
-      context,
-      metrics: {},
-      logger: undefined,
-      cache: undefined,
-      overallCachePolicy: undefined,
-      requestId: randomUUID(),
-    };
+    // What executeQueryPlan reads of Apollo's request context: the variables, the context the data sources
+    // sign the caller's identity from, metrics it writes to, and a logger (console otherwise).
+    const requestContext = { request: { variables, operationName }, context, metrics: {}, logger: options.logger };
 
     /** The response to the caller's operation for one event of the primary subscription. */
     const join = async (event: FormattedExecutionResult): Promise<FormattedExecutionResult> => {
