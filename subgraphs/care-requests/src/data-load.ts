@@ -128,7 +128,7 @@ export class DataLoadResolver {
       });
     });
     ctx.clock.noteWrite('DataLoad', load.lastUpdated!);
-    publishDataLoaded(load);
+    publishDataLoaded(ctx.events, load);
     return load;
   }
 
@@ -138,7 +138,7 @@ export class DataLoadResolver {
       "Each data load as it finishes (an import, a roster ingestion, a backfill), from now on. Admins and services get every load; a partner token its own partner's loads only (care-request imports are admin/service only).",
     subscribe: ({ context }) => {
       const ctx = context as CareRequestsContext;
-      return subscribeDataLoaded((load) => canSeeDataLoad(load, ctx));
+      return subscribeDataLoaded(ctx.events, (load) => canSeeDataLoad(load, ctx));
     },
   })
   dataLoaded(@Root() load: DataLoadRow): DataLoadRow {

@@ -7,7 +7,7 @@
 
 import { checkImportRecord, type ImportRecord, normaliseSsn } from '@care-graph/care-request-import';
 import { fieldFault } from '@care-graph/limits';
-import { badUserInput, conflict, DateScalar, DateTimeScalar, notFound, Sex, writeStamp } from '@care-graph/service-kit';
+import { badUserInput, conflict, DateScalar, DateTimeScalar, type EventBus, notFound, Sex, writeStamp } from '@care-graph/service-kit';
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
 import type { CareRequestsContext } from './context';
 import { publishDataLoaded } from './data-load-events';
@@ -102,7 +102,7 @@ export class ImportResolver {
       if (reasons.length) rejected.push({ index, id: fieldFault('id', input.id) ? null : input.id, reasons });
       else valid.push(record);
     });
-    const { created, updated, newest, stamp } = await writeImportRecords(ctx.prisma, valid, { loadId: loadId ?? null });
+    const { created, updated, newest, stamp } = await writeImportRecords(ctx.prisma, valid, { loadId: loadId ?? null, events: ctx.events });
     if (newest) for (const table of ['CareRequest', 'Patient']) ctx.clock.noteWrite(table, newest);
     if (!loadId && stamp) ctx.clock.noteWrite('DataLoad', stamp);
     return { received: records.length, created, updated, rejected };
@@ -126,13 +126,13 @@ export interface ImportWriteResult {
  * ~2 round trips a record; multi-row INSERT … ON CONFLICT is an order of magnitude faster on bulk loads
  * (bench/RESULTS.md, "care-requests"). Within one batch a later record with the
  * same id wins. The load is recorded in the same transaction: `loadId` (an open load) gets the count
- * added, otherwise the batch is recorded as a finished load of its own, announced to `dataLoaded` once the
- * transaction has committed.
+ * added, otherwise the batch is recorded as a finished load of its own, announced on `events` (to
+ * `dataLoaded`) once the transaction has committed — without `events` (the demo seed, benchmarks) to nobody.
  */
 export async function writeImportRecords(
   prisma: PrismaClient,
   records: ImportRecord[],
-  options: { loadId: string | null; source?: string | null } = { loadId: null },
+  options: { loadId: string | null; source?: string | null; events?: EventBus } = { loadId: null },
 ): Promise<ImportWriteResult> {
   const { load, ...result } = await prisma.$transaction(
     async (tx) => {
@@ -165,7 +165,7 @@ export async function writeImportRecords(
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
-  if (load) publishDataLoaded(load);
+  if (load && options.events) publishDataLoaded(options.events, load);
   return result;
 }
 

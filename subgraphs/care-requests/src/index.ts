@@ -8,7 +8,6 @@ import { BackfillWindowResolver } from './backfill-window';
 import { CareRequestResolver } from './care-request';
 import { type CareRequestsContext, createContext } from './context';
 import { canSeeDataLoad, DataLoadResolver } from './data-load';
-import { dataLoadEvents } from './data-load-events';
 import { openCareRequestsDatabase, type PrismaClient } from './db';
 import type { DataLoad as DataLoadRow } from './generated/prisma/client';
 import { ImportResolver, writeImportRecords } from './import';
@@ -16,10 +15,7 @@ import { PatientResolver } from './patient';
 
 export function buildCareRequestsSchema() {
   return buildFederatedSchema<CareRequestsContext>(
-    {
-      resolvers: [CareRequestResolver, BackfillWindowResolver, PatientResolver, ImportResolver, DataLoadResolver],
-      pubSub: dataLoadEvents,
-    },
+    { resolvers: [CareRequestResolver, BackfillWindowResolver, PatientResolver, ImportResolver, DataLoadResolver] },
     // The root fields are admin/service only (dataLoaded aside); a partner token reaches care requests (and
     // their patients) only through its own associations, and data loads of its own partner's data, so those
     // are what it may resolve.
