@@ -33,7 +33,8 @@ import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
 import { federatedSubscriptions } from './subscriptions/federated-subscriptions';
-import { serveSubscriptionEndpoint, subscriptionLimits } from './subscriptions/ws-endpoint';
+import { IdentityConnections, subscriptionLimits } from './subscriptions/limits';
+import { serveSubscriptionEndpoint } from './subscriptions/ws-endpoint';
 
 export interface GatewayOptions {
   port: number;
@@ -60,6 +61,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const supergraphSdl = await readFile(options.supergraphPath ?? path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8');
   const internalAuth = await InternalAuth.fromEnv(env, options.dataDir);
   const limits = subscriptionLimits(env);
+  // WebSockets and SSE streams count together against CONNECTIONS_PER_IDENTITY.
+  const connections = new IdentityConnections(limits.perIdentity);
   const verifier = await createTokenVerifier(env, options.dataDir);
   const subgraphUrls = new Map<string, string>();
 
@@ -110,6 +113,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.host,
     logger,
     () => apollo.stop(),
-    (server) => serveSubscriptionEndpoint(server, { verifier, limits, subscriptions: () => subscriptions, apollo, logger }),
+    (server) => serveSubscriptionEndpoint(server, { verifier, limits, connections, subscriptions: () => subscriptions, apollo, logger }),
   );
 }
