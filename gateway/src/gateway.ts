@@ -5,7 +5,7 @@
  * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
  * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
  * (`plugins/error-masking.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
- * over graphql-ws on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
+ * over graphql-ws and over SSE on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +34,7 @@ import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
 import { federatedSubscriptions } from './subscriptions/federated-subscriptions';
 import { IdentityConnections, subscriptionLimits } from './subscriptions/limits';
+import { sseEndpoint } from './subscriptions/sse-endpoint';
 import { serveSubscriptionEndpoint } from './subscriptions/ws-endpoint';
 
 export interface GatewayOptions {
@@ -100,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
+    sseEndpoint({ verifier, connections, subscriptions: () => subscriptions, apollo, logger }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         identity: await authenticate(verifier, req.headers.authorization),
