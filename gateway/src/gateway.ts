@@ -5,7 +5,7 @@
  * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
  * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
  * (`plugins/error-masking.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
- * over graphql-ws on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
+ * over graphql-ws and over SSE on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
  */
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
@@ -33,7 +33,9 @@ import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
 import { type FederatedSubscriptions, federatedSubscriptions } from './subscriptions/federated-subscriptions';
-import { serveSubscriptionEndpoint, subscriptionLimits } from './subscriptions/ws-endpoint';
+import { IdentityConnections, subscriptionLimits } from './subscriptions/limits';
+import { sseEndpoint } from './subscriptions/sse-endpoint';
+import { serveSubscriptionEndpoint } from './subscriptions/ws-endpoint';
 import { supergraphSource } from './supergraph-source';
 
 export interface GatewayOptions {
@@ -60,6 +62,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger('gateway', env);
   const internalAuth = await InternalAuth.fromEnv(env, options.dataDir);
   const limits = subscriptionLimits(env);
+  // WebSockets and SSE streams count together against CONNECTIONS_PER_IDENTITY.
+  const connections = new IdentityConnections(limits.perIdentity);
   const verifier = await createTokenVerifier(env, options.dataDir);
   const subgraphUrls = new Map<string, string>();
 
@@ -109,6 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
+    sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, apollo, logger }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         identity: await authenticate(verifier, req.headers.authorization),
@@ -122,6 +127,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.host,
     logger,
     () => apollo.stop(),
-    (server) => serveSubscriptionEndpoint(server, { verifier, limits, subscriptions: () => subscriptions!, apollo, logger }),
+    (server) => serveSubscriptionEndpoint(server, { verifier, limits, connections, subscriptions: () => subscriptions!, apollo, logger }),
   );
 }

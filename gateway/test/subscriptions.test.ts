@@ -5,38 +5,28 @@
  * never goes back, the terminal status last and then complete; a finished backfill gives one event; an
  * unknown one an error naming it; connection_init without a token closes 4401, with a bad one 4403.
  */
-import { readFileSync } from 'node:fs';
 import { ApolloClient, gql as document, InMemoryCache } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { createLogger, InternalAuth, serviceClient } from '@care-graph/service-kit';
 import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { eventually } from '../../scripts/eventually';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
-import { type BackfillRunner, runnerSettings, startBackfillRunner } from '../../subgraphs/partners/src/backfill-runner/runner';
+import type { BackfillRunner } from '../../subgraphs/partners/src/backfill-runner/runner';
 import { webSocketUrl } from '../src/subscriptions/federated-subscriptions';
+import {
+  backfillStatus,
+  establishedTo,
+  type GraphQLCall,
+  graphQLAs,
+  PROGRESS,
+  type ProgressEvent,
+  partnerWithRoster,
+  startBackfill,
+  startRunner,
+} from './subscription-fixtures';
 
-const HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
 const MEMBERS = 30;
-const DOB = (i: number) => `1961-07-${String((i % 28) + 1).padStart(2, '0')}`;
-const WINDOW = { startDate: '2026-03-01', endDate: '2026-03-02' };
-
-const PROGRESS = `subscription($id: ID!) {
-  backfillProgress(backfillId: $id) {
-    status phase processed total percent at
-    backfill { id status processed roster { fileName } partner { name } }
-  }
-}`;
-
-interface ProgressEvent {
-  status: string;
-  phase: string;
-  processed: number;
-  total: number | null;
-  percent: number | null;
-  backfill: { id: string; status: string; processed: number; roster: { fileName: string }; partner: { name: string } };
-}
 
 /** Every event of one subscription until it completes (or fails to connect), within a deadline. */
 function collect<T>(client: Client, query: string, variables: Record<string, unknown>, deadlineMs = 60_000) {
@@ -67,20 +57,14 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
 describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on %s', (kind) => {
   let graph: Graph;
   let adminToken: string;
+  let gql: GraphQLCall;
   const clients: Client[] = [];
 
-  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
-    const response = await graph.post({ url: graph.url, token: adminToken }, query, variables);
-    if (response.body.errors) throw new Error(JSON.stringify(response.body.errors));
-    return response.body.data as T;
-  };
   const wsClient = (connectionParams: Record<string, unknown>) => {
     const client = createClient({ url: webSocketUrl(graph.url), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
     clients.push(client);
     return client;
   };
-  const backfillStatus = async (id: string) =>
-    (await gql<{ backfill: { status: string; phase: string } }>('query($id: ID!) { backfill(id: $id) { status phase } }', { id })).backfill;
 
   let partnerId: string;
   let rosterId: string;
@@ -88,53 +72,16 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
   let finishedId: string;
   let runner: BackfillRunner | undefined;
 
-  /**
-   * The graph's own backfill runner is off, so that a subscription can be made while a backfill waits for
-   * its run: this starts one (as partners' background work would), with small pages.
-   */
-  function startRunner() {
-    const internalAuth = new InternalAuth(new TextEncoder().encode(graph.env.INTERNAL_AUTH_SECRET!));
-    const urls: Record<string, string> = Object.fromEntries(Object.entries(graph.subgraphs).map(([name, s]) => [name, s.url]));
-    const { database, clock, events } = graph.subgraphs.partners;
-    runner = startBackfillRunner({
-      prisma: database.client,
-      transaction: database.directTransaction,
-      clock,
-      callService: serviceClient({ name: 'partners', internalAuth, serviceUrl: (service) => urls[service] }).call,
-      logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),
-      idleQuery: database.uncountedQuery,
-      settings: runnerSettings({ BACKFILL_POLL_MS: '50' }),
-      events,
-    });
-  }
-
   beforeAll(async () => {
     graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off' } });
     adminToken = await graph.token('admin');
-    const { createPartner } = await gql<{ createPartner: { id: string } }>(
-      'mutation { createPartner(input: { name: "Live Plan" }) { id } }',
-    );
-    partnerId = createPartner.id;
-    const rows = Array.from({ length: MEMBERS }, (_, i) => `L${i},Live${i},,Watcher${i},${DOB(i)},F,,,,,`);
-    const { ingestRoster } = await gql<{ ingestRoster: { id: string } }>(
-      'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }',
-      {
-        i: { partnerId, kind: 'BACKFILL', fileName: 'live-plan.csv', content: [HEADER, ...rows].join('\n') },
-      },
-    );
-    rosterId = ingestRoster.id;
-    await eventually('the roster is READY', async () => {
-      const { roster } = await gql<{ roster: { status: string } }>('query($id: ID!) { roster(id: $id) { status } }', { id: rosterId });
-      return roster.status === 'READY';
-    });
-    const start = Date.UTC(2026, 2, 1);
-    const records = Array.from({ length: MEMBERS }, (_, i) => ({
-      id: `cr-live-${String(i).padStart(2, '0')}`,
-      createdAt: new Date(start + i * 60 * 60_000).toISOString(),
-      status: 'COMPLETED',
-      patient: { id: `pt-live-${i}`, givenName: `Live${i}`, familyName: `Watcher${i}`, dateOfBirth: DOB(i), sex: 'F' },
+    gql = graphQLAs(graph, adminToken);
+    ({ partnerId, rosterId } = await partnerWithRoster(gql, {
+      partnerName: 'Live Plan',
+      fileName: 'live-plan.csv',
+      members: MEMBERS,
+      tag: 'live',
     }));
-    await gql('mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { created } }', { r: records });
   });
   afterAll(async () => {
     await runner?.stop();
@@ -143,26 +90,23 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
   });
 
   it('streams a running backfill: the state first, joined per event across subgraphs, never going back, the terminal status last, then complete', async () => {
-    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
-      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
-      { i: { partnerId, rosterId, ...WINDOW, batchSize: 3 } },
-    );
-    finishedId = startBackfill.id;
+    const backfillId = await startBackfill(gql, { partnerId, rosterId, batchSize: 3 });
+    finishedId = backfillId;
     const subscription = collect<{ backfillProgress: ProgressEvent }>(wsClient({ authorization: `Bearer ${adminToken}` }), PROGRESS, {
-      id: startBackfill.id,
+      id: backfillId,
     });
     // The current state comes first, while no runner has touched the backfill yet.
     const [first] = await eventually('the first event', async () => subscription.events.length > 0 && subscription.events);
     expect(first.data!.backfillProgress).toMatchObject({ processed: 0, backfill: { roster: { fileName: 'live-plan.csv' } } });
     expect(['PENDING', 'INGESTING', 'RUNNING']).toContain(first.data!.backfillProgress.status);
-    startRunner();
+    runner = startRunner(graph);
     const events = await subscription.done;
     expect(events.length).toBeGreaterThanOrEqual(2);
     for (const event of events) expect(event.errors).toBeUndefined();
     const progress = events.map((event) => event.data!.backfillProgress);
     for (const [i, event] of progress.entries()) {
       // The joins: pop-health's fields of the backfill and partners' own again, through the gateway's planning.
-      expect(event.backfill).toMatchObject({ id: startBackfill.id, roster: { fileName: 'live-plan.csv' }, partner: { name: 'Live Plan' } });
+      expect(event.backfill).toMatchObject({ id: backfillId, roster: { fileName: 'live-plan.csv' }, partner: { name: 'Live Plan' } });
       if (i > 0) expect(event.processed).toBeGreaterThanOrEqual(progress[i - 1].processed);
       if (i < progress.length - 1) expect(['PENDING', 'INGESTING', 'RUNNING']).toContain(event.status);
     }
@@ -174,12 +118,8 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
     expect(last.backfill.status).toBe('COMPLETED');
 
     // Subscribing once it has finished: one event, the final state, then complete.
-    await eventually(
-      'the backfill is COMPLETED in pop-health',
-      async () => (await backfillStatus(startBackfill.id)).status === 'COMPLETED',
-    );
-    const again = await collect<{ backfillProgress: ProgressEvent }>(wsClient({ token: adminToken }), PROGRESS, { id: startBackfill.id })
-      .done;
+    await eventually('the backfill is COMPLETED in pop-health', async () => (await backfillStatus(gql, backfillId)) === 'COMPLETED');
+    const again = await collect<{ backfillProgress: ProgressEvent }>(wsClient({ token: adminToken }), PROGRESS, { id: backfillId }).done;
     expect(again).toHaveLength(1);
     expect(again[0].data!.backfillProgress).toMatchObject({
       status: 'COMPLETED',
@@ -190,20 +130,16 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
   });
 
   it("follows a partner's own backfills only: another partner's is answered as unknown", async () => {
-    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
-      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
-      { i: { partnerId, rosterId, startDate: '2026-03-03', endDate: '2026-03-03', dryRun: true } },
-    );
+    const backfillId = await startBackfill(gql, { partnerId, rosterId, startDate: '2026-03-03', endDate: '2026-03-03', dryRun: true });
     const own = await collect<{ backfillProgress: ProgressEvent }>(wsClient({ token: await graph.token('partner', partnerId) }), PROGRESS, {
-      id: startBackfill.id,
+      id: backfillId,
     });
     await eventually('the partner sees its backfill', async () => own.events.length > 0);
     expect(own.events[0].errors).toBeUndefined();
-    expect(own.events[0].data!.backfillProgress.backfill).toMatchObject({ id: startBackfill.id, partner: { name: 'Live Plan' } });
-    const other = await collect(wsClient({ token: await graph.token('partner', 'another-partner') }), PROGRESS, { id: startBackfill.id })
-      .done;
+    expect(own.events[0].data!.backfillProgress.backfill).toMatchObject({ id: backfillId, partner: { name: 'Live Plan' } });
+    const other = await collect(wsClient({ token: await graph.token('partner', 'another-partner') }), PROGRESS, { id: backfillId }).done;
     expect(other).toEqual([
-      { errors: [expect.objectContaining({ message: `No backfill ${startBackfill.id}.`, extensions: { code: 'NOT_FOUND' } })] },
+      { errors: [expect.objectContaining({ message: `No backfill ${backfillId}.`, extensions: { code: 'NOT_FOUND' } })] },
     ]);
   });
 
@@ -264,18 +200,6 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
   });
 });
 
-/** Established TCP connections whose local end is `port` (the server's side of each connection to it). */
-function establishedTo(port: number): number {
-  let count = 0;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (local && state === '01' && Number.parseInt(local.split(':').at(-1)!, 16) === port) count += 1;
-    }
-  }
-  return count;
-}
-
 describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscribed to on %s', (kind) => {
   let graph: Graph;
   let token: string;
@@ -286,50 +210,11 @@ describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscr
   beforeAll(async () => {
     graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off', SUBSCRIPTIONS_PER_CONNECTION: '2', CONNECTIONS_PER_IDENTITY: '2' } });
     token = await graph.token('admin');
-    const gql = async <T>(query: string, variables?: Record<string, unknown>) => {
-      const response = await graph.post({ url: graph.url, token }, query, variables);
-      if (response.body.errors) throw new Error(JSON.stringify(response.body.errors));
-      return response.body.data as T;
-    };
-    const { createPartner } = await gql<{ createPartner: { id: string } }>(
-      'mutation { createPartner(input: { name: "Gone Plan" }) { id } }',
-    );
-    const { ingestRoster } = await gql<{ ingestRoster: { id: string } }>(
-      'mutation($i: IngestRosterInput!) { ingestRoster(input: $i) { id } }',
-      {
-        i: { partnerId: createPartner.id, kind: 'BACKFILL', fileName: 'gone.csv', content: `${HEADER}\nG1,Gone,,Away,1970-01-01,F,,,,,` },
-      },
-    );
-    await eventually('the roster is READY', async () => {
-      const { roster } = await gql<{ roster: { status: string } }>('query($id: ID!) { roster(id: $id) { status } }', {
-        id: ingestRoster.id,
-      });
-      return roster.status === 'READY';
-    });
-    await gql('mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { created } }', {
-      r: [
-        {
-          id: 'cr-gone',
-          createdAt: '2026-03-01T08:00:00.000Z',
-          status: 'COMPLETED',
-          patient: { id: 'pt-gone', givenName: 'Gone', familyName: 'Away', dateOfBirth: '1970-01-01', sex: 'F' },
-        },
-      ],
-    });
-    const { startBackfill } = await gql<{ startBackfill: { id: string } }>(
-      'mutation($i: StartBackfillInput!) { startBackfill(input: $i) { id } }',
-      {
-        i: { partnerId: createPartner.id, rosterId: ingestRoster.id, ...WINDOW },
-      },
-    );
-    backfillId = startBackfill.id;
-    partnerId = createPartner.id;
-    await eventually('the run is handed to partners', async () => {
-      const { backfill } = await gql<{ backfill: { status: string } }>('query($id: ID!) { backfill(id: $id) { status } }', {
-        id: backfillId,
-      });
-      return backfill.status === 'RUNNING';
-    });
+    const gql = graphQLAs(graph, token);
+    const roster = await partnerWithRoster(gql, { partnerName: 'Gone Plan', fileName: 'gone.csv', members: 1, tag: 'gone' });
+    partnerId = roster.partnerId;
+    backfillId = await startBackfill(gql, roster);
+    await eventually('the run is handed to partners', async () => (await backfillStatus(gql, backfillId)) === 'RUNNING');
   });
 
   it('closes the upstream subscription when the client unsubscribes: no socket left after 1,000 subscribe/unsubscribe cycles', async () => {

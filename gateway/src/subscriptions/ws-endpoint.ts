@@ -7,35 +7,21 @@
  * does not verify, 4403 Forbidden (graphql-ws's code for a refused connection). Each operation is parsed and
  * validated against the API schema (errors come back as the protocol's `error` message); subscriptions run
  * through the federated graph (federated-subscriptions.ts), queries and mutations through Apollo Server as
- * over HTTP, with the same error masking. Limits (`SubscriptionLimits`): operations open on one socket (over it:
- * the operation's `error`, code TOO_MANY_REQUESTS) and sockets open for one identity (over it: close 4429).
+ * over HTTP, with the same error masking (operations.ts, shared with the SSE endpoint). Limits
+ * (`SubscriptionLimits`): operations open on one socket (over it: the operation's `error`, code
+ * TOO_MANY_REQUESTS) and connections open for one identity, sockets and SSE streams together (over it: close 4429).
  */
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import { type Identity, integerSetting, type Logger, type TokenVerifier } from '@care-graph/service-kit';
-import { type ExecutionResult, GraphQLError, getOperationAST, parse, print, validate } from 'graphql';
+import type { Identity, Logger, TokenVerifier } from '@care-graph/service-kit';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type GatewayContext } from '../auth';
 import type { FederatedSubscriptions } from './federated-subscriptions';
-
-/** How much one client may hold open (README, Configuration). */
-export interface SubscriptionLimits {
-  /** SUBSCRIPTIONS_PER_CONNECTION: operations open at once on one socket (default 100). */
-  perConnection: number;
-  /** CONNECTIONS_PER_IDENTITY: sockets open at once for one token subject (default 20). */
-  perIdentity: number;
-}
-
-/** The limits from the environment (see `SubscriptionLimits`); throws naming a setting that is not a whole number in range. */
-export function subscriptionLimits(env: NodeJS.ProcessEnv): SubscriptionLimits {
-  return {
-    perConnection: integerSetting(env, 'SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 10_000),
-    perIdentity: integerSetting(env, 'CONNECTIONS_PER_IDENTITY', 20, 1, 10_000),
-  };
-}
+import type { IdentityConnections, SubscriptionLimits } from './limits';
+import { executeOperation, prepareOperation, subscribeOperation } from './operations';
 
 /** The close code of a connection refused for the identity's connection limit (the 4xxx range is the application's). */
 const TOO_MANY_CONNECTIONS = 4429;
@@ -43,6 +29,8 @@ const TOO_MANY_CONNECTIONS = 4429;
 export interface SubscriptionEndpointOptions {
   verifier: TokenVerifier;
   limits: SubscriptionLimits;
+  /** The connections open per identity, shared with the SSE endpoint (CONNECTIONS_PER_IDENTITY). */
+  connections: IdentityConnections;
   /** The subscriptions of the current supergraph. */
   subscriptions(): FederatedSubscriptions;
   apollo: ApolloServer<GatewayContext>;
@@ -62,9 +50,8 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined):
 export function serveSubscriptionEndpoint(server: http.Server, options: SubscriptionEndpointOptions): () => Promise<void> {
   const sockets = new WebSocketServer({ server, path: options.path ?? '/graphql' });
   const { limits } = options;
-  const connections = new WeakMap<object, { identity: Identity; operations: Set<string> }>();
-  /** Open connections by token subject (counted from the acknowledgement to the close). */
-  const bySubject = new Map<string, number>();
+  /** Each acknowledged connection (counted for its identity from the acknowledgement to the close). */
+  const connections = new WeakMap<object, { identity: Identity; operations: Set<string>; release(): void }>();
   const disposable = useServer(
     {
       async onConnect(ctx) {
@@ -80,25 +67,19 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
           options.logger.info('subscription connection refused', { message: (error as Error).message });
           return false;
         }
-        const open = bySubject.get(identity.subject) ?? 0;
-        if (open >= limits.perIdentity) {
-          ctx.extra.socket.close(
-            TOO_MANY_CONNECTIONS,
-            `Too many connections: this token already has ${open} open (CONNECTIONS_PER_IDENTITY); close one first.`,
-          );
+        const slot = options.connections.open(identity.subject);
+        if (!slot.open) {
+          ctx.extra.socket.close(TOO_MANY_CONNECTIONS, slot.refusal);
           return false;
         }
-        bySubject.set(identity.subject, open + 1);
-        connections.set(ctx.extra, { identity, operations: new Set() });
+        connections.set(ctx.extra, { identity, operations: new Set(), release: slot.release });
         return true;
       },
       onClose(ctx) {
         const connection = connections.get(ctx.extra);
         if (!connection) return;
         connections.delete(ctx.extra);
-        const open = (bySubject.get(connection.identity.subject) ?? 1) - 1;
-        if (open > 0) bySubject.set(connection.identity.subject, open);
-        else bySubject.delete(connection.identity.subject);
+        connection.release();
       },
       onComplete(ctx, id) {
         connections.get(ctx.extra)?.operations.delete(id);
@@ -116,44 +97,15 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
             ),
           ];
         }
-        let document: ReturnType<typeof parse>;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const schema = options.subscriptions().apiSchema;
-        const errors = validate(schema, document);
-        if (errors.length) return [...errors];
+        const prepared = prepareOperation(options.subscriptions().apiSchema, payload, connection.identity);
+        if ('refused' in prepared) return [...prepared.errors];
         connection.operations.add(id);
-        const contextValue: GatewayContext = { identity: connection.identity, requestId: randomUUID() };
-        return {
-          schema,
-          document,
-          variableValues: payload.variables ?? undefined,
-          operationName: payload.operationName ?? undefined,
-          contextValue,
-        };
+        return prepared;
       },
-      subscribe: (args) =>
-        options.subscriptions().subscribe({
-          document: args.document,
-          variables: args.variableValues as Record<string, unknown> | undefined,
-          operationName: args.operationName,
-          context: args.contextValue as GatewayContext,
-        }) as AsyncGenerator<ExecutionResult>,
+      subscribe: (args) => subscribeOperation(options.subscriptions(), args) as AsyncGenerator<ExecutionResult>,
       // Events arrive already formatted and masked (errors as plain objects): sent as they are.
       onNext: (_ctx, _id, _payload, _args, result) => result as never,
-      async execute(args) {
-        // A query or mutation sent over the socket: answered as over HTTP (plugins, masking included).
-        const operation = getOperationAST(args.document, args.operationName);
-        const response = await options.apollo.executeOperation(
-          { query: print(args.document), variables: args.variableValues as Record<string, unknown>, operationName: operation?.name?.value },
-          { contextValue: args.contextValue as GatewayContext },
-        );
-        if (response.body.kind !== 'single') throw new GraphQLError('Incremental delivery is not served over WebSocket.');
-        return response.body.singleResult as ExecutionResult;
-      },
+      execute: (args) => executeOperation(options.apollo, args) as Promise<ExecutionResult>,
     },
     sockets,
   );
