@@ -3,14 +3,16 @@
  * TEST_REDIS_URL is set: two gateways, each in front of its own partners instance, and a third partners instance
  * that nobody subscribes through. The backfill's run is left to the third (the other two run no runner), so every
  * progress event after the first (the state now, read by the instance each gateway calls) crossed the event bus:
- * each subscriber, on either gateway, sees the run start, go forward and complete, then `complete`.
+ * each subscriber, on either gateway, sees the run start, go forward and complete, then `complete`. Then the
+ * partners instance behind the second gateway is SIGKILLed under a live subscription: its subscriber gets an
+ * error event (SERVICE_UNAVAILABLE) and the end, never a silent hang, and the first gateway's goes on.
  */
 import type { ClientOptions } from '@care-graph/operations';
 import type { FormattedExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { freshPostgresDatabase } from '../../scripts/in-process-graph';
-import { backfillData, backfillState, loadBackfillData, startBackfill } from './backfill-harness';
+import { backfillData, backfillState, graphql, loadBackfillData, startBackfill } from './backfill-harness';
 import { createProcessGraph, type ProcessGraph, type ServiceProcess } from './graph-processes';
 import { waitFor, within } from './processes';
 
@@ -140,6 +142,36 @@ if (POSTGRES) {
       // The run was the third instance's: it claimed the partitions, the two the gateways call claimed none.
       expect(runnerInstance.output()).toContain('claimed backfill partition');
       for (const instance of graph.partners.slice(0, 2)) expect(instance.output()).not.toContain('claimed backfill partition');
+    });
+
+    it('ends a live subscription with SERVICE_UNAVAILABLE when the partners instance behind it is SIGKILLed', async () => {
+      // A backfill that stays RUNNING: the runner's instance is stopped first.
+      await runnerInstance.stop();
+      const data = backfillData(20261213, { rosterSize: 50, careRequests: 200 });
+      const loaded = await loadBackfillData(admin, data, { partnerName: 'Kill Plan', fileName: 'kill.csv' });
+      const id = await startBackfill(admin, { ...loaded, startDate: data.startDate, endDate: data.endDate });
+      await waitFor(
+        'the backfill to be handed off to partners',
+        DEADLINE_MS,
+        async () => (await backfillState(admin, id)).status === 'RUNNING',
+      );
+      const [survivor, victim] = gateways.map((gateway) => follow(gateway, admin.token!, id, clients));
+      await within('both subscribers to have the state now', DEADLINE_MS, Promise.all([survivor.firstEvent, victim.firstEvent]));
+
+      await graph.partners[1].kill();
+      const events = await within('the subscriber behind the killed instance to be told', DEADLINE_MS, victim.done);
+      expect(events.at(-1)).toEqual({
+        errors: [
+          expect.objectContaining({
+            message: expect.stringContaining('The partners service closed the subscription'),
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          }),
+        ],
+      });
+      // The other gateway's subscription, through the instance still running, is live: a cancel reaches it.
+      await graphql(admin, 'cancelBackfill', 'mutation($id: ID!) { cancelBackfill(id: $id) { id } }', { id });
+      const rest = await within('the surviving subscription to end with the cancel', DEADLINE_MS, survivor.done);
+      expect(rest.at(-1)?.data?.backfillProgress.status).toBe('CANCELLED');
     });
   });
 }
