@@ -14,17 +14,19 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, InternalAuth, internalHeaders, type Logger, repoRoot } from '@care-graph/service-kit';
+import { createLogger, type Identity, InternalAuth, internalHeaders, type Logger, repoRoot } from '@care-graph/service-kit';
 import type { FormattedExecutionResult } from 'graphql';
 import { parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { eventually } from '../../scripts/eventually';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
+import { dataLoadedSubscriptions } from '../../subgraphs/care-requests/src/data-load-events';
 import { progressTopic } from '../../subgraphs/partners/src/backfill-runner/progress-events';
 import { type RunningGateway, startGateway } from '../src/gateway';
 import { SignedIdentityDataSource } from '../src/subgraph-client';
 import { type FederatedSubscriptions, federatedSubscriptions, webSocketUrl } from '../src/subscriptions/federated-subscriptions';
+import { establishedTo } from './subscription-fixtures';
 
 const BUFFER = 20;
 const FLOOD = 200;
@@ -52,6 +54,7 @@ describe('subscriptions when things change around them', () => {
   let graph: Graph;
   let subscriptions: FederatedSubscriptions;
   let backfillId: string;
+  let partnerId: string;
 
   beforeAll(async () => {
     graph = await startGraph('pglite', { env: { BACKFILL_RUNNER: 'off' } });
@@ -91,6 +94,7 @@ describe('subscriptions when things change around them', () => {
       { i: { partnerId: createPartner.id, rosterId: ingestRoster.id, startDate: '2026-04-01', endDate: '2026-04-01' } },
     );
     backfillId = startBackfill.id;
+    partnerId = createPartner.id;
     // Handed off to partners, whose runner is off: RUNNING at 0 until the events below.
     await eventually('the backfill to be RUNNING', async () => {
       const data = await gql<{ backfill: { status: string } }>('query($id: ID!) { backfill(id: $id) { status } }', { id: backfillId });
@@ -104,6 +108,7 @@ describe('subscriptions when things change around them', () => {
       dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
       connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
       bufferSize: BUFFER,
+      stateFields: new Set(['backfillProgress']),
       logger: createLogger('gateway-test', { LOG_LEVEL: 'error' }),
     });
   });
@@ -115,6 +120,69 @@ describe('subscriptions when things change around them', () => {
       variables: { id: backfillId },
       context: { identity: { subject: 'slow-test', role: 'admin' }, requestId: `slow-${Math.random()}` },
     }) as AsyncIterableIterator<Progress>;
+
+  const subscribeAs = (identity: Identity, document = PROGRESS) =>
+    subscriptions.subscribe({
+      document,
+      variables: document === PROGRESS ? { id: backfillId } : {},
+      context: { identity, requestId: `share-${Math.random()}` },
+    }) as AsyncIterableIterator<FormattedExecutionResult<Record<string, { processed?: number; id?: string }>>>;
+
+  it('shares one upstream subscription among subscribers of the same operation with the same access; a late one of a state subscription starts from the last event', async () => {
+    const partnersPort = graph.subgraphs.partners.port;
+    const before = establishedTo(partnersPort);
+    const admins = Array.from({ length: 50 }, (_, i) => subscribeAs({ subject: `admin-${i}`, role: 'admin' }));
+    for (const first of await Promise.all(admins.map((subscription) => subscription.next()))) {
+      expect(first.value.data.backfillProgress.processed).toBe(0);
+    }
+    // 50 subscribers, one upstream socket (a keep-alive socket of earlier calls may close meanwhile, never open).
+    expect(establishedTo(partnersPort) - before).toBeLessThanOrEqual(1);
+    // Another access (the partner's own token) is another upstream subscription: the subgraph checks it.
+    const partner = subscribeAs({ subject: 'partner-1', role: 'partner', partnerId });
+    expect((await partner.next()).value.data.backfillProgress.processed).toBe(0);
+    expect(establishedTo(partnersPort) - before).toBeLessThanOrEqual(2);
+
+    graph.subgraphs.partners.events.publish(progressTopic(backfillId), progressEvent(backfillId, 7));
+    for (const next of await Promise.all([...admins, partner].map((subscription) => subscription.next()))) {
+      expect(next.value.data.backfillProgress.processed).toBe(7);
+    }
+    // A late subscriber of a state subscription starts from the last event: the state now, without a new upstream.
+    const late = subscribeAs({ subject: 'admin-late', role: 'admin' });
+    expect((await late.next()).value.data.backfillProgress.processed).toBe(7);
+    expect(establishedTo(partnersPort) - before).toBeLessThanOrEqual(2);
+    await Promise.all([...admins, partner, late].map((subscription) => subscription.return?.()));
+    await eventually('the upstream sockets are closed', async () => establishedTo(partnersPort) <= before);
+  });
+
+  it('gives a late subscriber of an event feed (dataLoaded) the events from when it joined, not the last one before', async () => {
+    const DATA_LOADED = parse('subscription { dataLoaded { id kind } }');
+    const admin = await graph.as('admin');
+    const importOne = async (n: number) => {
+      const record = {
+        id: `cr-feed-${n}`,
+        createdAt: '2026-05-01T10:00:00.000Z',
+        status: 'COMPLETED',
+        patient: { id: `pt-feed-${n}`, givenName: 'Fay', familyName: 'Feed', dateOfBirth: '1970-01-01', sex: 'F' },
+      };
+      const { body } = await graph.post(admin, 'mutation($r: [CareRequestImportInput!]!) { importCareRequests(records: $r) { created } }', {
+        r: [record],
+      });
+      expect(body.errors).toBeUndefined();
+    };
+    const early = subscribeAs({ subject: 'feed-early', role: 'admin' }, DATA_LOADED);
+    const firstLoad = early.next();
+    // The upstream subscription is live once care-requests serves it.
+    await eventually('care-requests to serve the subscription', async () => dataLoadedSubscriptions() > 0);
+    await importOne(1);
+    const one = (await firstLoad).value.data.dataLoaded;
+    expect(one.kind).toBe('CARE_REQUEST_IMPORT');
+    const late = subscribeAs({ subject: 'feed-late', role: 'admin' }, DATA_LOADED);
+    await importOne(2);
+    const [two, lateFirst] = await Promise.all([early.next(), late.next()]);
+    expect(two.value.data.dataLoaded.id).not.toBe(one.id);
+    expect(lateFirst.value.data.dataLoaded.id).toBe(two.value.data.dataLoaded.id);
+    await Promise.all([early.return?.(), late.return?.()]);
+  });
 
   it(`ends a subscriber that falls ${BUFFER} events behind with SLOW_SUBSCRIBER; one that reads gets all ${FLOOD}, in order`, async () => {
     const reader = subscribe();

@@ -8,17 +8,58 @@
  * with the gateway's own executor (`executeQueryPlan`), the event standing in for the primary fetch's answer
  * — the joins Apollo Router and Hive Gateway make per event. A join's errors go out in that event's
  * `errors`, masked like an HTTP response's; the subscription goes on.
+ *
+ * Subscribers of the same operation, with the same variables and the same access (role and partner), share
+ * one upstream subscription and one join an event (as Apollo Router deduplicates subscriptions): a thousand
+ * admins watching one backfill cost the subgraph one subscription. Each subscriber has its own bounded queue
+ * (a slow one is ended, never holds up the others). A subscriber that joins late gets, for a state
+ * subscription (`stateFields`: its first event is the state now, e.g. backfillProgress), the last event
+ * first; for an event feed (dataLoaded), the events from when it joined.
  */
 import { operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { type FetchNode, type PlanNode, QueryPlanner, type SubscriptionNode } from '@apollo/query-planner';
 import type { Logger } from '@care-graph/service-kit';
 import { Repeater } from '@graphql-yoga/subscription';
-import { type DocumentNode, type FormattedExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import {
+  type DocumentNode,
+  type FormattedExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  getOperationAST,
+  print,
+} from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { GatewayContext } from '../auth';
 import { maskErrors } from '../plugins/error-masking';
+
+/**
+ * One subscriber of a shared upstream subscription: its own queue of joined events, at most `bufferSize`
+ * long — a client that falls further behind is ended (its waiting events dropped, SLOW_SUBSCRIBER) and
+ * holds no one else up.
+ */
+interface Subscriber {
+  /** A joined event for the subscriber. */
+  offer(result: FormattedExecutionResult): void;
+  /** The upstream subscription ended: `last` (an error event) or nothing more, then the end. */
+  end(last: FormattedExecutionResult | null): void;
+}
+
+interface Source {
+  add(subscriber: Subscriber): void;
+  remove(subscriber: Subscriber): void;
+}
+
+/**
+ * What makes two subscriptions the same upstream subscription: the operation, its variables, and the access
+ * the caller's token gives (role and partner — what the subgraphs' rules and the joins read of an identity).
+ */
+function sharingKey({ document, variables, operationName, context }: SubscriptionRequest): string {
+  const { role, partnerId } = context.identity;
+  return JSON.stringify([print(document), operationName ?? null, variables ?? {}, role, partnerId ?? null]);
+}
 
 /** The service name the event takes the primary fetch's place under when the rest of the plan runs. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -33,6 +74,12 @@ export interface FederatedSubscriptionOptions {
   connectionParams(context: GatewayContext): Promise<Record<string, string>>;
   /** Events one subscription may have waiting for its client (SUBSCRIPTION_BUFFER); one more ends it (SLOW_SUBSCRIBER). */
   bufferSize: number;
+  /**
+   * Root subscription fields whose first event is the state now (SUBSCRIPTION_STATE_FIELDS): a subscriber
+   * that joins a shared upstream subscription of one of them gets its last event first. Others' subscribers
+   * get the events from when they join.
+   */
+  stateFields: ReadonlySet<string>;
   logger: Logger;
 }
 
@@ -72,7 +119,16 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     serviceMap[subgraph.name] = options.dataSource(subgraph.name, url);
   }
 
-  function subscribe(request: SubscriptionRequest): AsyncIterableIterator<FormattedExecutionResult> {
+  /** The upstream subscriptions open now, by what makes two subscriptions the same (`sharingKey`). */
+  const sources = new Map<string, Source>();
+
+  /**
+   * One upstream subscription and its joins, for every subscriber of the same operation with the same
+   * variables and the same access (role and partner): each event is joined once and handed to each
+   * subscriber's own queue (see `Subscriber`). It closes when its last subscriber goes, or ends them all when
+   * the subgraph ends it.
+   */
+  function openSource(key: string, request: SubscriptionRequest): Source {
     const { document, context } = request;
     const variables = request.variables ?? {};
     const operationName = request.operationName ?? undefined;
@@ -105,66 +161,128 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     const upstreamVariables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]),
     );
-    // A Repeater, not an async generator: a client that unsubscribes ends it at once (an async generator
-    // waiting for the next upstream event would hold the upstream socket until one came).
-    return new Repeater<FormattedExecutionResult>(async (push, stop) => {
-      const client = createClient({
-        url: webSocketUrl(urls.get(primary.serviceName)!),
-        webSocketImpl: WebSocket,
-        connectionParams: () => options.connectionParams(context),
-        lazy: true,
-        retryAttempts: 0,
-      });
-      // The subgraph's events not yet sent, oldest first, joined one at a time as the client takes them (so
-      // they go out in the order the subgraph sent them, and a slow client costs no joins it cannot read).
-      // A client this far behind is ended: its pending events are dropped, it gets the SLOW_SUBSCRIBER error.
-      const pending: FormattedExecutionResult[] = [];
-      let ending: FormattedExecutionResult | null | undefined; // undefined: live; null: completed; else the last event
-      let wake: (() => void) | undefined;
-      const arrived = () => {
-        wake?.();
-        wake = undefined;
-      };
-      const unsubscribe = client.subscribe(
-        { query: primary.operation, variables: upstreamVariables, operationName: primary.operationName },
-        {
-          next: (event) => {
-            if (ending !== undefined) return;
-            if (pending.length >= options.bufferSize) {
-              pending.length = 0;
-              ending = { errors: [slowSubscriber(options.bufferSize)] };
-              unsubscribe();
-            } else {
-              pending.push(event as FormattedExecutionResult);
-            }
-            arrived();
-          },
-          error: (error) => {
-            ending ??= { errors: mask([upstreamFault(primary.serviceName, error)]) };
-            arrived();
-          },
-          complete: () => {
-            ending ??= null;
-            arrived();
-          },
+    const client = createClient({
+      url: webSocketUrl(urls.get(primary.serviceName)!),
+      webSocketImpl: WebSocket,
+      connectionParams: () => options.connectionParams(context),
+      lazy: true,
+      retryAttempts: 0,
+    });
+    const root = getOperationAST(document, operationName)?.selectionSet.selections[0];
+    const replaysLast = root?.kind === 'Field' && options.stateFields.has(root.name.value);
+    const subscribers = new Set<Subscriber>();
+    // The subgraph's events not joined yet, joined one at a time so that they go out in the order it sent them.
+    const arrived: FormattedExecutionResult[] = [];
+    let upstreamEnding: FormattedExecutionResult | null | undefined; // undefined: live; null: completed; else the last event
+    let last: FormattedExecutionResult | undefined;
+    let joining = false;
+    let closed = false;
+
+    const close = (ending: FormattedExecutionResult | null) => {
+      if (closed) return;
+      closed = true;
+      if (sources.get(key) === source) sources.delete(key);
+      for (const subscriber of subscribers) subscriber.end(ending);
+      unsubscribe();
+      void client.dispose();
+    };
+    const pump = async () => {
+      if (joining) return;
+      joining = true;
+      try {
+        while (arrived.length && !closed) {
+          const result = await join(arrived.shift()!);
+          if (closed) return;
+          last = result;
+          for (const subscriber of subscribers) subscriber.offer(result);
+        }
+        if (upstreamEnding !== undefined) close(upstreamEnding);
+      } catch (error) {
+        close({ errors: mask([{ message: (error as Error).message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }]) });
+      } finally {
+        joining = false;
+      }
+    };
+    const unsubscribe = client.subscribe(
+      { query: primary.operation, variables: upstreamVariables, operationName: primary.operationName },
+      {
+        next: (event) => {
+          arrived.push(event as FormattedExecutionResult);
+          void pump();
         },
-      );
+        error: (error) => {
+          upstreamEnding ??= { errors: mask([upstreamFault(primary.serviceName, error)]) };
+          void pump();
+        },
+        complete: () => {
+          upstreamEnding ??= null;
+          void pump();
+        },
+      },
+    );
+    const source: Source = {
+      add(subscriber) {
+        subscribers.add(subscriber);
+        // A subscription whose first event is the state now: one that joins late starts from the last event.
+        if (replaysLast && last) subscriber.offer(last);
+      },
+      remove(subscriber) {
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0) close(null);
+      },
+    };
+    sources.set(key, source);
+    return source;
+  }
+
+  function subscribe(request: SubscriptionRequest): AsyncIterableIterator<FormattedExecutionResult> {
+    const key = sharingKey(request);
+    // Planned (and refused, if it cannot be) now, before the subscription is returned.
+    let source: Source | undefined = sources.get(key) ?? openSource(key, request);
+    const queue: FormattedExecutionResult[] = [];
+    let ending: FormattedExecutionResult | null | undefined; // undefined: live; null: completed; else the last event
+    let wake: (() => void) | undefined;
+    const awaken = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const subscriber: Subscriber = {
+      offer(result) {
+        if (ending !== undefined) return;
+        if (queue.length >= options.bufferSize) {
+          queue.length = 0;
+          ending = { errors: [slowSubscriber(options.bufferSize)] };
+          source?.remove(subscriber);
+          source = undefined;
+        } else queue.push(result);
+        awaken();
+      },
+      end(last) {
+        ending ??= last;
+        source = undefined;
+        awaken();
+      },
+    };
+    source.add(subscriber);
+    // A Repeater, not an async generator: a client that unsubscribes ends it at once (an async generator
+    // waiting for the next event would hold the subscription until one came).
+    return new Repeater<FormattedExecutionResult>(async (push, stop) => {
       let stopped = false;
       void stop.then(() => {
         stopped = true;
-        arrived();
+        awaken();
       });
       while (!stopped) {
-        const event = pending.shift();
-        if (event) await push(await join(event));
+        const result = queue.shift();
+        if (result) await push(result);
         else if (ending !== undefined) {
           if (ending) await push(ending);
           break;
         } else await new Promise<void>((resolve) => (wake = resolve));
       }
       stop();
-      unsubscribe();
-      await client.dispose();
+      source?.remove(subscriber);
+      source = undefined;
     });
   }
 
