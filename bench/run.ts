@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- since|matching|roster|backfill|subscriptions] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
- *  [--postgres postgres://…] [--quick] [--clients N] [--days N] [--profile]`: runs the benchmarks and prints their figures with
+ *  [--postgres postgres://…] [--quick] [--clients N] [--days N] [--joined-days N] [--profile] [--heap-snapshots] [--memory-only]`: runs the benchmarks and prints their figures with
  * the machine they ran on. Record the printed tables in bench/RESULTS.md. `backfill` (`npm run bench:backfill`) and
  * `subscriptions` (`npm run bench:subscriptions`) run only when named: they take minutes and cache their data under
  * `bench/.out/cache/`.
@@ -28,7 +28,7 @@ async function main() {
       throw new Error(`--${name} needs a postgres:// URL (a role that may create databases).`);
     return args[i + 1];
   };
-  const flags = ['--disk', '--quick', '--e2e', '--profile'];
+  const flags = ['--disk', '--quick', '--e2e', '--profile', '--heap-snapshots', '--memory-only'];
   const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && !flags.includes(args[i - 1])));
   const wanted = (name: string) => (only.length === 0 && name !== 'backfill' && name !== 'subscriptions') || only.includes(name);
   console.log(`Care Graph benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine()}\n`);
@@ -69,7 +69,10 @@ async function main() {
     const result = await runSubscriptionBenchmark({
       clients: option('clients', quick ? 50 : 1000),
       days: option('days', quick ? 18 : 90),
+      joinedDays: option('joined-days', quick ? 9 : 18),
       profile: args.includes('--profile'),
+      heapSnapshots: args.includes('--heap-snapshots'),
+      memoryOnly: args.includes('--memory-only'),
       log: (l) => console.log(l),
     });
     console.log(`\n${subscriptionsReport(result)}\n`);

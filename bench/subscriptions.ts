@@ -19,7 +19,7 @@
  * SERVICE_NODE_FLAGS): `HeapProfiler.collectGarbage`, then `Runtime.getHeapUsage`. No production code changes.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, signDevToken } from '@care-graph/service-kit';
@@ -40,10 +40,18 @@ const LOAD_RECORDS = 10;
 
 export interface SubscriptionBenchOptions {
   clients: number;
-  /** Days of the 90-day window the progress backfills cover (90: ~100,000 care requests). */
+  /** Days of the 90-day window the progress backfills with partners' fields only cover (90: ~100,000 care requests). */
   days: number;
-  /** `--cpu-prof` on the gateway (profiles under bench/.out/profiles/subscriptions). */
+  /** Days the backfills followed with the joined selection cover. */
+  joinedDays: number;
+  /**
+   * `--cpu-prof` on the gateway, partners and pop-health (profiles under bench/.out/profiles/subscriptions/<service>).
+   */
   profile: boolean;
+  /** The gateway's heap snapshot at each memory step, in bench/.out/profiles/subscriptions (their making grows RSS: read the heap figures). */
+  heapSnapshots: boolean;
+  /** The memory part only. */
+  memoryOnly: boolean;
   log: (line: string) => void;
 }
 
@@ -118,8 +126,11 @@ function inspectorUrl(service: ServiceProcess): string {
   return urls[urls.length - 1][1];
 }
 
-/** Forces a full collection in the service (twice) and reads its V8 heap in use, then its VmRSS. */
-async function memoryOf(service: ServiceProcess): Promise<Memory> {
+/**
+ * Forces a full collection in the service (twice) and reads its V8 heap in use, then its VmRSS; with
+ * `snapshotFile`, then writes a heap snapshot there (for `--profile` runs: what the subscriptions hold).
+ */
+async function memoryOf(service: ServiceProcess, snapshotFile?: string): Promise<Memory> {
   const socket = new WebSocket(inspectorUrl(service));
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
@@ -144,6 +155,17 @@ async function memoryOf(service: ServiceProcess): Promise<Memory> {
     const heap = await call('Runtime.getHeapUsage');
     const status = readFileSync(`/proc/${service.program.process.pid}/status`, 'utf8');
     const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+    if (snapshotFile) {
+      const out = createWriteStream(snapshotFile);
+      const onChunk = (data: WebSocket.RawData) => {
+        const message = JSON.parse(String(data)) as { method?: string; params?: { chunk: string } };
+        if (message.method === 'HeapProfiler.addHeapSnapshotChunk') out.write(message.params!.chunk);
+      };
+      socket.on('message', onChunk);
+      await call('HeapProfiler.takeHeapSnapshot');
+      socket.off('message', onChunk);
+      await new Promise((resolve) => out.end(resolve));
+    }
     return { rssKiB, heapUsedKiB: heap.usedSize / 1024 };
   } finally {
     socket.close();
@@ -152,11 +174,14 @@ async function memoryOf(service: ServiceProcess): Promise<Memory> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits `settleMs`, then reads the memory of each service. */
-async function settledMemory(services: ServiceProcess[], settleMs: number): Promise<Memory[]> {
+/** Waits `settleMs`, then reads the memory of each service (and writes the gateway's heap snapshot as `<snapshots>/<label>.heapsnapshot`). */
+async function settledMemory(services: ServiceProcess[], settleMs: number, snapshots?: { dir: string; label: string }): Promise<Memory[]> {
   await sleep(settleMs);
   const memory: Memory[] = [];
-  for (const service of services) memory.push(await memoryOf(service));
+  for (const service of services) {
+    const file = snapshots && service.name === 'gateway' ? path.join(snapshots.dir, `${snapshots.label}.heapsnapshot`) : undefined;
+    memory.push(await memoryOf(service, file));
+  }
   return memory;
 }
 
@@ -185,6 +210,8 @@ interface Delivery {
   careRequests: number;
   backfillSeconds: number;
   cpuSeconds: { name: string; seconds: number }[];
+  /** The run's start and end on the monotonic clock (µs, as CPU profiles' timestamps), to cut a profile to it. */
+  monotonicMicros: [number, number];
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -204,6 +231,8 @@ async function tokensFor(graph: ProcessGraph, n: number, prefix: string): Promis
   }
   return tokens;
 }
+
+const tokensNote = (n: number) => `${n} distinct admin tokens (one subject each; CONNECTIONS_PER_IDENTITY left at its default)`;
 
 const wsUrl = (graph: ProcessGraph) => graph.services.gateway.url.replace(/^http/, 'ws');
 
@@ -225,6 +254,7 @@ async function measureMemory(
   tokens: string[],
   backfillId: string,
   log: (line: string) => void,
+  snapshotDir: string | null,
 ): Promise<MemoryResult> {
   const services = [graph.services.gateway, graph.services.partners];
   const spec: SubscriptionSpec = {
@@ -239,16 +269,17 @@ async function measureMemory(
   await clients.send({ command: 'subscribe', spec });
   await clients.send({ command: 'waitEvents', atLeast: 1, deadlineMs: 60_000 });
   await clients.send({ command: 'close' });
-  const base = await settledMemory(services, 3000);
+  const snapshot = (label: string) => (snapshotDir ? { dir: snapshotDir, label } : undefined);
+  const base = await settledMemory(services, 3000, snapshot('gateway-base'));
   const connect = await clients.send({ command: 'connect', url: wsUrl(graph), tokens, concurrency: 50 });
   log(`  memory: ${tokens.length} connections acknowledged in ${connect.seconds.toFixed(1)} s`);
-  const connected = await settledMemory(services, 3000);
+  const connected = await settledMemory(services, 3000, snapshot('gateway-connected'));
   const subscribeStart = process.hrtime.bigint();
   await clients.send({ command: 'subscribe', spec });
   await clients.send({ command: 'waitEvents', atLeast: 1, deadlineMs: 120_000 });
   const subscribeSeconds = secondsSince(subscribeStart);
   log(`  memory: ${tokens.length} subscriptions had their first event after ${subscribeSeconds.toFixed(1)} s`);
-  const subscribed = await settledMemory(services, 3000);
+  const subscribed = await settledMemory(services, 3000, snapshot('gateway-subscribed'));
   await clients.send({ command: 'close' });
   await graphql(admin, 'mutation($id: ID!) { cancelBackfill(id: $id) { id } }', { id: backfillId });
   return {
@@ -299,13 +330,14 @@ async function measureProgress(
     'query($id: ID!) { backfill(id: $id) { status total } }',
     { id: startBackfill.id },
   );
-  return summariseDelivery(name, results, { careRequests: backfill.total ?? 0, backfillSeconds, cpuSeconds });
+  const monotonicMicros: [number, number] = [Number(start / 1000n), Number(start / 1000n) + Math.round(backfillSeconds * 1e6)];
+  return summariseDelivery(name, results, { careRequests: backfill.total ?? 0, backfillSeconds, cpuSeconds, monotonicMicros });
 }
 
 function summariseDelivery(
   name: string,
   results: ClientEvents[],
-  extra: Pick<Delivery, 'careRequests' | 'backfillSeconds' | 'cpuSeconds'>,
+  extra: Pick<Delivery, 'careRequests' | 'backfillSeconds' | 'cpuSeconds' | 'monotonicMicros'>,
   skipFirst = true,
 ): Delivery {
   const delays: number[] = [];
@@ -388,7 +420,8 @@ async function measureDataLoaded(graph: ProcessGraph, admin: HttpTarget, clients
   const cpuSeconds = cpu();
   const { value: results } = await clients.send<ClientEvents[]>({ command: 'results' });
   await clients.send({ command: 'close' });
-  const delivery = summariseDelivery(name, results, { careRequests: 0, backfillSeconds: seconds, cpuSeconds }, false);
+  const monotonicMicros: [number, number] = [Number(start / 1000n), Number(start / 1000n) + Math.round(seconds * 1e6)];
+  const delivery = summariseDelivery(name, results, { careRequests: 0, backfillSeconds: seconds, cpuSeconds, monotonicMicros }, false);
   // Every event was an import's, and the subscription is still open (dataLoaded never completes).
   delivery.terminalLast = results.filter((r) => r.labels.length === LOADS && r.labels.every((k) => k === 'CARE_REQUEST_IMPORT')).length;
   return delivery;
@@ -413,12 +446,13 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
   const profileDir = options.profile ? path.join(repoRoot, 'bench', '.out', 'profiles', 'subscriptions') : null;
   const common = { NODE_ENV: 'production', CARE_GRAPH_MODE: 'embedded', LOG_LEVEL: 'warn' };
   const inspect = '--inspect=127.0.0.1:0';
+  const profile = (name: string) => (profileDir ? ` --cpu-prof --cpu-prof-dir=${path.join(profileDir, name)}` : '');
   const graph = await createProcessGraph({
     env: {
-      gateway: { ...common, SERVICE_NODE_FLAGS: `${inspect}${profileDir ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}` },
-      partners: { ...common, SERVICE_NODE_FLAGS: inspect, BACKFILL_RUNNER: 'off' },
+      gateway: { ...common, SERVICE_NODE_FLAGS: `${inspect}${profile('gateway')}` },
+      partners: { ...common, SERVICE_NODE_FLAGS: `${inspect}${profile('partners')}`, BACKFILL_RUNNER: 'off' },
       'care-requests': common,
-      'pop-health': common,
+      'pop-health': { ...common, SERVICE_NODE_FLAGS: profile('pop-health') },
     },
   });
   const clients = Clients.start();
@@ -441,24 +475,31 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
       input: { partnerId: idle.partnerId, rosterId: idle.rosterId, startDate: day.startDate, endDate: day.endDate },
     });
     await waitForStatus(admin, startBackfill.id, (status) => status === 'RUNNING', 120_000);
-    const memory = await measureMemory(graph, admin, clients, tokens, startBackfill.id, log);
+    const snapshotDir = options.heapSnapshots ? path.join(repoRoot, 'bench', '.out', 'profiles', 'subscriptions') : null;
+    if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
+    const memory = await measureMemory(graph, admin, clients, tokens, startBackfill.id, log, snapshotDir);
+    if (options.memoryOnly) return { clients: n, tokens: tokensNote(n), memory, progress: [], dataLoaded: null, profileDir, loadAverage };
 
     // 2. Progress of running backfills: partners restarted with its runner on.
     await graph.services.partners.stop();
     graph.services.partners.env.BACKFILL_RUNNER = 'on';
     await graph.services.partners.start();
+    // Partners' fields only over the whole window; the joined selection costs a join per event and subscriber
+    // (a partners read and a pop-health fetch), so it runs on a shorter window.
     const window = windowOf(options.days);
+    const joinedWindow = windowOf(options.joinedDays);
     const progress: Delivery[] = [];
-    const variants: [string, string, string[]][] = [
-      ['1 subscriber, joined selection (baseline)', JOINED, tokens.slice(0, 1)],
-      [`${n} subscribers, joined selection`, JOINED, tokens],
-      [`${n} subscribers, partners' fields only`, SUBGRAPH_ONLY, tokens],
+    const variants: [string, string, string[], Window][] = [
+      ["1 subscriber, partners' fields only (baseline)", SUBGRAPH_ONLY, tokens.slice(0, 1), window],
+      [`${n} subscribers, partners' fields only`, SUBGRAPH_ONLY, tokens, window],
+      ['1 subscriber, joined selection (baseline)', JOINED, tokens.slice(0, 1), joinedWindow],
+      [`${n} subscribers, joined selection`, JOINED, tokens, joinedWindow],
     ];
-    for (const [name, query, subscribers] of variants) {
+    for (const [name, query, subscribers, days] of variants) {
       const target = await partnerWithRoster(admin, graph.services.gateway.url, `Subscription Bench ${progress.length + 1}`, file);
       log(`  progress: ${name}…`);
       loadAverage.push(os.loadavg());
-      const delivery = await measureProgress(graph, admin, clients, name, query, subscribers, target, window);
+      const delivery = await measureProgress(graph, admin, clients, name, query, subscribers, target, days);
       log(
         `    ${delivery.careRequests} care requests in ${delivery.backfillSeconds.toFixed(1)} s; p50 ${percentile(delivery.delays, 50)} ms, p99 ${percentile(delivery.delays, 99)} ms, ${delivery.events} events`,
       );
@@ -484,7 +525,7 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
     loadAverage.push(os.loadavg());
     return {
       clients: n,
-      tokens: `${n} distinct admin tokens (one subject each; CONNECTIONS_PER_IDENTITY left at its default)`,
+      tokens: tokensNote(n),
       memory,
       progress,
       dataLoaded,
@@ -498,6 +539,18 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
 }
 
 const ms = (n: number) => `${Math.round(n)} ms`;
+
+/** CPU ms of every process per event beyond the baseline run's: (CPU − baseline CPU) ÷ (events − baseline events). */
+function extraCpuMs(run: Delivery, baseline: Delivery): string {
+  const total = (d: Delivery) => d.cpuSeconds.reduce((sum, c) => sum + c.seconds, 0);
+  const byProcess = run.cpuSeconds
+    .map(
+      (c) =>
+        `${c.name} ${(((c.seconds - (baseline.cpuSeconds.find((b) => b.name === c.name)?.seconds ?? 0)) * 1000) / (run.events - baseline.events)).toFixed(2)}`,
+    )
+    .join(', ');
+  return `${(((total(run) - total(baseline)) * 1000) / (run.events - baseline.events)).toFixed(2)} ms (${byProcess})`;
+}
 const kb = (kib: number) => `${kib.toFixed(1)} KB`;
 
 export function subscriptionsReport(r: SubscriptionBenchResult): string {
@@ -522,6 +575,13 @@ export function subscriptionsReport(r: SubscriptionBenchResult): string {
   const gw = r.memory.services[0];
   const perIdle = (gw.subscribed.rssKiB - gw.base.rssKiB) / n;
   const perIdleHeap = (gw.subscribed.heapUsedKiB - gw.base.heapUsedKiB) / n;
+  if (!r.progress.length) {
+    lines.push(
+      `  (${n} connections acknowledged in ${r.memory.connectSeconds.toFixed(1)} s; ${n} subscriptions had their first event after ${r.memory.subscribeSeconds.toFixed(1)} s)`,
+      `Target ≤ ${TARGET_KB_PER_SUBSCRIBER} KB of gateway memory per idle subscriber: RSS ${kb(perIdle)}, heap ${kb(perIdleHeap)} (--memory-only: nothing else ran)`,
+    );
+    return lines.join('\n');
+  }
   lines.push(
     `  (${n} connections acknowledged in ${r.memory.connectSeconds.toFixed(1)} s; ${n} subscriptions had their first event after ${r.memory.subscribeSeconds.toFixed(1)} s)`,
     `Target ≤ ${TARGET_KB_PER_SUBSCRIBER} KB of gateway memory per idle subscriber: RSS ${kb(perIdle)}, heap ${kb(perIdleHeap)} → ${Math.max(perIdle, perIdleHeap) <= TARGET_KB_PER_SUBSCRIBER ? 'met' : 'NOT met'}`,
@@ -545,14 +605,16 @@ export function subscriptionsReport(r: SubscriptionBenchResult): string {
     );
   };
   lines.push(...r.progress.map(row));
-  const [base, joined, plain] = r.progress;
-  if (base && joined && plain) {
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+  const [plainBase, plain, joinedBase, joined] = r.progress;
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+  const p = (d: Delivery, q: number) => percentile(d.delays, q);
+  if (plainBase && plain && joinedBase && joined) {
     lines.push(
-      `  ratios: ${joined.clients} joined ÷ 1 joined: p50 ${ratio(percentile(joined.delays, 50), percentile(base.delays, 50))}, p99 ${ratio(percentile(joined.delays, 99), percentile(base.delays, 99))}; ` +
-        `joined ÷ partners-only at ${joined.clients}: p50 ${ratio(percentile(joined.delays, 50), percentile(plain.delays, 50))}, p99 ${ratio(percentile(joined.delays, 99), percentile(plain.delays, 99))}`,
-      `Target p99 ≤ ${TARGET_P99_MS} ms at ${joined.clients} subscribers: joined ${ms(percentile(joined.delays, 99))} → ${percentile(joined.delays, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'}; ` +
-        `partners' fields only ${ms(percentile(plain.delays, 99))} → ${percentile(plain.delays, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'}`,
+      `  ratios to 1 subscriber, same selection: partners' fields only p50 ${ratio(p(plain, 50), p(plainBase, 50))}, p99 ${ratio(p(plain, 99), p(plainBase, 99))}; ` +
+        `joined p50 ${ratio(p(joined, 50), p(joinedBase, 50))}, p99 ${ratio(p(joined, 99), p(joinedBase, 99))}`,
+      `  CPU a delivered event (all processes, less the 1-subscriber run's, ÷ the extra events): partners' fields only ${extraCpuMs(plain, plainBase)}, joined ${extraCpuMs(joined, joinedBase)}`,
+      `Target p99 ≤ ${TARGET_P99_MS} ms at ${plain.clients} subscribers: partners' fields only ${ms(p(plain, 99))} → ${p(plain, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'}; ` +
+        `joined ${ms(p(joined, 99))} → ${p(joined, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'}`,
     );
   }
   lines.push('');
@@ -574,6 +636,14 @@ export function subscriptionsReport(r: SubscriptionBenchResult): string {
     lines.push('dataLoaded: skipped — the graph has no Subscription.dataLoaded on this build.');
   }
   if (r.profileDir)
-    lines.push('', `Gateway CPU profile(s) in ${path.relative(repoRoot, r.profileDir)} (written when the gateway stopped).`);
+    lines.push(
+      '',
+      `Each run's span on the monotonic clock (µs, as the profiles' timestamps): ${[...r.progress, ...(r.dataLoaded ?? [])].map((d) => `${d.name} ${d.monotonicMicros.join('–')}`).join('; ')}`,
+    );
+  if (r.profileDir)
+    lines.push(
+      '',
+      `CPU profiles of the gateway, partners and pop-health in ${path.relative(repoRoot, r.profileDir)}/<service> (written as each stopped).`,
+    );
   return lines.join('\n');
 }
