@@ -7,7 +7,6 @@
  * (`plugins/error-masking.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
  * over graphql-ws on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -18,6 +17,7 @@ import {
   createTokenVerifier,
   express,
   InternalAuth,
+  integerSetting,
   internalHeaders,
   type Logger,
   type RunningServer,
@@ -32,8 +32,9 @@ import { telemetryDisabled } from './plugins/telemetry';
 import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
-import { federatedSubscriptions } from './subscriptions/federated-subscriptions';
+import { type FederatedSubscriptions, federatedSubscriptions } from './subscriptions/federated-subscriptions';
 import { serveSubscriptionEndpoint, subscriptionLimits } from './subscriptions/ws-endpoint';
+import { supergraphSource } from './supergraph-source';
 
 export interface GatewayOptions {
   port: number;
@@ -57,7 +58,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const env = options.env ?? process.env;
   requireProductionSettings('gateway', env);
   const logger = options.logger ?? createLogger('gateway', env);
-  const supergraphSdl = await readFile(options.supergraphPath ?? path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8');
   const internalAuth = await InternalAuth.fromEnv(env, options.dataDir);
   const limits = subscriptionLimits(env);
   const verifier = await createTokenVerifier(env, options.dataDir);
@@ -65,6 +65,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
   const subgraphUrl = (name: string, url: string | undefined) => options.subgraphUrls?.[name] ?? url!;
+  const bufferSize = integerSetting(env, 'SUBSCRIPTION_BUFFER', 100, 1, 100_000);
+  const subscriptionsOf = (supergraphSdl: string) =>
+    federatedSubscriptions({
+      supergraphSdl,
+      subgraphUrl,
+      dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
+      connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+      bufferSize,
+      logger,
+    });
+  let subscriptions: FederatedSubscriptions | undefined;
+  const supergraphSdl = await supergraphSource({
+    path: options.supergraphPath ?? path.join(repoRoot, 'schema', 'supergraph.graphql'),
+    pollMs: integerSetting(env, 'SUPERGRAPH_POLL_MS', 2_000, 0, 3_600_000),
+    prepare: (sdl) => {
+      subscriptions = subscriptionsOf(sdl);
+    },
+    logger,
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
@@ -72,13 +91,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       subgraphUrls.set(name, resolved);
       return new SignedIdentityDataSource({ url: resolved, internalAuth });
     },
-  });
-  const subscriptions = federatedSubscriptions({
-    supergraphSdl,
-    subgraphUrl,
-    dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
-    connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
-    logger,
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -110,6 +122,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.host,
     logger,
     () => apollo.stop(),
-    (server) => serveSubscriptionEndpoint(server, { verifier, limits, subscriptions: () => subscriptions, apollo, logger }),
+    (server) => serveSubscriptionEndpoint(server, { verifier, limits, subscriptions: () => subscriptions!, apollo, logger }),
   );
 }

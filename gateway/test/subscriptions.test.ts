@@ -95,7 +95,7 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
   function startRunner() {
     const internalAuth = new InternalAuth(new TextEncoder().encode(graph.env.INTERNAL_AUTH_SECRET!));
     const urls: Record<string, string> = Object.fromEntries(Object.entries(graph.subgraphs).map(([name, s]) => [name, s.url]));
-    const { database, clock } = graph.subgraphs.partners;
+    const { database, clock, events } = graph.subgraphs.partners;
     runner = startBackfillRunner({
       prisma: database.client,
       transaction: database.directTransaction,
@@ -104,6 +104,7 @@ describe.each(DATABASE_KINDS)('subscriptions through the gateway (graphql-ws) on
       logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),
       idleQuery: database.uncountedQuery,
       settings: runnerSettings({ BACKFILL_POLL_MS: '50' }),
+      events,
     });
   }
 

@@ -10,12 +10,15 @@ import {
   type CareRequestImportInput,
   CreatePartnerDocument,
   DataLoadsDocument,
+  FinishDataLoadDocument,
   ImportCareRequestsDocument,
   IngestRosterDocument,
+  StartDataLoadDocument,
 } from '@care-graph/operations';
 import { type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { eventually } from '../../scripts/eventually';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../scripts/in-process-graph';
 import { webSocketUrl } from '../src/subscriptions/federated-subscriptions';
 import { entitiesOperation, readSupergraph, resolvableEntities, rootFields, rootOperation } from './supergraph-walk';
@@ -245,7 +248,7 @@ const MUTATION_RULES: Record<string, (a: Tenant) => Record<string, unknown>> = {
 
 /**
  * The record of A that a representation of each entity type names, and whether A's own token resolves it (as
- * the type's root field would answer A; DataLoad is admin/service only).
+ * the type's root field would answer A; a DataLoad of A's roster is A's, though the dataLoads list is admin/service only).
  */
 const ENTITY_RULES: Record<string, { id: (a: Tenant) => string; ownerSees: boolean }> = {
   Partner: { id: (a) => a.partnerId, ownerSees: true },
@@ -255,7 +258,7 @@ const ENTITY_RULES: Record<string, { id: (a: Tenant) => string; ownerSees: boole
   Roster: { id: (a) => a.rosterId, ownerSees: true },
   RosterPatient: { id: (a) => a.rosterPatientIds[0], ownerSees: true },
   Backfill: { id: (a) => a.backfillId, ownerSees: true },
-  DataLoad: { id: (a) => a.dataLoadIds[0], ownerSees: false },
+  DataLoad: { id: (a) => a.dataLoadIds[0], ownerSees: true },
 };
 
 /**
@@ -265,12 +268,44 @@ const ENTITY_RULES: Record<string, { id: (a: Tenant) => string; ownerSees: boole
 const DEPTHS = [6, 0];
 
 /**
- * Subscriptions, called over graphql-ws through the gateway: what partner B's subscription to A's record
- * answers ('missing': one event, NOT_FOUND, nothing of A's), and what A's own first event must hold.
+ * Subscriptions, called over graphql-ws through the gateway. To one record (`args`): what partner B's
+ * subscription to A's record answers ('missing': one event, NOT_FOUND, nothing of A's), and what A's own
+ * first event must hold. A feed of everyone's records (`publish`: makes one record of a tenant appear in it):
+ * B's subscription gets none of A's records, while its own do come (so B's silence is not a dead
+ * subscription), and A's event of its own record must hold `ownerSees`.
  */
-const SUBSCRIPTION_RULES: Record<string, { args: (a: Tenant) => Record<string, unknown>; ownerSees: (a: Tenant) => string[] }> = {
+type SubscriptionRule =
+  | { args: (a: Tenant) => Record<string, unknown>; ownerSees: (a: Tenant) => string[] }
+  | { publish: (graph: Graph, tenant: Tenant) => Promise<void>; ownerSees: (a: Tenant) => string[] };
+
+const SUBSCRIPTION_RULES: Record<string, SubscriptionRule> = {
   backfillProgress: { args: (a) => ({ backfillId: a.backfillId }), ownerSees: (a) => [a.backfillId, a.fileName, a.partnerId] },
+  // A load of the tenant's data (as pop-health records a roster ingestion), finished.
+  dataLoaded: {
+    async publish(graph, tenant) {
+      const { startDataLoad } = await graph.run('service', StartDataLoadDocument, {
+        input: { kind: 'ROSTER_INGESTION', source: tenant.fileName, partnerId: tenant.partnerId },
+      });
+      await graph.run('service', FinishDataLoadDocument, { id: startDataLoad.id, status: 'COMPLETED' });
+    },
+    ownerSees: (a) => [a.fileName, a.partnerId, a.name],
+  },
 };
+
+/** An open subscription through the gateway: its events so far; `close` ends it. */
+function openSubscription(url: string, token: string, query: string): { events: Answer[]; close(): Promise<void> } {
+  const client = createClient({ url: webSocketUrl(url), webSocketImpl: WebSocket, connectionParams: { token }, retryAttempts: 0 });
+  const events: Answer[] = [];
+  client.subscribe(
+    { query },
+    {
+      next: (event) => events.push(event as Answer),
+      error: (error) => events.push({ errors: [{ message: `subscription failed: ${JSON.stringify(error)}` }] }),
+      complete: () => undefined,
+    },
+  );
+  return { events, close: async () => client.dispose() };
+}
 
 /** The events of one subscription through the gateway until it completes (or its first `max` events), within 20 s. */
 async function subscriptionEvents(
@@ -387,12 +422,16 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
     expect(problems).toEqual([]);
   });
 
-  it("answers partner B's subscriptions to A's records as missing, leaking nothing; A's own first event holds them", async () => {
+  it("answers partner B's subscriptions to A's records as missing and its feeds without A's records, leaking nothing; A's own events hold them", async () => {
     const problems: string[] = [];
     const [tokenA, tokenB] = [await graph.token('partner', a.partnerId), await graph.token('partner', b.partnerId)];
     for (const { name, field } of rootFields(schema, 'Subscription')) {
       const rule = SUBSCRIPTION_RULES[name];
       if (!rule) continue; // reported by the rules test
+      if ('publish' in rule) {
+        for (const depth of DEPTHS) problems.push(...(await feedProblems(name, field, rule, depth, tokenA, tokenB)));
+        continue;
+      }
       for (const depth of DEPTHS) {
         const operation = rootOperation(schema, 'subscription', field, rule.args(a), depth);
         const label = `Subscription.${name} to depth ${depth}`;
@@ -417,6 +456,54 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
     }
     expect(problems).toEqual([]);
   });
+
+  /**
+   * A feed subscribed to by A and B. B's subscription is shown live (its own record arrives) before A's record
+   * goes out, and B's own record is published again after A has received its one: by then anything of A's
+   * sent to B would have arrived before it. Publishing repeats until the event comes (a subscription is
+   * served only some moments after it is sent).
+   */
+  async function feedProblems(
+    name: string,
+    field: ReturnType<typeof rootFields>[number]['field'],
+    rule: Extract<SubscriptionRule, { publish: unknown }>,
+    depth: number,
+    tokenA: string,
+    tokenB: string,
+  ): Promise<string[]> {
+    const problems: string[] = [];
+    const operation = rootOperation(schema, 'subscription', field, {}, depth);
+    const label = `Subscription.${name} to depth ${depth}`;
+    const [asA, asB] = [openSubscription(graph.url, tokenA, operation), openSubscription(graph.url, tokenB, operation)];
+    const until = (what: string, tenant: Tenant, events: Answer[], count: number) =>
+      eventually(
+        what,
+        async () => {
+          if (events.length < count) await rule.publish(graph, tenant);
+          return events.length >= count;
+        },
+        { deadlineMs: 20_000, intervalMs: 250 },
+      );
+    try {
+      await until(`${label}: B's own first event`, b, asB.events, 1);
+      await until(`${label}: A's own event`, a, asA.events, 1);
+      const ownOfB = asB.events.length;
+      await until(`${label}: B's own event after A's`, b, asB.events, ownOfB + 1);
+      for (const event of [...asA.events, ...asB.events])
+        if (event.errors?.length) problems.push(`${label} failed: ${JSON.stringify(event)}`);
+      const leaks = asB.events.flatMap((event) => leaked(event, secretsOf(a)));
+      if (leaks.length) problems.push(`${label} as partner B answered A's ${leaks.join(', ')}`);
+      if (!asB.events.every((event) => leaked(event, [b.fileName]).length))
+        problems.push(`${label} as partner B answered records not its own: ${JSON.stringify(asB.events)}`);
+      if (depth === DEPTHS[0]) {
+        const unseen = rule.ownerSees(a).filter((expected) => !leaked(asA.events[0] ?? {}, [expected]).length);
+        if (unseen.length) problems.push(`${label} as partner A missed its own ${unseen.join(', ')}`);
+      }
+    } finally {
+      await Promise.all([asA.close(), asB.close()]);
+    }
+    return problems;
+  }
 
   it("resolves none of A's records from any subgraph's _entities for partner B; A and admin get them", async () => {
     const entities = resolvableEntities(schema);

@@ -116,8 +116,16 @@ export interface ProcessGraph {
   services: Record<SubgraphName | 'gateway', ServiceProcess>;
   /** Every partners process: the first is `services.partners` (the gateway's); `addPartners` adds more. */
   partners: ServiceProcess[];
-  /** Another partners process on the same settings and database URL, on its own port and data directory (not started). */
-  addPartners(): Promise<ServiceProcess>;
+  /**
+   * Another partners process on the same settings and database URL (plus `env`), on its own port and data
+   * directory (not started).
+   */
+  addPartners(env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
+  /**
+   * Another gateway process on the same settings (plus `env`, e.g. `PARTNERS_URL` of another partners
+   * instance) and signing key, on its own port (not started); `as` tokens work at both.
+   */
+  addGateway(env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
   /** The gateway's URL with a dev token for `identity` (signed with the gateway's dev key). */
   as(role: Identity['role'], partnerId?: string): Promise<ClientOptions>;
   /** Starts every service that is not running: the subgraphs together, then the gateway. */
@@ -177,15 +185,23 @@ export async function createProcessGraph(options: ProcessGraphOptions = {}): Pro
   const gatewayEnv = services.gateway.env;
   await signDevToken(services.gateway.dataDir, { subject: 'setup', role: 'admin' }, { env: gatewayEnv });
   const partners = [services.partners];
+  const gateways: ServiceProcess[] = [];
   return {
     root,
     services,
     partners,
-    async addPartners() {
+    async addPartners(env = {}) {
       const port = await freePort();
       const dataDir = path.join(root, `partners-${partners.length + 1}`);
-      const instance = new ServiceProcess('partners', port, dataDir, await envOf('partners', port, dataDir));
+      const instance = new ServiceProcess('partners', port, dataDir, { ...(await envOf('partners', port, dataDir)), ...env });
       partners.push(instance);
+      return instance;
+    },
+    async addGateway(env = {}) {
+      const port = await freePort();
+      // The first gateway's data directory: its dev signing key is the one the tokens are signed with.
+      const instance = new ServiceProcess('gateway', port, services.gateway.dataDir, { ...gatewayEnv, ...env, PORT: String(port) });
+      gateways.push(instance);
       return instance;
     },
     async as(role, partnerId) {
@@ -197,7 +213,7 @@ export async function createProcessGraph(options: ProcessGraphOptions = {}): Pro
       if (!services.gateway.running) await services.gateway.start();
     },
     async close() {
-      await Promise.all([...Object.values(services), ...partners.slice(1)].map((s) => s.stop()));
+      await Promise.all([...Object.values(services), ...partners.slice(1), ...gateways].map((s) => s.stop()));
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -9,7 +9,6 @@
  * — the joins Apollo Router and Hive Gateway make per event. A join's errors go out in that event's
  * `errors`, masked like an HTTP response's; the subscription goes on.
  */
-import { randomUUID } from 'node:crypto';
 import { operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { type FetchNode, type PlanNode, QueryPlanner, type SubscriptionNode } from '@apollo/query-planner';
@@ -32,6 +31,8 @@ export interface FederatedSubscriptionOptions {
   dataSource(name: string, url: string): GraphQLDataSource;
   /** The connection_init payload a subgraph verifies: the caller's identity, signed. */
   connectionParams(context: GatewayContext): Promise<Record<string, string>>;
+  /** Events one subscription may have waiting for its client (SUBSCRIPTION_BUFFER); one more ends it (SLOW_SUBSCRIBER). */
+  bufferSize: number;
   logger: Logger;
 }
 
@@ -80,15 +81,9 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     const plan = planner.buildQueryPlan(operationFromDocument(api, document, { operationName }));
     if (plan.node?.kind !== 'Subscription') throw new Error('federatedSubscriptions.subscribe needs a subscription operation.');
     const { primary, rest } = plan.node as SubscriptionNode;
-    const requestContext = {
-      request: { query: undefined, variables, operationName },
-      context,
-      metrics: {},
-      logger: undefined,
-      cache: undefined,
-      overallCachePolicy: undefined,
-      requestId: randomUUID(),
-    };
+    // What executeQueryPlan reads of Apollo's request context: the variables, the context the data sources
+    // sign the caller's identity from, metrics it writes to, and a logger (console otherwise).
+    const requestContext = { request: { variables, operationName }, context, metrics: {}, logger: options.logger };
 
     /** The response to the caller's operation for one event of the primary subscription. */
     const join = async (event: FormattedExecutionResult): Promise<FormattedExecutionResult> => {
@@ -120,27 +115,68 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
         lazy: true,
         retryAttempts: 0,
       });
-      // Events are joined one after another, so they go out in the order the subgraph sent them.
-      let sent: Promise<unknown> = Promise.resolve();
-      const send = (result: () => Promise<FormattedExecutionResult> | FormattedExecutionResult) => {
-        sent = sent.then(async () => push(await result())).catch((error: Error) => stop(error));
-        return sent;
+      // The subgraph's events not yet sent, oldest first, joined one at a time as the client takes them (so
+      // they go out in the order the subgraph sent them, and a slow client costs no joins it cannot read).
+      // A client this far behind is ended: its pending events are dropped, it gets the SLOW_SUBSCRIBER error.
+      const pending: FormattedExecutionResult[] = [];
+      let ending: FormattedExecutionResult | null | undefined; // undefined: live; null: completed; else the last event
+      let wake: (() => void) | undefined;
+      const arrived = () => {
+        wake?.();
+        wake = undefined;
       };
       const unsubscribe = client.subscribe(
         { query: primary.operation, variables: upstreamVariables, operationName: primary.operationName },
         {
-          next: (event) => void send(() => join(event as FormattedExecutionResult)),
-          error: (error) => void send(() => ({ errors: mask([upstreamFault(primary.serviceName, error)]) })).then(() => stop()),
-          complete: () => void sent.then(() => stop()),
+          next: (event) => {
+            if (ending !== undefined) return;
+            if (pending.length >= options.bufferSize) {
+              pending.length = 0;
+              ending = { errors: [slowSubscriber(options.bufferSize)] };
+              unsubscribe();
+            } else {
+              pending.push(event as FormattedExecutionResult);
+            }
+            arrived();
+          },
+          error: (error) => {
+            ending ??= { errors: mask([upstreamFault(primary.serviceName, error)]) };
+            arrived();
+          },
+          complete: () => {
+            ending ??= null;
+            arrived();
+          },
         },
       );
-      await stop;
+      let stopped = false;
+      void stop.then(() => {
+        stopped = true;
+        arrived();
+      });
+      while (!stopped) {
+        const event = pending.shift();
+        if (event) await push(await join(event));
+        else if (ending !== undefined) {
+          if (ending) await push(ending);
+          break;
+        } else await new Promise<void>((resolve) => (wake = resolve));
+      }
+      stop();
       unsubscribe();
       await client.dispose();
     });
   }
 
   return { apiSchema, subscribe };
+}
+
+/** The last event of a subscription whose client fell `bufferSize` events behind. */
+function slowSubscriber(bufferSize: number): GraphQLFormattedError {
+  return {
+    message: `This subscription fell ${bufferSize} events behind its client (it read too slowly) and was ended; subscribe again (the first event is the state now).`,
+    extensions: { code: 'SLOW_SUBSCRIBER' },
+  };
 }
 
 /** What the caller reads when the owning subgraph's subscription fails: its errors, or that it went away. */

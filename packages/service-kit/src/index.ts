@@ -45,6 +45,7 @@ export { queryPage, type SincePageQuery } from './lists/keyset-sql';
 
 export { SinceArgs, sincePage } from './lists/since-page';
 export { DEFAULT_PORTS, databaseUrlFor, envPrefix, integerSetting, SUBGRAPHS, type SubgraphName } from './server/config';
+export { type EventBus, type EventTransport, eventTransport, memoryEventBus, openEventBus } from './server/event-bus';
 export { express, healthRoutes, type RunningServer, sendError, serve } from './server/http-server';
 export { createLogger, type Logger } from './server/logger';
 export { type CareGraphMode, careGraphMode, type ModeChoice, requireProductionSettings } from './server/mode';

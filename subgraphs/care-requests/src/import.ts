@@ -7,11 +7,12 @@
 
 import { checkImportRecord, type ImportRecord, normaliseSsn } from '@care-graph/care-request-import';
 import { fieldFault } from '@care-graph/limits';
-import { badUserInput, conflict, DateScalar, DateTimeScalar, notFound, Sex, writeStamp } from '@care-graph/service-kit';
+import { badUserInput, conflict, DateScalar, DateTimeScalar, type EventBus, notFound, Sex, writeStamp } from '@care-graph/service-kit';
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
 import type { CareRequestsContext } from './context';
+import { publishDataLoaded } from './data-load-events';
 import type { PrismaClient } from './db';
-import { Prisma } from './generated/prisma/client';
+import { type DataLoad, Prisma } from './generated/prisma/client';
 import { CareRequestStatus } from './generated/prisma/enums';
 
 /** Largest batch one call accepts; the CLI sends 500 at a time. */
@@ -101,7 +102,7 @@ export class ImportResolver {
       if (reasons.length) rejected.push({ index, id: fieldFault('id', input.id) ? null : input.id, reasons });
       else valid.push(record);
     });
-    const { created, updated, newest, stamp } = await writeImportRecords(ctx.prisma, valid, { loadId: loadId ?? null });
+    const { created, updated, newest, stamp } = await writeImportRecords(ctx.prisma, valid, { loadId: loadId ?? null, events: ctx.events });
     if (newest) for (const table of ['CareRequest', 'Patient']) ctx.clock.noteWrite(table, newest);
     if (!loadId && stamp) ctx.clock.noteWrite('DataLoad', stamp);
     return { received: records.length, created, updated, rejected };
@@ -125,14 +126,15 @@ export interface ImportWriteResult {
  * ~2 round trips a record; multi-row INSERT … ON CONFLICT is an order of magnitude faster on bulk loads
  * (bench/RESULTS.md, "care-requests"). Within one batch a later record with the
  * same id wins. The load is recorded in the same transaction: `loadId` (an open load) gets the count
- * added, otherwise the batch is recorded as a finished load of its own.
+ * added, otherwise the batch is recorded as a finished load of its own, announced on `events` (to
+ * `dataLoaded`) once the transaction has committed — without `events` (the demo seed, benchmarks) to nobody.
  */
 export async function writeImportRecords(
   prisma: PrismaClient,
   records: ImportRecord[],
-  options: { loadId: string | null; source?: string | null } = { loadId: null },
+  options: { loadId: string | null; source?: string | null; events?: EventBus } = { loadId: null },
 ): Promise<ImportWriteResult> {
-  return prisma.$transaction(
+  const { load, ...result } = await prisma.$transaction(
     async (tx) => {
       const stamp = await writeStamp(tx);
       if (options.loadId) {
@@ -143,10 +145,11 @@ export async function writeImportRecords(
         }
       }
       const { created, updated, newest } = await upsertRecords(tx, records, stamp);
+      let load: DataLoad | null = null;
       if (options.loadId) {
         await tx.dataLoad.update({ where: { id: options.loadId }, data: { recordCount: { increment: created + updated } } });
       } else if (created + updated > 0) {
-        await tx.dataLoad.create({
+        load = await tx.dataLoad.create({
           data: {
             kind: 'CARE_REQUEST_IMPORT',
             status: 'COMPLETED',
@@ -158,10 +161,12 @@ export async function writeImportRecords(
           },
         });
       }
-      return { created, updated, newest, stamp };
+      return { created, updated, newest, stamp, load };
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+  if (load && options.events) publishDataLoaded(options.events, load);
+  return result;
 }
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];

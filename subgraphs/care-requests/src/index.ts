@@ -3,20 +3,22 @@
  */
 import 'reflect-metadata';
 import { demoCareRequests } from '@care-graph/demo-data';
-import { buildFederatedSchema, entityReference, notForPartners, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { buildFederatedSchema, entityReference, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { BackfillWindowResolver } from './backfill-window';
 import { CareRequestResolver } from './care-request';
 import { type CareRequestsContext, createContext } from './context';
-import { DataLoadResolver } from './data-load';
+import { canSeeDataLoad, DataLoadResolver } from './data-load';
 import { openCareRequestsDatabase, type PrismaClient } from './db';
+import type { DataLoad as DataLoadRow } from './generated/prisma/client';
 import { ImportResolver, writeImportRecords } from './import';
 import { PatientResolver } from './patient';
 
 export function buildCareRequestsSchema() {
   return buildFederatedSchema<CareRequestsContext>(
     { resolvers: [CareRequestResolver, BackfillWindowResolver, PatientResolver, ImportResolver, DataLoadResolver] },
-    // The root fields are admin/service only; a partner token reaches care requests (and their patients) only
-    // through its own associations, so those are what it may resolve.
+    // The root fields are admin/service only (dataLoaded aside); a partner token reaches care requests (and
+    // their patients) only through its own associations, and data loads of its own partner's data, so those
+    // are what it may resolve.
     {
       CareRequest: entityReference(
         (ref, ctx) => ctx.careRequests.load(ref.id),
@@ -29,7 +31,10 @@ export function buildCareRequestsSchema() {
           return (await Promise.all(careRequests.map((careRequest) => ctx.canSeeCareRequest(careRequest.id)))).some(Boolean);
         },
       ),
-      DataLoad: entityReference((ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }), notForPartners),
+      DataLoad: entityReference<DataLoadRow, CareRequestsContext>(
+        (ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }),
+        canSeeDataLoad,
+      ),
     },
     // Each import record is checked on its own: one bad record is rejected with its reasons, the rest load.
     ['Mutation.importCareRequests.records'],

@@ -26,7 +26,7 @@ import {
   Subscription,
 } from 'type-graphql';
 import { deriveProgress } from './backfill-runner/progress';
-import { type BackfillProgressEvent, progressEvents, progressTopic } from './backfill-runner/progress-events';
+import { type BackfillProgressEvent, progressTopic } from './backfill-runner/progress-events';
 import type { PartnersContext } from './context';
 import { BackfillOwnerDocument } from './generated/calls/pop-health';
 import type { BackfillRun } from './generated/prisma/client';
@@ -142,7 +142,7 @@ async function currentState(backfillId: string, ctx: PartnersContext): Promise<B
  * and lets go of the topic, instead of waiting for the backfill's next event.
  */
 async function progressOf(backfillId: string, ctx: PartnersContext): Promise<AsyncIterable<BackfillProgress>> {
-  const events = progressEvents.subscribe(progressTopic(backfillId))[Symbol.asyncIterator]();
+  const events = await ctx.events.subscribe<BackfillProgressEvent>(progressTopic(backfillId));
   let first: BackfillProgress;
   try {
     first = await currentState(backfillId, ctx);

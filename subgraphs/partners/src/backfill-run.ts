@@ -108,7 +108,7 @@ export class BackfillRunResolver {
     });
     // The run's first event, for progress subscribers waiting for the hand-off. An empty window's run is
     // complete already: its event goes out when the runner has reported it to pop-health.
-    if (run.status === 'RUNNING') publishRun(run);
+    if (run.status === 'RUNNING') publishRun(ctx.events, run);
     wakeRunner(ctx.prisma);
     return backfillOf(run.backfillId, run);
   }
@@ -124,7 +124,7 @@ export class BackfillRunResolver {
       backfillId,
     );
     if (cancelled) {
-      publishRun(cancelled);
+      publishRun(ctx.events, cancelled);
       return backfillOf(backfillId, cancelled);
     }
     const run = await ctx.prisma.backfillRun.findUnique({ where: { backfillId } });

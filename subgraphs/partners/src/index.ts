@@ -6,7 +6,6 @@ import { DEMO_PARTNERS } from '@care-graph/demo-data';
 import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { BackfillProgressResolver } from './backfill-progress';
 import { BackfillRunResolver, canSeeBackfill } from './backfill-run';
-import { progressEvents } from './backfill-runner/progress-events';
 import { configureBackfills, runnerSettings, startBackfillRunner } from './backfill-runner/runner';
 import { createContext, type PartnersContext } from './context';
 import { openPartnersDatabase, type PrismaClient } from './db';
@@ -27,7 +26,6 @@ export function buildPartnersSchema() {
         BackfillProgressResolver,
         MatchRunnerUpResolver,
       ],
-      pubSub: progressEvents,
     },
     // The rules of the root fields: a partner token sees its own partner and associations, and a care request
     // only as far as it is associated with it (its one way to care requests).
@@ -61,7 +59,7 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
   buildSchema: buildPartnersSchema,
   openDatabase: openPartnersDatabase,
   createContext,
-  background({ client, logger, env, callService, clock, database }) {
+  background({ client, logger, env, callService, clock, database, events }) {
     const settings = runnerSettings(env);
     configureBackfills(client, settings);
     if (!settings.enabled) {
@@ -76,6 +74,7 @@ export const partnersSubgraph: SubgraphDefinition<PrismaClient, PartnersContext>
       logger,
       idleQuery: database.uncountedQuery,
       settings,
+      events,
     });
     return () => runner.stop();
   },

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CallService, createLogger, InternalAuth, internalHeaders, ServiceCallError, serviceClient } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../../scripts/in-process-graph';
-import { type BackfillProgressEvent, progressEvents, progressTopic } from '../src/backfill-runner/progress-events';
+import { type BackfillProgressEvent, progressTopic } from '../src/backfill-runner/progress-events';
 import { type BackfillRunner, runnerSettings, startBackfillRunner } from '../src/backfill-runner/runner';
 import { BackfillWindowPageDocument } from '../src/generated/calls/care-requests';
 import { MatchBackfillPageDocument } from '../src/generated/calls/pop-health';
@@ -61,6 +61,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
       logger: createLogger('partners-test', { LOG_LEVEL: 'error' }),
       idleQuery: graph.subgraphs.partners.database.uncountedQuery,
       settings: runnerSettings({ BACKFILL_POLL_MS: '50', BACKFILL_LEASE_MS: '10000', BACKFILL_CONCURRENCY: '2', ...env }),
+      events: graph.subgraphs.partners.events,
     });
   }
 
@@ -140,7 +141,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     const { backfillId, body } = await start();
     expect(body.errors).toBeUndefined();
     expect(body.data?.startBackfillRun).toMatchObject({ id: backfillId, total: MEMBERS + STRANGERS, processed: 0, percent: 0 });
-    const subscription = progressEvents.subscribe(progressTopic(backfillId));
+    const subscription = await graph.subgraphs.partners.events.subscribe<BackfillProgressEvent>(progressTopic(backfillId));
     const collecting = (async () => {
       for await (const event of subscription) {
         events.push(event);

@@ -95,7 +95,7 @@ export class RosterResolver {
   async ingestRoster(@Arg('input', () => IngestRosterInput) input: IngestRosterInput, @Ctx() ctx: PopHealthContext) {
     await assertPartnerExists(ctx, input.partnerId);
     const store = { prisma: ctx.prisma, database: ctx.database, clock: ctx.clock, index: ctx.rosterIndex };
-    return ingestRoster(store, input, Readable.from([input.content]), (source) => startLoadReport(ctx, source));
+    return ingestRoster(store, input, Readable.from([input.content]), (source) => startLoadReport(ctx, source, input.partnerId));
   }
 
   @Authorized('partner', 'service')

@@ -28,11 +28,18 @@ export async function finishDataLoad(
   await callService('care-requests', FinishDataLoadDocument, { id, status, recordCount });
 }
 
-/** Opens a data load for a roster ingestion; a load that could not be opened is logged, and its report does nothing. */
-export async function startLoadReport(ctx: Pick<RequestContext, 'callService' | 'requestId'>, source: string): Promise<LoadReport> {
+/**
+ * Opens a data load for partner `partnerId`'s roster ingestion (the partner's token may follow it in
+ * `dataLoaded`); a load that could not be opened is logged, and its report does nothing.
+ */
+export async function startLoadReport(
+  ctx: Pick<RequestContext, 'callService' | 'requestId'>,
+  source: string,
+  partnerId: string,
+): Promise<LoadReport> {
   let id: string | null = null;
   try {
-    const data = await ctx.callService('care-requests', StartDataLoadDocument, { input: { kind: 'ROSTER_INGESTION', source } });
+    const data = await ctx.callService('care-requests', StartDataLoadDocument, { input: { kind: 'ROSTER_INGESTION', source, partnerId } });
     id = data.startDataLoad.id;
   } catch (error) {
     logger.warn('could not record the roster ingestion in dataLoads', { requestId: ctx.requestId, message: (error as Error).message });

@@ -4,6 +4,7 @@
 import type { Identity } from '../auth/roles';
 import type { Sealer } from '../auth/sealing';
 import type { WatermarkClock } from '../database/watermark';
+import type { EventBus } from '../server/event-bus';
 import type { CallService } from '../server/service-client';
 
 export interface RequestContext {
@@ -24,4 +25,6 @@ export interface RequestContext {
   callService: CallService;
   /** Seals (care-requests) and opens (pop-health) patients' SSNs on their way to the matcher (`SSN_FOR_MATCHING`). */
   ssnSealer: Sealer;
+  /** The service's event bus (what its subscriptions serve), shared by all its instances. */
+  events: EventBus;
 }

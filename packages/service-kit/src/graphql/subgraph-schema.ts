@@ -20,6 +20,20 @@ import { DateTimeScalar } from './scalars';
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
+/**
+ * type-graphql wants a pub/sub for any schema with subscriptions, for `@Subscription({ topics })`. Ours
+ * subscribe with `subscribe` on the service's event bus (`ctx.events`, shared by its instances) instead, as
+ * a process-wide pub/sub would not reach the other instances: this one says so if a topic is ever used.
+ */
+const NO_TOPICS = {
+  publish() {
+    throw new Error("Publish on the event bus (ctx.events), not on type-graphql's pubSub.");
+  },
+  subscribe() {
+    throw new Error('Subscribe with `subscribe` on the event bus (ctx.events), not with `topics`.');
+  },
+} as unknown as NonNullable<BuildSchemaOptions['pubSub']>;
+
 /** Each resolvable entity's reference resolver with its access rule (`entityReference`), by type name. */
 export type ReferenceResolvers<Context extends RequestContext = RequestContext> = Record<string, EntityReference<Context>>;
 
@@ -40,6 +54,7 @@ export async function buildFederatedSchema<Context extends RequestContext = Requ
     authChecker: roleAuthChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
+    pubSub: NO_TOPICS,
     ...options,
     skipCheck: true,
   });

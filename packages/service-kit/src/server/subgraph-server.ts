@@ -18,6 +18,7 @@ import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
 import type { WatermarkClock } from '../database/watermark';
 import { boundErrorEcho } from '../graphql/errors';
 import type { RequestContext } from '../graphql/request-context';
+import type { EventBus } from './event-bus';
 import { express, healthRoutes, type ReadinessCheck, type RunningServer, serve } from './http-server';
 import type { Logger } from './logger';
 import type { ServiceClient } from './service-client';
@@ -36,6 +37,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   /** Adds the service's per-request state (its DataLoaders) to the verified identity. */
   createContext(base: RequestContext): Context;
   clock: WatermarkClock;
+  /** The service's event bus, in every request's context. */
+  events: EventBus;
   readiness: ReadinessCheck[];
   /** This service's client for calls to the other services (bound to each request's id). */
   services: ServiceClient;
@@ -79,6 +82,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
       clock: options.clock,
       callService: options.services.forRequest(id),
       ssnSealer,
+      events: options.events,
     };
   };
   const authenticate = (req: Request) => {

@@ -11,6 +11,7 @@ import type { SqlClient } from '../database/sql';
 import { WatermarkClock } from '../database/watermark';
 import type { RequestContext } from '../graphql/request-context';
 import { type ServiceConfig, serviceConfig, serviceUrlFor } from './config';
+import { type EventBus, openEventBus } from './event-bus';
 import { createLogger, type Logger } from './logger';
 import { requireProductionSettings } from './mode';
 import { type CallService, serviceClient } from './service-client';
@@ -45,6 +46,8 @@ export interface SubgraphDefinition<C extends Client, Context extends RequestCon
     clock: WatermarkClock;
     database: Database<C>;
     dataDir: string;
+    /** The service's event bus, shared by its instances (what subscriptions serve). */
+    events: EventBus;
   }): () => Promise<void>;
   /** Releases what the service holds besides its database (e.g. worker threads), when it stops. */
   close?(client: C): Promise<void>;
@@ -61,6 +64,7 @@ export interface RunningSubgraph<C> {
   port: number;
   database: Database<C>;
   clock: WatermarkClock;
+  events: EventBus;
   close(): Promise<void>;
 }
 
@@ -76,7 +80,14 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
   requireProductionSettings('service', env);
   const logger = createLogger(definition.name, env);
   const database = await definition.openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  let events: EventBus | undefined;
   try {
+    events = await openEventBus({
+      service: definition.name,
+      env,
+      postgresUrl: database.kind === 'postgresql' ? config.databaseUrl : undefined,
+      logger,
+    });
     if (database.appliedMigrations.length) logger.info('applied migrations', { migrations: database.appliedMigrations });
     if (config.seedDemoData && definition.seed) {
       const started = Date.now();
@@ -95,6 +106,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       internalAuth,
       createContext: (base) => definition.createContext(database.client, base, database),
       clock,
+      events,
       routes:
         definition.routes && ((app, authenticate) => definition.routes!(app, { client: database.client, database, clock, authenticate })),
       services,
@@ -113,6 +125,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
         clock,
         database,
         dataDir: config.dataDir,
+        events,
       });
     } catch (error) {
       clock.stop();
@@ -126,6 +139,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       port: server.port,
       database,
       clock,
+      events,
       // Once: a second close (a test that stopped a subgraph, then the whole graph) waits for the first.
       close() {
         closing ??= (async () => {
@@ -133,12 +147,14 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
           await stopBackground?.();
           await server.close();
           await definition.close?.(database.client);
+          await events!.close();
           await database.close();
         })();
         return closing;
       },
     };
   } catch (error) {
+    await events?.close();
     await database.close();
     throw error;
   }

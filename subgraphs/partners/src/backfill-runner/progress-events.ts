@@ -1,10 +1,11 @@
 /**
- * A backfill's progress as events, for the `backfillProgress` subscription (issue 12) to serve. One pub/sub
- * for the process, topic `backfillProgress:<backfillId>`. A run writes pages faster than anyone reads a
+ * A backfill's progress as events, for the `backfillProgress` subscription (issue 12) to serve, on the
+ * service's event bus (service-kit's event-bus.ts: every partners instance's subscribers get every instance's
+ * events), topic `backfillProgress:<backfillId>`. A run writes pages faster than anyone reads a
  * progress bar, so events are coalesced per backfill: at most 4 a second, the latest state winning (trailing
  * edge); the terminal event is published at once, drops any pending one, and is the last the backfill gets.
  */
-import { createPubSub } from '@graphql-yoga/subscription';
+import type { EventBus } from '@care-graph/service-kit';
 import type { BackfillRunStatus } from '../generated/prisma/enums';
 
 export interface BackfillProgressEvent {
@@ -20,9 +21,6 @@ export interface BackfillProgressEvent {
   at: Date;
 }
 
-/** The process-wide pub/sub of progress events; subscribe with `progressEvents.subscribe(progressTopic(id))`. */
-export const progressEvents = createPubSub<Record<string, [BackfillProgressEvent]>>();
-
 /** The topic of one backfill's progress events. */
 export const progressTopic = (backfillId: string) => `backfillProgress:${backfillId}`;
 
@@ -37,17 +35,17 @@ interface Pending {
   finished: boolean;
 }
 
-const backfills = new Map<string, Pending>();
-
-function send(event: BackfillProgressEvent) {
-  progressEvents.publish(progressTopic(event.backfillId), event);
-}
+/** The coalescing state of each bus's backfills (one bus per partners instance). */
+const pendingByBus = new WeakMap<EventBus, Map<string, Pending>>();
 
 /**
- * Publishes `event` under the coalescing rule (see the file's comment). Events of a backfill whose terminal
- * event went out are dropped, so a page that raced a cancel cannot publish after it.
+ * Publishes `event` on `events` under the coalescing rule (see the file's comment). Events of a backfill whose
+ * terminal event went out are dropped, so a page that raced a cancel cannot publish after it.
  */
-export function publishProgress(event: BackfillProgressEvent): void {
+export function publishProgress(events: EventBus, event: BackfillProgressEvent): void {
+  let backfills = pendingByBus.get(events);
+  if (!backfills) pendingByBus.set(events, (backfills = new Map()));
+  const send = (sent: BackfillProgressEvent) => events.publish(progressTopic(sent.backfillId), sent);
   let pending = backfills.get(event.backfillId);
   if (pending?.finished) return;
   if (event.status !== 'RUNNING') {

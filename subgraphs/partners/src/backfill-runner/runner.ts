@@ -16,7 +16,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { type CallService, integerSetting, type Logger, ServiceCallError, type WatermarkClock } from '@care-graph/service-kit';
+import {
+  type CallService,
+  type EventBus,
+  integerSetting,
+  type Logger,
+  ServiceCallError,
+  type WatermarkClock,
+} from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
 import { FinishBackfillDocument } from '../generated/calls/pop-health';
 import type { BackfillRun } from '../generated/prisma/client';
@@ -68,6 +75,8 @@ export interface RunnerDeps {
    */
   idleQuery: <Row>(sql: string, params: unknown[]) => Promise<Row[]>;
   settings: RunnerSettings;
+  /** The service's event bus, that progress events go out on. */
+  events: EventBus;
   /** The lease owner's name (default `${hostname}:${pid}:${random}`). */
   owner?: string;
 }
@@ -111,10 +120,10 @@ function runState(run: RunState): RunState {
   return { backfillId, status, total, processed, matched, created, alreadyAssociated };
 }
 
-/** Publishes the state of `run` as a progress event (terminal ones at once). */
-export function publishRun(run: RunState & Pick<BackfillRun, 'firstPageAt'>) {
+/** Publishes the state of `run` as a progress event on `events` (terminal ones at once). */
+export function publishRun(events: EventBus, run: RunState & Pick<BackfillRun, 'firstPageAt'>) {
   const { percent, etaSeconds } = deriveProgress(run);
-  publishProgress({ ...runState(run), percent, etaSeconds, at: new Date() });
+  publishProgress(events, { ...runState(run), percent, etaSeconds, at: new Date() });
 }
 
 const runners = new WeakMap<object, BackfillRunner>();
@@ -206,7 +215,7 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
         reportRetries.delete(run.backfillId);
         // The terminal progress event goes out once pop-health has recorded the outcome, so that a subscriber
         // joining the backfill's own status on it (through the gateway) reads the same outcome.
-        publishRun({ ...run, firstPageAt: run.firstPageAt && new Date(run.firstPageAt) });
+        publishRun(deps.events, { ...run, firstPageAt: run.firstPageAt && new Date(run.firstPageAt) });
         logger.info('reported backfill outcome', { backfillId: run.backfillId, outcome: run.status });
       } catch (error) {
         const attempts = (retry?.attempts ?? 0) + 1;
@@ -293,7 +302,7 @@ export function startBackfillRunner(deps: RunnerDeps): BackfillRunner {
           owner,
           leaseMs: settings.leaseMs,
           shouldStop: async () => stopping,
-          onPage: (after) => publishRun(after),
+          onPage: (after) => publishRun(deps.events, after),
         },
         { rosterId: run.rosterId, batchSize: run.batchSize, acceptGrades: run.acceptGrades },
         partition,

@@ -121,7 +121,7 @@ export function startBackfillLifecycle(options: LifecycleOptions): BackfillLifec
     options.prepareRoster?.(roster.id);
     if (!row.dataLoadId) {
       const { startDataLoad } = await call('care-requests', StartDataLoadDocument, {
-        input: { kind: 'BACKFILL', source: roster.fileName },
+        input: { kind: 'BACKFILL', source: roster.fileName, partnerId: row.partnerId },
       });
       // Guarded: a cancel that came first (it saw no data load, so no run can exist) wins; the load is closed empty.
       if (!(await advance(row, { dataLoadId: startDataLoad.id }))) {

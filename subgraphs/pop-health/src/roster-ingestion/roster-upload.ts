@@ -36,7 +36,7 @@ export function rosterUploadRoute(
         services.store,
         { partnerId, kind: kind as RosterKindName, fileName: (fileName as string | undefined) ?? 'roster.csv' },
         req,
-        (source) => startLoadReport(ctx, source),
+        (source) => startLoadReport(ctx, source, partnerId),
       );
       res.status(201).json({ roster });
     } catch (error) {

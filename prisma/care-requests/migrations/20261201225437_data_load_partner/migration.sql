@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "DataLoad" ADD COLUMN     "partnerId" TEXT;
