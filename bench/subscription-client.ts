@@ -86,13 +86,14 @@ function describe(error: unknown): string {
 
 function subscribe(spec: SubscriptionSpec): void {
   for (const subscriber of subscribers) {
-    const events = fresh();
-    subscriber.events = events;
+    subscriber.events = fresh();
+    // `results` hands the events over and starts afresh: each callback writes to the subscriber's current record.
     subscriber.unsubscribe = subscriber.client.subscribe<Record<string, Record<string, unknown>>>(
       { query: spec.query, variables: spec.variables },
       {
         next: (result) => {
           const now = Date.now();
+          const { events } = subscriber;
           const value = result.data?.[spec.root];
           if (!value) {
             events.error ??= JSON.stringify(result.errors ?? result).slice(0, 300);
@@ -104,11 +105,11 @@ function subscribe(spec: SubscriptionSpec): void {
           if (result.errors?.length) events.error ??= JSON.stringify(result.errors).slice(0, 300);
         },
         error: (error) => {
-          events.error ??= describe(error);
-          events.completed = true;
+          subscriber.events.error ??= describe(error);
+          subscriber.events.completed = true;
         },
         complete: () => {
-          events.completed = true;
+          subscriber.events.completed = true;
         },
       },
     );
