@@ -127,8 +127,9 @@ async function until(condition: () => boolean, deadlineMs: number, what: () => s
 
 const summary = () => {
   const counts = subscribers.map((s) => s.events.receivedAt.length);
-  const errors = subscribers.filter((s) => s.events.error).length;
-  return `events per client min ${Math.min(...counts)}, max ${Math.max(...counts)}; ${errors} with an error; ${subscribers.filter((s) => s.events.completed).length} completed`;
+  const errors = subscribers.filter((s) => s.events.error);
+  const first = errors[0]?.events.error;
+  return `events per client min ${Math.min(...counts)}, max ${Math.max(...counts)}; ${errors.length} with an error${first ? ` (${first})` : ''}; ${subscribers.filter((s) => s.events.completed).length} completed`;
 };
 
 async function handle(message: ClientCommand): Promise<unknown> {
@@ -137,8 +138,16 @@ async function handle(message: ClientCommand): Promise<unknown> {
       return connect(message.url, message.tokens, message.concurrency);
     case 'subscribe':
       return subscribe(message.spec);
-    case 'waitEvents':
-      return until(() => subscribers.every((s) => s.events.receivedAt.length >= message.atLeast), message.deadlineMs, summary);
+    case 'waitEvents': {
+      // A subscription that ended (with an error) gets no more events: it is waited for no longer, and counted.
+      await until(
+        () => subscribers.every((s) => s.events.receivedAt.length >= message.atLeast || s.events.completed),
+        message.deadlineMs,
+        summary,
+      );
+      const ended = subscribers.filter((s) => s.events.receivedAt.length < message.atLeast);
+      return { ended: ended.length, error: ended[0]?.events.error ?? null };
+    }
     case 'waitComplete':
       return until(() => subscribers.every((s) => s.events.completed), message.deadlineMs, summary);
     case 'results': {

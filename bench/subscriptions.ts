@@ -191,6 +191,8 @@ interface MemoryResult {
   services: { name: string; base: Memory; connected: Memory; subscribed: Memory }[];
   connectSeconds: number;
   subscribeSeconds: number;
+  /** Subscriptions that ended (an error) before their first event, and the first such error. */
+  failed: { count: number; error: string | null };
 }
 
 interface Delivery {
@@ -276,9 +278,16 @@ async function measureMemory(
   const connected = await settledMemory(services, 3000, snapshot('gateway-connected'));
   const subscribeStart = process.hrtime.bigint();
   await clients.send({ command: 'subscribe', spec });
-  await clients.send({ command: 'waitEvents', atLeast: 1, deadlineMs: 120_000 });
+  const { value: ended } = await clients.send<{ ended: number; error: string | null }>({
+    command: 'waitEvents',
+    atLeast: 1,
+    deadlineMs: 120_000,
+  });
   const subscribeSeconds = secondsSince(subscribeStart);
-  log(`  memory: ${tokens.length} subscriptions had their first event after ${subscribeSeconds.toFixed(1)} s`);
+  log(
+    `  memory: ${tokens.length - ended.ended} subscriptions had their first event after ${subscribeSeconds.toFixed(1)} s` +
+      (ended.ended ? `; ${ended.ended} ended without one: ${ended.error}` : ''),
+  );
   const subscribed = await settledMemory(services, 3000, snapshot('gateway-subscribed'));
   await clients.send({ command: 'close' });
   await graphql(admin, 'mutation($id: ID!) { cancelBackfill(id: $id) { id } }', { id: backfillId });
@@ -287,6 +296,7 @@ async function measureMemory(
     services: services.map((s, i) => ({ name: s.name, base: base[i], connected: connected[i], subscribed: subscribed[i] })),
     connectSeconds: connect.seconds,
     subscribeSeconds,
+    failed: { count: ended.ended, error: ended.error },
   };
 }
 
@@ -532,6 +542,11 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
       profileDir,
       loadAverage,
     };
+  } catch (error) {
+    // What the services said, for a run that failed (they log warnings and errors only).
+    for (const service of Object.values(graph.services))
+      log(`--- ${service.name} output (last 3,000 characters) ---\n${service.output().slice(-3000)}`);
+    throw error;
   } finally {
     await clients.stop();
     await graph.close();
@@ -577,13 +592,13 @@ export function subscriptionsReport(r: SubscriptionBenchResult): string {
   const perIdleHeap = (gw.subscribed.heapUsedKiB - gw.base.heapUsedKiB) / n;
   if (!r.progress.length) {
     lines.push(
-      `  (${n} connections acknowledged in ${r.memory.connectSeconds.toFixed(1)} s; ${n} subscriptions had their first event after ${r.memory.subscribeSeconds.toFixed(1)} s)`,
+      `  (${n} connections acknowledged in ${r.memory.connectSeconds.toFixed(1)} s; ${n - r.memory.failed.count} subscriptions had their first event after ${r.memory.subscribeSeconds.toFixed(1)} s${r.memory.failed.count ? `; ${r.memory.failed.count} ended without one: ${r.memory.failed.error}` : ''})`,
       `Target ≤ ${TARGET_KB_PER_SUBSCRIBER} KB of gateway memory per idle subscriber: RSS ${kb(perIdle)}, heap ${kb(perIdleHeap)} (--memory-only: nothing else ran)`,
     );
     return lines.join('\n');
   }
   lines.push(
-    `  (${n} connections acknowledged in ${r.memory.connectSeconds.toFixed(1)} s; ${n} subscriptions had their first event after ${r.memory.subscribeSeconds.toFixed(1)} s)`,
+    `  (${n} connections acknowledged in ${r.memory.connectSeconds.toFixed(1)} s; ${n - r.memory.failed.count} subscriptions had their first event after ${r.memory.subscribeSeconds.toFixed(1)} s${r.memory.failed.count ? `; ${r.memory.failed.count} ended without one: ${r.memory.failed.error}` : ''})`,
     `Target ≤ ${TARGET_KB_PER_SUBSCRIBER} KB of gateway memory per idle subscriber: RSS ${kb(perIdle)}, heap ${kb(perIdleHeap)} → ${Math.max(perIdle, perIdleHeap) <= TARGET_KB_PER_SUBSCRIBER ? 'met' : 'NOT met'}`,
     '',
     `backfillProgress of a running backfill (delay = receipt − the event's \`at\`, published events only; the first event, the state when subscribing, apart):`,
