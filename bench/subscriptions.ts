@@ -234,6 +234,28 @@ async function tokensFor(graph: ProcessGraph, n: number, prefix: string): Promis
   return tokens;
 }
 
+/** Each service's logged errors (JSON log lines at level error), counted by message and detail. */
+function serviceErrors(graph: ProcessGraph): SubscriptionBenchResult['serviceErrors'] {
+  const found = new Map<string, { service: string; count: number; entry: string }>();
+  for (const service of Object.values(graph.services)) {
+    for (const line of service.output().split('\n')) {
+      if (!line.includes('"level":"error"')) continue;
+      let entry = line;
+      try {
+        const { message, detail, code } = JSON.parse(line) as Record<string, unknown>;
+        entry = [message, code, detail].filter(Boolean).join(' · ');
+      } catch {
+        // not JSON: the line as it is
+      }
+      const key = `${service.name} ${entry.slice(0, 300)}`;
+      const seen = found.get(key) ?? { service: service.name, count: 0, entry: entry.slice(0, 300) };
+      seen.count += 1;
+      found.set(key, seen);
+    }
+  }
+  return [...found.values()].sort((a, b) => b.count - a.count);
+}
+
 const tokensNote = (n: number) => `${n} distinct admin tokens (one subject each; CONNECTIONS_PER_IDENTITY left at its default)`;
 
 const wsUrl = (graph: ProcessGraph) => graph.services.gateway.url.replace(/^http/, 'ws');
@@ -438,6 +460,8 @@ async function measureDataLoaded(graph: ProcessGraph, admin: HttpTarget, clients
 }
 
 export interface SubscriptionBenchResult {
+  /** The distinct error entries each service logged over the run (message and detail), with how often. */
+  serviceErrors: { service: string; count: number; entry: string }[];
   clients: number;
   tokens: string;
   memory: MemoryResult;
@@ -488,7 +512,17 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
     const snapshotDir = options.heapSnapshots ? path.join(repoRoot, 'bench', '.out', 'profiles', 'subscriptions') : null;
     if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
     const memory = await measureMemory(graph, admin, clients, tokens, startBackfill.id, log, snapshotDir);
-    if (options.memoryOnly) return { clients: n, tokens: tokensNote(n), memory, progress: [], dataLoaded: null, profileDir, loadAverage };
+    if (options.memoryOnly)
+      return {
+        serviceErrors: serviceErrors(graph),
+        clients: n,
+        tokens: tokensNote(n),
+        memory,
+        progress: [],
+        dataLoaded: null,
+        profileDir,
+        loadAverage,
+      };
 
     // 2. Progress of running backfills: partners restarted with its runner on.
     await graph.services.partners.stop();
@@ -534,6 +568,7 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
     }
     loadAverage.push(os.loadavg());
     return {
+      serviceErrors: serviceErrors(graph),
       clients: n,
       tokens: tokensNote(n),
       memory,
@@ -650,6 +685,15 @@ export function subscriptionsReport(r: SubscriptionBenchResult): string {
   } else {
     lines.push('dataLoaded: skipped — the graph has no Subscription.dataLoaded on this build.');
   }
+  lines.push(
+    '',
+    r.serviceErrors.length
+      ? `Errors the services logged: ${r.serviceErrors
+          .slice(0, 8)
+          .map((e) => `${e.service} ×${e.count}: ${e.entry}`)
+          .join('; ')}`
+      : 'The services logged no error.',
+  );
   if (r.profileDir)
     lines.push(
       '',
