@@ -71,21 +71,21 @@ export interface BackfillBenchOptions {
   log: (line: string) => void;
 }
 
-interface Window {
+export interface Window {
   startDate: string;
   endDate: string;
   from: Date;
   until: Date;
 }
 
-function windowOf(days: number): Window {
+export function windowOf(days: number): Window {
   const from = new Date(`${WINDOW_START}T00:00:00.000Z`);
   const until = new Date(from.getTime() + days * DAY_MS);
   return { startDate: WINDOW_START, endDate: new Date(until.getTime() - DAY_MS).toISOString().slice(0, 10), from, until };
 }
 
 /** The synthetic data: the roster and one patient per `VISITS_PER_PATIENT` care requests (seeded). */
-function syntheticData(careRequests: number) {
+export function syntheticData(careRequests: number) {
   return generateSynthetic({ rosterSize: ROSTER_SIZE, patients: Math.ceil(careRequests / VISITS_PER_PATIENT), seed: SEED });
 }
 
@@ -113,7 +113,7 @@ function careRequestRecord(i: number, n: number, patients: PersonInput[]): Impor
 }
 
 /** The cached care-requests data folder for `n` care requests, built first if missing; returns its dataDir. */
-async function preparedCareRequests(n: number, patients: PersonInput[], log: (line: string) => void): Promise<string> {
+export async function preparedCareRequests(n: number, patients: PersonInput[], log: (line: string) => void): Promise<string> {
   const { migrationsDir } = migrationTarget('care-requests');
   const key = createHash('sha256')
     .update(JSON.stringify({ DATA_VERSION, SEED, ROSTER_SIZE, VISITS_PER_PATIENT, WINDOW_START, WINDOW_DAYS, n }))
@@ -310,7 +310,7 @@ const START_BACKFILL = `mutation Start($input: StartBackfillInput!) { startBackf
 const BACKFILL = `query Progress($id: ID!) { backfill(id: $id) { status processed total matched created error } }`;
 
 /** A partner with its own copy of the roster: each backfill of the curve writes its own associations. */
-async function partnerWithRoster(admin: HttpTarget, gatewayUrl: string, name: string, file: Buffer) {
+export async function partnerWithRoster(admin: HttpTarget, gatewayUrl: string, name: string, file: Buffer) {
   const { createPartner } = await graphql<{ createPartner: { id: string } }>(
     admin,
     'mutation Create($input: CreatePartnerInput!) { createPartner(input: $input) { id } }',

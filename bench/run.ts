@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- since|matching|roster|backfill] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
- *  [--postgres postgres://…] [--quick]`: runs the benchmarks and prints their figures with
- * the machine they ran on. Record the printed tables in bench/RESULTS.md. `backfill` (`npm run bench:backfill`)
- * runs only when named: it takes minutes and caches its data under `bench/.out/cache/`.
+ * `npm run bench [-- since|matching|roster|backfill|subscriptions] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
+ *  [--postgres postgres://…] [--quick] [--clients N] [--days N] [--joined-days N] [--profile] [--heap-snapshots] [--memory-only]`: runs the benchmarks and prints their figures with
+ * the machine they ran on. Record the printed tables in bench/RESULTS.md. `backfill` (`npm run bench:backfill`) and
+ * `subscriptions` (`npm run bench:subscriptions`) run only when named: they take minutes and cache their data under
+ * `bench/.out/cache/`.
  */
 import { backfillReport, runBackfillBenchmark } from './backfill';
 import { machine } from './lib';
 import { matchingQualityReport, runMatchingQuality } from './matching';
 import { rosterSpeedReport, runRosterSpeed } from './roster';
 import { runSinceBenchmark, sinceReport } from './since';
+import { runSubscriptionBenchmark, subscriptionsReport } from './subscriptions';
 
 async function main() {
   const args = process.argv.slice(2);
@@ -26,9 +28,9 @@ async function main() {
       throw new Error(`--${name} needs a postgres:// URL (a role that may create databases).`);
     return args[i + 1];
   };
-  const flags = ['--disk', '--quick', '--e2e'];
+  const flags = ['--disk', '--quick', '--e2e', '--profile', '--heap-snapshots', '--memory-only'];
   const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && !flags.includes(args[i - 1])));
-  const wanted = (name: string) => (only.length === 0 && name !== 'backfill') || only.includes(name);
+  const wanted = (name: string) => (only.length === 0 && name !== 'backfill' && name !== 'subscriptions') || only.includes(name);
   console.log(`Care Graph benchmarks — ${new Date().toISOString().slice(0, 10)} — ${machine()}\n`);
   if (wanted('since')) {
     const result = await runSinceBenchmark({
@@ -61,6 +63,19 @@ async function main() {
       log: (l) => console.log(l),
     });
     console.log(`\n${backfillReport(result)}\n`);
+  }
+  if (wanted('subscriptions')) {
+    const quick = args.includes('--quick');
+    const result = await runSubscriptionBenchmark({
+      clients: option('clients', quick ? 50 : 1000),
+      days: option('days', quick ? 18 : 90),
+      joinedDays: option('joined-days', quick ? 9 : 18),
+      profile: args.includes('--profile'),
+      heapSnapshots: args.includes('--heap-snapshots'),
+      memoryOnly: args.includes('--memory-only'),
+      log: (l) => console.log(l),
+    });
+    console.log(`\n${subscriptionsReport(result)}\n`);
   }
 }
 

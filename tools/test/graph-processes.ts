@@ -21,7 +21,10 @@ const ENTRIES: Record<SubgraphName | 'gateway', string> = {
   gateway: 'gateway/src/main.ts',
 };
 
-/** One service process; `start` after `kill` runs it again on the same port, data directory and environment. */
+/**
+ * One service process; `start` after `kill` runs it again on the same port, data directory and environment.
+ * `SERVICE_NODE_FLAGS` in its environment are extra Node.js flags for it, as the supervisor passes them on.
+ */
 export class ServiceProcess {
   private lives: RunningProgram[] = [];
 
@@ -56,7 +59,9 @@ export class ServiceProcess {
   /** Starts the process and resolves once its /readyz answers 200; rejects with its output if it exits first. */
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} is running already`);
-    const program = startProgram(ENTRIES[this.name as keyof typeof ENTRIES] ?? ENTRIES.partners, this.env);
+    const program = startProgram(ENTRIES[this.name as keyof typeof ENTRIES] ?? ENTRIES.partners, this.env, {
+      nodeFlags: this.env.SERVICE_NODE_FLAGS,
+    });
     this.lives.push(program);
     let exit: number | null | undefined;
     void program.exited.then((code) => (exit = code));

@@ -35,10 +35,16 @@ export interface RunningProgram {
 
 /**
  * Starts `entry` (a TypeScript file, from the repository root) as services start: run-ts.js with the service flags.
- * `detached` makes it the leader of a process group of its own, so that `killGroup` reaches it and every process it starts.
+ * `detached` makes it the leader of a process group of its own, so that `killGroup` reaches it and every process it starts;
+ * `nodeFlags` are extra Node.js flags, space-separated (as the supervisor's SERVICE_NODE_FLAGS, e.g. --cpu-prof).
  */
-export function startProgram(entry: string, env: NodeJS.ProcessEnv, { detached = false }: { detached?: boolean } = {}): RunningProgram {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
+export function startProgram(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  { detached = false, nodeFlags = '' }: { detached?: boolean; nodeFlags?: string } = {},
+): RunningProgram {
+  const extraFlags = nodeFlags.split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...extraFlags, path.join(repoRoot, 'scripts', 'run-ts.js'), entry], {
     cwd: repoRoot,
     env: { ...env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
