@@ -45,7 +45,8 @@ const pendingByBus = new WeakMap<EventBus, Map<string, Pending>>();
 export function publishProgress(events: EventBus, event: BackfillProgressEvent): void {
   let backfills = pendingByBus.get(events);
   if (!backfills) pendingByBus.set(events, (backfills = new Map()));
-  const send = (sent: BackfillProgressEvent) => events.publish(progressTopic(sent.backfillId), sent);
+  // `at` is when the event goes out: a coalesced event carries the latest state, sent up to 250 ms after it was read.
+  const send = (sent: BackfillProgressEvent) => events.publish(progressTopic(sent.backfillId), { ...sent, at: new Date() });
   let pending = backfills.get(event.backfillId);
   if (pending?.finished) return;
   if (event.status !== 'RUNNING') {
