@@ -127,3 +127,46 @@ export function establishedTo(port: number): number {
   }
   return count;
 }
+
+/** What graphql-ws's and graphql-sse's clients share: `subscribe` with a sink, returning how to unsubscribe. */
+interface SubscribingClient {
+  subscribe(
+    payload: { query: string; variables: Record<string, unknown> },
+    sink: { next(event: { errors?: unknown }): void; error(error: unknown): void; complete(): void },
+  ): () => void;
+}
+
+/**
+ * `cycles` times: subscribes to the RUNNING backfill `backfillId` through `client`, and unsubscribes at its first
+ * event. Resolves once every upstream socket to `partnersPort` opened meanwhile is closed again (and says if
+ * more than a few were ever open at once): the clients' unsubscribes end the upstream subscriptions.
+ */
+export async function subscribeAndLeave(
+  client: SubscribingClient,
+  backfillId: string,
+  partnersPort: number,
+  cycles: number,
+): Promise<void> {
+  const before = establishedTo(partnersPort);
+  let peak = 0;
+  for (let cycle = 0; cycle < cycles; cycle += 1) {
+    await new Promise<void>((resolve, reject) => {
+      const unsubscribe = client.subscribe(
+        { query: 'subscription($id: ID!) { backfillProgress(backfillId: $id) { status processed } }', variables: { id: backfillId } },
+        {
+          next: (event) => {
+            if (event.errors) reject(new Error(JSON.stringify(event.errors)));
+            unsubscribe();
+            resolve();
+          },
+          error: reject,
+          complete: () => reject(new Error('a RUNNING backfill completed')),
+        },
+      );
+    });
+    if (cycle % 20 === 0) peak = Math.max(peak, establishedTo(partnersPort));
+  }
+  await eventually('the upstream sockets are closed', async () => establishedTo(partnersPort) <= before, { deadlineMs: 15_000 });
+  if (peak >= before + 20)
+    throw new Error(`up to ${peak - before} upstream sockets were open at once; each should close at its unsubscribe`);
+}
