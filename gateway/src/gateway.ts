@@ -69,7 +69,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
   const subgraphUrl = (name: string, url: string | undefined) => options.subgraphUrls?.[name] ?? url!;
-  const bufferSize = integerSetting(env, 'SUBSCRIPTION_BUFFER', 100, 1, 100_000);
   const stateFields = new Set(
     (env.SUBSCRIPTION_STATE_FIELDS ?? 'backfillProgress')
       .split(',')
@@ -82,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       subgraphUrl,
       dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
       connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
-      bufferSize,
+      bufferSize: limits.buffer,
       stateFields,
       logger,
     });

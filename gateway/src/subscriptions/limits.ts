@@ -10,6 +10,8 @@ export interface SubscriptionLimits {
   perConnection: number;
   /** CONNECTIONS_PER_IDENTITY: sockets and SSE streams open at once for one token subject (default 20). */
   perIdentity: number;
+  /** SUBSCRIPTION_BUFFER: events one subscription may have waiting for its client (default 100). */
+  buffer: number;
 }
 
 /** The limits from the environment (see `SubscriptionLimits`); throws naming a setting that is not a whole number in range. */
@@ -17,6 +19,7 @@ export function subscriptionLimits(env: NodeJS.ProcessEnv): SubscriptionLimits {
   return {
     perConnection: integerSetting(env, 'SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 10_000),
     perIdentity: integerSetting(env, 'CONNECTIONS_PER_IDENTITY', 20, 1, 10_000),
+    buffer: integerSetting(env, 'SUBSCRIPTION_BUFFER', 100, 1, 100_000),
   };
 }
 
