@@ -116,6 +116,7 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
         patients(lastUpdated: $f) { edges { cursor } transactionTime }
         partners(lastUpdated: $f) { edges { cursor } transactionTime }
         partner(id: $p) { associations(lastUpdated: $f) { edges { cursor } transactionTime } }
+        rosters(lastUpdated: $f) { edges { cursor } transactionTime }
         backfills(lastUpdated: $f) { edges { cursor } transactionTime }
         dataLoads(lastUpdated: $f) { edges { cursor } transactionTime }
       }`,

@@ -188,6 +188,14 @@ const QUERY_RULES: Record<string, RootFieldCase[]> = {
       ownerSees: (a) => [a.fileName, ...a.rosterPatientIds, ...a.memberIds, a.backfillId],
     },
   ],
+  rosters: [
+    {
+      args: (a) => ({ partnerId: a.partnerId }),
+      partnerB: 'missing',
+      ownerSees: (a) => [a.rosterId, a.fileName, ...a.rosterPatientIds, ...a.memberIds, a.backfillId],
+    },
+    { args: () => ({}), partnerB: 'own' },
+  ],
   backfill: [{ args: (a) => ({ id: a.backfillId }), partnerB: 'missing', ownerSees: (a) => [a.backfillId, a.fileName, a.partnerId] }],
   backfills: [
     { args: (a) => ({ partnerId: a.partnerId }), partnerB: 'missing', ownerSees: (a) => [a.backfillId, a.fileName] },

@@ -5,6 +5,7 @@ import {
   canSeePartner,
   DateScalar,
   DateTimeScalar,
+  queryPage,
   Resource,
   type Role,
   Sex,
@@ -14,6 +15,7 @@ import {
 import {
   Arg,
   Args,
+  ArgsType,
   Authorized,
   Ctx,
   Directive,
@@ -75,6 +77,19 @@ export class Roster extends Resource {
   @Field(() => DateTimeScalar) createdAt!: Date;
 }
 
+@ObjectType({ simpleResolvers: true })
+export class RosterConnection extends Connection(Roster, 'Roster') {}
+
+@ArgsType()
+export class RostersArgs extends SinceArgs {
+  @Field(() => ID, { nullable: true, description: "Only this partner's rosters." })
+  partnerId?: string | null;
+  @Field(() => RosterKind, { nullable: true, description: 'Only rosters of this kind.' })
+  kind?: RosterKind | null;
+  @Field(() => [RosterStatus], { nullable: true, description: 'Only rosters in one of these statuses.' })
+  status?: RosterStatus[] | null;
+}
+
 @InputType()
 export class IngestRosterInput {
   @Field(() => ID) partnerId!: string;
@@ -104,6 +119,28 @@ export class RosterResolver {
     const roster = await ctx.rosters.load(id);
     // Another partner's roster answers as a missing one: a partner never learns that it exists.
     return roster && canSeePartner(ctx.identity, roster.partnerId) ? roster : null;
+  }
+
+  @Authorized('partner', 'service')
+  @Query(() => RosterConnection, { description: 'Rosters, oldest change first; a partner token sees only its own.' })
+  async rosters(@Args() args: RostersArgs, @Ctx() ctx: PopHealthContext): Promise<RosterConnection> {
+    // Both scopes apply: a partner token asking for another partner's rosters gets none (not an error
+    // that would tell the id exists).
+    const scopes = [ctx.identity.role === 'partner' ? ctx.identity.partnerId : null, args.partnerId].filter((id): id is string => !!id);
+    const kind = args.kind ?? null;
+    const statuses = args.status?.length ? [...new Set(args.status)].sort() : null;
+    return sincePage(
+      ctx,
+      'Roster',
+      args,
+      (query) =>
+        queryPage<RosterRow>(ctx.prisma, 'Roster', query, (values) => [
+          ...scopes.map((id) => `t."partnerId" = $${values.push(id)}`),
+          ...(kind ? [`t."kind"::text = $${values.push(kind)}`] : []),
+          ...(statuses ? [`t."status"::text = ANY($${values.push(statuses)}::text[])`] : []),
+        ]),
+      { partners: scopes, kind, statuses },
+    );
   }
 
   @FieldResolver(() => Partner)

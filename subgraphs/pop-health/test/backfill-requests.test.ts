@@ -3,11 +3,12 @@
  * every refusal of startBackfill names its field, the same idempotency key returns the same backfill, an
  * overlapping active backfill of the partner is CONFLICT naming it (also when two starts race), a backfill on
  * a roster still ingesting waits (INGESTING) and fails when the ingestion fails, and finishBackfill (service
- * only) is idempotent. The hand-off to partners is tested in backfill-lifecycle.test.ts and, across both
- * services, in gateway/test/backfill-flow.test.ts.
+ * only) is idempotent; and listing a partner's rosters, to pick the one a backfill uses. The hand-off to
+ * partners is tested in backfill-lifecycle.test.ts and, across both services, in gateway/test/backfill-flow.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
+import { IngestRosterDocument, RostersDocument, type RostersQueryVariables } from '@care-graph/operations';
+import { type Identity, InternalAuth, internalHeaders, writeStamp } from '@care-graph/service-kit';
 import { eventually } from '../../../scripts/eventually';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { removeUnfinishedIngestions } from '../src/roster-ingestion/abandoned-ingestions';
@@ -326,5 +327,79 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
       'the roster lists both backfills over two pages',
       async () => JSON.stringify(await pages()) === JSON.stringify([a.id, b.id].sort()),
     );
+  });
+
+  it("lists a partner's rosters by kind and status, oldest change first, page by page", async () => {
+    const { partnerId: p, rosterId: first } = await newPartner();
+    const ingest = async (fileName: string, kind: 'CURRENT' | 'BACKFILL', rows: string[]) =>
+      (
+        await graph.run('admin', IngestRosterDocument, {
+          input: { partnerId: p, kind, fileName, content: [HEADER, ...rows].join('\n') },
+        })
+      ).ingestRoster.id;
+    const current = await ingest('aspen-current.csv', 'CURRENT', ROWS);
+    const second = await ingest('aspen-spring.csv', 'BACKFILL', ROWS.slice(1, 3));
+    // A FAILED roster is kept only while a backfill refers to it; here it is put in place directly.
+    const failed = (
+      await db().$transaction(async (tx) =>
+        tx.roster.create({
+          data: {
+            partnerId: p,
+            kind: 'BACKFILL',
+            fileName: 'broken.csv',
+            contentHash: `broken:${randomUUID()}`,
+            status: 'FAILED',
+            error: 'broken.csv is not a readable CSV file.',
+            lastUpdated: await writeStamp(tx),
+          },
+        }),
+      )
+    ).id;
+    const list = async (variables: RostersQueryVariables = {}, as?: Awaited<ReturnType<Graph['as']>>) =>
+      (await graph.run(as ?? 'admin', RostersDocument, { partnerId: p, ...variables })).rosters;
+    const ids = async (variables: RostersQueryVariables = {}, as?: Awaited<ReturnType<Graph['as']>>) =>
+      (await list(variables, as)).edges.map((e) => e.node.id);
+
+    // A list returns what the watermark vouches for: the last write shows once the watermark passed it.
+    const all = [first, current, second, failed];
+    await eventually('the four rosters are listed', async () => JSON.stringify(await ids()) === JSON.stringify(all));
+    expect((await list()).edges[0].node).toEqual({
+      id: first,
+      kind: 'BACKFILL',
+      fileName: 'other.csv',
+      status: 'READY',
+      rowCount: 1,
+      acceptedCount: 1,
+      rejectedCount: 0,
+      createdAt: expect.any(String),
+      partner: { id: p },
+    });
+    expect(await ids({ kind: 'BACKFILL' })).toEqual([first, second, failed]);
+    expect(await ids({ kind: 'CURRENT' })).toEqual([current]);
+    expect(await ids({ status: ['READY'] })).toEqual([first, current, second]);
+    expect(await ids({ status: ['FAILED', 'INGESTING'] })).toEqual([failed]);
+    expect(await ids({ kind: 'BACKFILL', status: ['READY'] })).toEqual([first, second]);
+    expect(await ids({ status: ['PENDING', 'INGESTING'] })).toEqual([]);
+    // Without partnerId, an admin sees every partner's rosters.
+    expect(await ids({ partnerId: null, first: 1000 })).toEqual(expect.arrayContaining([rosterId, otherRosterId, ...all]));
+
+    // Paged: each roster once, in order; a cursor belongs to its list (the same filters).
+    const page1 = await list({ kind: 'BACKFILL', first: 2 });
+    expect(page1.edges.map((e) => e.node.id)).toEqual([first, second]);
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = await list({ kind: 'BACKFILL', first: 2, after: page1.pageInfo.endCursor });
+    expect(page2.edges.map((e) => e.node.id)).toEqual([failed]);
+    expect(page2.pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
+    const { body } = await graph.post(
+      await admin(),
+      'query($p: ID, $after: String) { rosters(partnerId: $p, kind: CURRENT, after: $after) { transactionTime } }',
+      { p, after: page1.pageInfo.endCursor },
+    );
+    expect((body as Answer).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    // A partner token sees its own rosters only; another partner's id answers an empty list, not an error.
+    const asPartner = await graph.as('partner', p);
+    expect(await ids({ partnerId: null }, asPartner)).toEqual(all);
+    expect(await ids({ partnerId }, asPartner)).toEqual([]);
   });
 });
