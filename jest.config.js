@@ -24,8 +24,9 @@ module.exports = {
   // and sockets part of the time; with two workers a run took 836 s instead of 1,042 s (1.47 cores busy).
   maxWorkers: 2,
   setupFiles: ['<rootDir>/scripts/jest-setup.js'],
-  // Every log line of the run, at every level, is captured and scanned for PHI at the end (README, Tests).
-  globalSetup: '<rootDir>/scripts/log-scan-setup.ts',
+  // Every log line of the run, at every level, is captured and scanned for PHI at the end (README, Tests); the
+  // admin pages are built once before the suites that load them.
+  globalSetup: '<rootDir>/scripts/test-setup.ts',
   globalTeardown: '<rootDir>/scripts/log-scan-teardown.ts',
 };
 // PGlite loads Node built-ins with dynamic import(); Jest's sandbox allows that only with

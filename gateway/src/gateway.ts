@@ -5,7 +5,8 @@
  * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
  * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
  * (`plugins/error-masking.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
- * over graphql-ws and over SSE on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`.
+ * over graphql-ws and over SSE on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`,
+ * among them the admin dashboard and the GraphQL IDE (`routes/admin.ts`).
  */
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
@@ -29,6 +30,7 @@ import {
 import { authenticate, type GatewayContext } from './auth';
 import { errorMasking } from './plugins/error-masking';
 import { telemetryDisabled } from './plugins/telemetry';
+import { adminPages, adminPagesSettings } from './routes/admin';
 import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
 import { SignedIdentityDataSource } from './subgraph-client';
@@ -65,6 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // WebSockets and SSE streams count together against CONNECTIONS_PER_IDENTITY.
   const connections = new IdentityConnections(limits.perIdentity);
   const verifier = await createTokenVerifier(env, options.dataDir);
+  const pages = adminPagesSettings(env);
   const subgraphUrls = new Map<string, string>();
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
@@ -116,6 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.disable('x-powered-by');
   gatewayHealthRoutes(app, subgraphUrls);
   rosterUploadRoute(app, { verifier, internalAuth, popHealthUrl: () => subgraphUrls.get('pop-health') });
+  adminPages(app, { settings: pages, dataDir: options.dataDir, env, logger });
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),

@@ -18,6 +18,7 @@ import {
   SERVICE_NODE_FLAGS,
   SUBGRAPHS,
 } from '@care-graph/service-kit';
+import { ensureAdminBuild } from './admin-build';
 import { runCommand, UsageError } from './cli';
 
 const STARTUP_DEADLINE_MS = 180_000;
@@ -105,6 +106,10 @@ async function main(args: string[]) {
 
   // A service that fails to start must not leave the others running: stop what was started, then report.
   try {
+    // The gateway serves the dashboard and the IDE from their build: make it before the gateway starts.
+    const dashboard = process.env.ADMIN_UI?.toLowerCase() !== 'off';
+    const ide = (process.env.GRAPHQL_IDE?.toLowerCase() || (mode === 'embedded' ? 'on' : 'off')) === 'on';
+    if (dashboard || ide) await ensureAdminBuild((line) => console.log(line));
     console.log(`Care Graph: starting ${mode} services (data in ${path.relative(process.cwd(), directory) || '.'})…`);
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envPrefix(name)}_URL`, `http://${host}:${portOf(name)}/graphql`]));
     const subgraphs = SUBGRAPHS.map((name) =>
@@ -135,7 +140,8 @@ async function main(args: string[]) {
     });
     await waitReady(gateway, portOf('gateway'), host);
 
-    const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${portOf('gateway')}/graphql`;
+    const origin = `http://${host === '127.0.0.1' ? 'localhost' : host}:${portOf('gateway')}`;
+    const url = `${origin}/graphql`;
     const howToCall =
       mode === 'embedded'
         ? `  Token     npm run token -- admin              (or: -- partner <partnerId>)
@@ -144,7 +150,8 @@ async function main(args: string[]) {
         : '  Token     from your identity provider (production mode)';
     console.log(`
 Care Graph is ready.
-  GraphQL   ${url}
+  GraphQL   ${url}${mode === 'embedded' ? '   (open it in a browser: GraphiQL, signed in as the dev admin)' : ''}
+  Admin     ${origin}/admin${mode === 'embedded' ? '   (dashboard: "Use development admin token" signs in)' : ''}
   Health    ${url.replace('/graphql', '/healthz')}  ${url.replace('/graphql', '/readyz')}
 ${howToCall}
 Press Ctrl-C to stop.

@@ -44,7 +44,7 @@ export { groupedPageLoaders } from './lists/grouped-pages';
 export { queryPage, type SincePageQuery } from './lists/keyset-sql';
 
 export { SinceArgs, sincePage } from './lists/since-page';
-export { DEFAULT_PORTS, databaseUrlFor, envPrefix, integerSetting, SUBGRAPHS, type SubgraphName } from './server/config';
+export { DEFAULT_PORTS, databaseUrlFor, envPrefix, integerSetting, SUBGRAPHS, type SubgraphName, switchSetting } from './server/config';
 export { type EventBus, type EventTransport, eventTransport, memoryEventBus, openEventBus } from './server/event-bus';
 export { express, healthRoutes, type RunningServer, sendError, serve } from './server/http-server';
 export { createLogger, type Logger } from './server/logger';

@@ -37,6 +37,15 @@ export function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: n
   return value;
 }
 
+/** On/off setting `name` of `env` (`on` or `off`, any case); `fallback` when unset; throws naming it otherwise. */
+export function switchSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.toLowerCase();
+  if (value !== 'on' && value !== 'off') throw new Error(`${name} must be on or off; it is ${JSON.stringify(raw)}.`);
+  return value === 'on';
+}
+
 /** `<SERVICE>_URL`, else the embedded default on localhost. */
 export function serviceUrlFor(service: string, env: NodeJS.ProcessEnv = process.env): string {
   return env[`${envPrefix(service)}_URL`] ?? `http://localhost:${DEFAULT_PORTS[service]}/graphql`;

@@ -22,6 +22,7 @@ import {
   integerSetting,
   type Logger,
   ServiceCallError,
+  switchSetting,
   type WatermarkClock,
 } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
@@ -49,11 +50,8 @@ export interface RunnerSettings {
 
 /** The runner's settings from `env`; throws a sentence naming the setting when one is malformed. */
 export function runnerSettings(env: NodeJS.ProcessEnv): RunnerSettings {
-  const runner = (env.BACKFILL_RUNNER ?? 'on').toLowerCase();
-  if (runner !== 'on' && runner !== 'off')
-    throw new Error(`BACKFILL_RUNNER must be on or off; it is ${JSON.stringify(env.BACKFILL_RUNNER)}.`);
   return {
-    enabled: runner === 'on',
+    enabled: switchSetting(env, 'BACKFILL_RUNNER', true),
     concurrency: integerSetting(env, 'BACKFILL_CONCURRENCY', 2, 1, 64),
     partitionSize: integerSetting(env, 'BACKFILL_PARTITION_SIZE', 100_000, 1, 100_000_000),
     leaseMs: integerSetting(env, 'BACKFILL_LEASE_MS', 30_000, 1_000, 3_600_000),
