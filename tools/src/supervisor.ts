@@ -150,7 +150,7 @@ async function main(args: string[]) {
         : '  Token     from your identity provider (production mode)';
     console.log(`
 Care Graph is ready.
-  GraphQL   ${url}${mode === 'embedded' ? '   (open it in a browser: GraphiQL, signed in as the dev admin)' : ''}
+  GraphQL   ${url}${mode === 'embedded' ? '   (in a browser: GraphiQL, the dev admin token pre-filled)' : ''}
   Admin     ${origin}/admin${mode === 'embedded' ? '   (dashboard: "Use development admin token" signs in)' : ''}
   Health    ${url.replace('/graphql', '/healthz')}  ${url.replace('/graphql', '/readyz')}
 ${howToCall}

@@ -190,6 +190,7 @@ describe('admin dashboard (Chromium)', () => {
     const processed = async () => Number((await page.locator('.counts dd').first().innerText()).split('/')[0].replace(/\D/g, ''));
     await waitFor('the run to be going', 60_000, async () => (await status().innerText()) === 'RUNNING' && (await processed()) > 0);
     await page.getByText('Live', { exact: true }).waitFor();
+    await waitFor('a few percent done', 60_000, async () => (await valueNow()) >= 4);
     await screenshot(page, 'live-view-running');
 
     dashboard.proxy.down();
