@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, createTokenVerifier, express } from '@care-graph/service-kit';
-import { adminPages, adminPagesSettings } from '../src/routes/admin';
+import { adminPages, adminPagesSettings, isLoopback } from '../src/routes/admin';
 
 const EMBEDDED = { CARE_GRAPH_MODE: 'embedded' };
 const PRODUCTION = { CARE_GRAPH_MODE: 'production' };
@@ -33,7 +33,7 @@ describe('admin pages at the gateway', () => {
   });
 
   /** An app with the admin routes and, after them, a stand-in for the GraphQL endpoint. */
-  async function serveWith(env: NodeJS.ProcessEnv, distDir = dist): Promise<string> {
+  async function serveWith(env: NodeJS.ProcessEnv, distDir = dist, host = '127.0.0.1'): Promise<string> {
     const app = express();
     adminPages(app, {
       settings: adminPagesSettings(env),
@@ -44,7 +44,7 @@ describe('admin pages at the gateway', () => {
     });
     app.use('/graphql', (_req, res) => res.json({ graphql: true }));
     const server = await new Promise<import('node:http').Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      const s = app.listen(0, host, () => resolve(s));
     });
     servers.push(server);
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -113,6 +113,27 @@ describe('admin pages at the gateway', () => {
     expect((await fetch(`${withIde}/admin/assets/app-1234.js`)).status).toBe(200);
     // Embedded mode behind an identity provider offers no development token: the gateway would refuse it.
     expect(adminPagesSettings({ ...EMBEDDED, AUTH_JWKS_URL: 'https://idp.example/jwks' }).devTokens).toBe(false);
+  });
+
+  it('hands development tokens to this machine only, also when listening on every interface', async () => {
+    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'])
+      expect([address, isLoopback(address)]).toEqual([address, true]);
+    for (const address of ['10.0.0.5', '192.168.1.20', '::ffff:10.0.0.5', 'fe80::1', '1127.0.0.1', undefined])
+      expect([address, isLoopback(address)]).toEqual([address, false]);
+    // Through a real interface address of this machine, when it has one: the client is then not loopback.
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (!external) return;
+    const port = new URL(await serveWith(EMBEDDED, dist, '0.0.0.0')).port;
+    const refused = await fetch(`http://${external}:${port}/admin/dev-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]).toEqual([403, 'FORBIDDEN']);
+    expect(await (await fetch(`http://${external}:${port}/admin/settings.json`)).json()).toMatchObject({ devTokens: false });
+    expect(await (await fetch(`http://127.0.0.1:${port}/admin/settings.json`)).json()).toMatchObject({ devTokens: true });
   });
 
   it('names a malformed switch, and says how to build pages that are not built', async () => {

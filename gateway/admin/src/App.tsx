@@ -1,6 +1,7 @@
 /** The dashboard's frame: sign-in until a token is accepted, then the header, the navigation and the page. */
 import { useEffect, useState } from 'react';
 import { type DashboardSettings, fetchSettings } from './api';
+import { ErrorAlert } from './components';
 import { BackfillPage } from './pages/BackfillPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { PartnersPage } from './pages/PartnersPage';
@@ -15,12 +16,7 @@ export function App() {
   useEffect(() => {
     fetchSettings().then(setSettings, (e: Error) => setError(e.message));
   }, []);
-  if (error)
-    return (
-      <p role="alert" className="error">
-        {error}
-      </p>
-    );
+  if (error) return <ErrorAlert message={error} />;
   if (!settings) return <p className="loading">Loading…</p>;
   return (
     <SessionProvider>
@@ -68,6 +64,7 @@ function Shell({ settings }: { settings: DashboardSettings }) {
         <div className="who">
           <span>
             Signed in as <strong>{claims.subject}</strong> <span className="role">{claims.role}</span>
+            {claims.partnerId && <span className="partner-scope"> of partner {claims.partnerId}</span>}
           </span>
           <button type="button" className="secondary" onClick={() => signOut('You signed out.')}>
             Sign out

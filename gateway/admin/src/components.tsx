@@ -1,6 +1,7 @@
 /** The pieces the pages share: status badge, progress bar, pager, scrollable table region, match explanation. */
 import type { ReactNode } from 'react';
 import { formatWeight } from './format';
+import type { PagerState } from './hooks';
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`status status-${status.toLowerCase()}`}>{status}</span>;
@@ -34,31 +35,43 @@ export function TableRegion({ label, children }: { label: string; children: Reac
   );
 }
 
-export function Pager({
-  page,
-  hasPrevious,
-  hasNext,
-  onPrevious,
-  onNext,
-  label,
-}: {
-  page: number;
-  hasPrevious: boolean;
-  hasNext: boolean;
-  onPrevious: () => void;
-  onNext: () => void;
-  label: string;
-}) {
+/** Previous / next page of a connection (`usePagedQuery`'s pager). */
+export function Pager({ label, pager }: { label: string; pager: PagerState | null }) {
+  if (!pager) return null;
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" className="secondary" disabled={!hasPrevious} onClick={onPrevious}>
+      <button type="button" className="secondary" disabled={!pager.hasPrevious} onClick={pager.onPrevious}>
         Previous page
       </button>
-      <span>Page {page}</span>
-      <button type="button" className="secondary" disabled={!hasNext} onClick={onNext}>
+      <span>Page {pager.page}</span>
+      <button type="button" className="secondary" disabled={!pager.hasNext} onClick={pager.onNext}>
         Next page
       </button>
     </nav>
+  );
+}
+
+/** The `<option>`s of a "Partner" select. */
+export function PartnerOptions({ partners }: { partners: { id: string; name: string }[] | null }) {
+  return (
+    <>
+      {partners?.length === 0 && <option value="">No partners yet</option>}
+      {partners?.map((partner) => (
+        <option key={partner.id} value={partner.id}>
+          {partner.name}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** A failure the user should see, announced to screen readers. */
+export function ErrorAlert({ message }: { message: string | null | undefined }) {
+  if (!message) return null;
+  return (
+    <p role="alert" className="error">
+      {message}
+    </p>
   );
 }
 

@@ -47,7 +47,7 @@ function readClaims(token: string): Claims {
   return {
     subject: String(payload.sub ?? 'unknown'),
     role: String(payload.role ?? 'unknown'),
-    partnerId: typeof payload.partnerId === 'string' ? payload.partnerId : undefined,
+    partnerId: typeof payload.partner_id === 'string' ? payload.partner_id : undefined,
     email: typeof payload.email === 'string' ? payload.email : undefined,
     expiresAt: typeof payload.exp === 'number' ? payload.exp : undefined,
   };

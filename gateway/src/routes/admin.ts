@@ -6,7 +6,8 @@
  * - `GRAPHQL_IDE` (on|off, default on in embedded mode, off in production).
  * - Embedded mode only: `POST /admin/dev-token` mints a development admin token for the dashboard's
  *   "Use development admin token" button and the IDE's pre-filled header (what `npm run token -- admin` prints).
- *   It needs `Content-Type: application/json`, so another web site cannot make a browser ask for one.
+ *   It answers only this machine (a loopback client), also when the gateway listens on every interface, and
+ *   needs `Content-Type: application/json`, so another web site cannot make a browser ask for one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,13 @@ export function adminPagesSettings(env: NodeJS.ProcessEnv): AdminPagesSettings {
     // A gateway that trusts an identity provider does not accept dev tokens: offering one would only fail.
     devTokens: mode === 'embedded' && !env.AUTH_JWKS_URL,
   };
+}
+
+/** Whether a client address is this machine (IPv4 or IPv6 loopback, also IPv4 mapped into IPv6). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 /** Mounts the dashboard, the IDE and their settings; before `/graphql`, so a browser's GET there gets the IDE. */
@@ -62,12 +70,22 @@ export function adminPages(
     res.type('html').send(readFileSync(html));
   };
 
-  app.get('/admin/settings.json', (_req, res) => {
-    res.set('cache-control', 'no-store').json({ mode: settings.mode, devTokens: settings.devTokens, ide: settings.ide });
+  app.get('/admin/settings.json', (req, res) => {
+    const devTokens = settings.devTokens && isLoopback(req.socket.remoteAddress);
+    res.set('cache-control', 'no-store').json({ mode: settings.mode, devTokens, ide: settings.ide });
   });
   app.post('/admin/dev-token', async (req, res) => {
     if (!settings.devTokens) {
       res.status(404).json({ error: { code: 'NOT_FOUND', message: 'Development tokens exist in embedded mode only.' } });
+      return;
+    }
+    if (!isLoopback(req.socket.remoteAddress)) {
+      res.status(403).json({
+        error: {
+          code: 'FORBIDDEN',
+          message: 'Development tokens are handed out to this machine only: run "npm run -s token -- admin" on it and paste the token.',
+        },
+      });
       return;
     }
     if (!req.is('application/json')) {

@@ -13,9 +13,9 @@ import {
 } from '@care-graph/operations';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError } from '../api';
-import { Explanation, Pager, ProgressBar, StatusBadge, TableRegion } from '../components';
+import { ErrorAlert, Explanation, Pager, ProgressBar, StatusBadge, TableRegion } from '../components';
 import { formatCount, formatDuration, formatInstant, formatRate, formatSeconds } from '../format';
-import { useCursorPages } from '../hooks';
+import { usePagedQuery } from '../hooks';
 import { Link } from '../router';
 import { useApi } from '../session';
 
@@ -49,12 +49,7 @@ export function BackfillPage({ id }: { id: string }) {
     return () => clearTimeout(timer);
   }, [runEnded, backfill]);
 
-  if (error)
-    return (
-      <p role="alert" className="error">
-        {error}
-      </p>
-    );
+  if (error) return <ErrorAlert message={error} />;
   if (backfill === undefined) return <p className="loading">Loading backfill…</p>;
   if (backfill === null)
     return (
@@ -204,11 +199,7 @@ function LiveView({ backfill, onEnded }: { backfill: Backfill; onEnded: () => vo
           <dd>{formatSeconds(progress?.etaSeconds ?? backfill.etaSeconds)}</dd>
         </div>
       </dl>
-      {lastError && (
-        <p className="error" role="alert">
-          Last error: {lastError}
-        </p>
-      )}
+      {lastError && <ErrorAlert message={`Last error: ${lastError}`} />}
       {streamError && <p className="notice">{streamError} Trying again…</p>}
       <CancelBackfill id={backfill.id} disabled={TERMINAL.has(status) || status === 'CANCELLED'} />
     </section>
@@ -240,11 +231,7 @@ function CancelBackfill({ id, disabled }: { id: string; disabled: boolean }) {
       <dialog ref={dialog} aria-labelledby="cancel-heading" aria-describedby="cancel-text">
         <h2 id="cancel-heading">Cancel this backfill?</h2>
         <p id="cancel-text">It stops at the next page. The associations written so far stay, and are counted.</p>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert message={error} />
         <div className="actions">
           <button type="button" className="danger" disabled={busy} onClick={() => void confirm()}>
             Yes, cancel the backfill
@@ -306,11 +293,7 @@ function Summary({ backfill }: { backfill: Backfill }) {
           </>
         )}
       </dl>
-      {backfill.error && (
-        <p className="error" role="alert">
-          {backfill.error}
-        </p>
-      )}
+      <ErrorAlert message={backfill.error} />
     </section>
   );
 }
@@ -320,24 +303,16 @@ const ASSOCIATION_PAGE = 25;
 
 function Associations({ id, dryRun }: { id: string; dryRun: boolean }) {
   const api = useApi();
-  const pages = useCursorPages(id);
-  const [data, setData] = useState<NonNullable<AdminBackfillAssociationsQuery['backfill']>['associations'] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api.query(AdminBackfillAssociationsDocument, { id, first: ASSOCIATION_PAGE, after: pages.after }).then(
-      (result) => setData(result.backfill?.associations ?? null),
-      (e) => setError(describeError(e).message),
-    );
-  }, [api, id, pages.after]);
+  const { data, error, pager } = usePagedQuery(id, (after) =>
+    api
+      .query(AdminBackfillAssociationsDocument, { id, first: ASSOCIATION_PAGE, after })
+      .then((result) => result.backfill?.associations ?? null),
+  );
   return (
     <section aria-labelledby="associations-heading" className="card">
       <h2 id="associations-heading">Associations</h2>
       {dryRun && <p>A dry run writes no association.</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {data && (
         <>
           <TableRegion label="Associations">
@@ -367,14 +342,7 @@ function Associations({ id, dryRun }: { id: string; dryRun: boolean }) {
               </tbody>
             </table>
           </TableRegion>
-          <Pager
-            label="Association pages"
-            page={pages.page}
-            hasPrevious={pages.page > 1}
-            hasNext={data.pageInfo.hasNextPage}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(data.pageInfo.endCursor)}
-          />
+          <Pager label="Association pages" pager={pager} />
         </>
       )}
     </section>

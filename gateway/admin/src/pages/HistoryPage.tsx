@@ -1,10 +1,9 @@
 /** Backfills with status, partner, requester, window, duration and counts; filtered by partner and status, paged. */
-import { AdminBackfillsDocument, type AdminBackfillsQuery, type BackfillStatus } from '@care-graph/operations';
-import { useEffect, useState } from 'react';
-import { describeError } from '../api';
-import { Pager, StatusBadge, TableRegion } from '../components';
+import { AdminBackfillsDocument, type BackfillStatus } from '@care-graph/operations';
+import { useState } from 'react';
+import { ErrorAlert, Pager, PartnerOptions, StatusBadge, TableRegion } from '../components';
 import { formatCount, formatDuration, formatInstant } from '../format';
-import { useCursorPages, usePartnerOptions } from '../hooks';
+import { usePagedQuery, usePartnerOptions } from '../hooks';
 import { Link } from '../router';
 import { useApi } from '../session';
 
@@ -16,24 +15,16 @@ export function HistoryPage() {
   const { partners } = usePartnerOptions();
   const [partnerId, setPartnerId] = useState('');
   const [status, setStatus] = useState('');
-  const pages = useCursorPages(`${partnerId}|${status}`);
-  const [data, setData] = useState<AdminBackfillsQuery['backfills'] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    setError(null);
+  const { data, error, pager } = usePagedQuery(`${partnerId}|${status}`, (after) =>
     api
       .query(AdminBackfillsDocument, {
         partnerId: partnerId || undefined,
         status: status ? [status as BackfillStatus] : undefined,
         first: PAGE_SIZE,
-        after: pages.after,
+        after,
       })
-      .then(
-        (result) => setData(result.backfills),
-        (e) => setError(describeError(e).message),
-      );
-  }, [api, partnerId, status, pages.after]);
+      .then((result) => result.backfills),
+  );
 
   return (
     <section aria-labelledby="history-heading">
@@ -43,11 +34,7 @@ export function HistoryPage() {
           <label htmlFor="history-partner">Partner</label>
           <select id="history-partner" value={partnerId} onChange={(event) => setPartnerId(event.target.value)}>
             <option value="">All partners</option>
-            {partners?.map((partner) => (
-              <option key={partner.id} value={partner.id}>
-                {partner.name}
-              </option>
-            ))}
+            <PartnerOptions partners={partners} />
           </select>
         </div>
         <div>
@@ -62,11 +49,7 @@ export function HistoryPage() {
           </select>
         </div>
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {data && (
         <>
           <TableRegion label="Backfill history">
@@ -131,14 +114,7 @@ export function HistoryPage() {
               </tbody>
             </table>
           </TableRegion>
-          <Pager
-            label="History pages"
-            page={pages.page}
-            hasPrevious={pages.page > 1}
-            hasNext={data.pageInfo.hasNextPage}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(data.pageInfo.endCursor)}
-          />
+          <Pager label="History pages" pager={pager} />
         </>
       )}
     </section>

@@ -1,10 +1,10 @@
 /** Partners (list, create one) and roster upload with its ingestion result. */
-import { AdminPartnersDocument, type AdminPartnersQuery, CreatePartnerDocument } from '@care-graph/operations';
+import { AdminPartnersDocument, CreatePartnerDocument } from '@care-graph/operations';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { describeError, type UploadedRoster, uploadRoster } from '../api';
-import { ErrorText, Pager, ProgressBar, StatusBadge, TableRegion } from '../components';
+import { ErrorAlert, ErrorText, Pager, PartnerOptions, ProgressBar, StatusBadge, TableRegion } from '../components';
 import { formatCount, formatInstant } from '../format';
-import { type PartnerOption, useCursorPages, usePartnerOptions } from '../hooks';
+import { type PartnerOption, usePagedQuery, usePartnerOptions } from '../hooks';
 import { Link } from '../router';
 import { useApi, useSession } from '../session';
 
@@ -26,24 +26,14 @@ export function PartnersPage() {
 function PartnerList({ onCreated }: { onCreated: () => void }) {
   const api = useApi();
   const [version, setVersion] = useState(0);
-  const pages = useCursorPages(String(version));
-  const [data, setData] = useState<AdminPartnersQuery['partners'] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    api.query(AdminPartnersDocument, { first: PAGE_SIZE, after: pages.after }).then(
-      (result) => setData(result.partners),
-      (e) => setError(describeError(e).message),
-    );
-  }, [api, pages.after]);
+  const { data, error, pager } = usePagedQuery(String(version), (after) =>
+    api.query(AdminPartnersDocument, { first: PAGE_SIZE, after }).then((result) => result.partners),
+  );
 
   return (
     <section aria-labelledby="partners-heading" className="card">
       <h2 id="partners-heading">Partners</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {data && (
         <>
           <TableRegion label="Partners">
@@ -74,14 +64,7 @@ function PartnerList({ onCreated }: { onCreated: () => void }) {
               </tbody>
             </table>
           </TableRegion>
-          <Pager
-            label="Partner pages"
-            page={pages.page}
-            hasPrevious={pages.page > 1}
-            hasNext={data.pageInfo.hasNextPage}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(data.pageInfo.endCursor)}
-          />
+          <Pager label="Partner pages" pager={pager} />
         </>
       )}
       <CreatePartner
@@ -182,12 +165,7 @@ function RosterUpload({ partners }: { partners: PartnerOption[] | null }) {
       <form onSubmit={submit}>
         <label htmlFor="upload-partner">Partner</label>
         <select id="upload-partner" value={partnerId} required onChange={(event) => setPartnerId(event.target.value)}>
-          {partners?.length === 0 && <option value="">No partners yet</option>}
-          {partners?.map((partner) => (
-            <option key={partner.id} value={partner.id}>
-              {partner.name}
-            </option>
-          ))}
+          <PartnerOptions partners={partners} />
         </select>
         <label htmlFor="upload-kind">Kind</label>
         <select id="upload-kind" value={kind} aria-describedby="kind-help" onChange={(event) => setKind(event.target.value)}>
@@ -293,11 +271,13 @@ function IngestionResult({ roster }: { roster: UploadedRoster }) {
           </TableRegion>
           <Pager
             label="Rejected row pages"
-            page={page}
-            hasPrevious={page > 1}
-            hasNext={page < pages}
-            onPrevious={() => setPage((p) => p - 1)}
-            onNext={() => setPage((p) => p + 1)}
+            pager={{
+              page,
+              hasPrevious: page > 1,
+              hasNext: page < pages,
+              onPrevious: () => setPage((p) => p - 1),
+              onNext: () => setPage((p) => p + 1),
+            }}
           />
         </>
       )}

@@ -5,7 +5,7 @@
 import { AdminStartBackfillDocument, RostersDocument, type RostersQuery } from '@care-graph/operations';
 import { type FormEvent, useEffect, useState } from 'react';
 import { describeError } from '../api';
-import { ErrorText } from '../components';
+import { ErrorAlert, ErrorText, PartnerOptions } from '../components';
 import { formatCount, todayUtc } from '../format';
 import { usePartnerOptions } from '../hooks';
 import { navigate, useLocation } from '../router';
@@ -81,20 +81,11 @@ export function StartBackfillPage() {
     <section aria-labelledby="start-heading" className="card narrow">
       <h1 id="start-heading">Start a backfill</h1>
       <p>Every care request created in the window is matched against the roster; each match becomes a partner association.</p>
-      {(errors.form || partnersError) && (
-        <p role="alert" className="error">
-          {errors.form ?? partnersError}
-        </p>
-      )}
+      {(errors.form || partnersError) && <ErrorAlert message={errors.form ?? partnersError} />}
       <form onSubmit={submit} noValidate>
         <label htmlFor="bf-partner">Partner</label>
         <select id="bf-partner" value={partnerId} onChange={(event) => setPartnerId(event.target.value)} {...fieldProps('partnerId')}>
-          {partners?.length === 0 && <option value="">No partners yet</option>}
-          {partners?.map((partner) => (
-            <option key={partner.id} value={partner.id}>
-              {partner.name}
-            </option>
-          ))}
+          <PartnerOptions partners={partners} />
         </select>
         {fieldError('partnerId')}
 
