@@ -75,15 +75,15 @@ export interface Graph {
 export async function startInProcessGraph(options: InProcessGraphOptions = {}): Promise<Graph> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'care-graph-test-'));
   // Embedded whatever the caller's environment says (benchmarks run with NODE_ENV=production): the graph signs
-  // its tokens with the dev key.
+  // its tokens with the dev key, unless the test itself names an identity provider (options.env).
+  const { AUTH_JWKS_URL: _callersProvider, ...callers } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...callers,
     CARE_GRAPH_MODE: 'embedded',
     DATA_DIR: dataDir,
     INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex'),
     ...options.env,
   };
-  delete env.AUTH_JWKS_URL;
   const cleanups: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
   const started: RunningSubgraph<unknown>[] = [];
   try {

@@ -11,18 +11,20 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import {
-  createRemoteJWKSet,
   exportJWK,
   generateKeyPair,
   importJWK,
   type JWK,
+  type JWTPayload,
   type JWTVerifyGetKey,
+  type JWTVerifyOptions,
   jwtVerify,
   type KeyLike,
   SignJWT,
 } from 'jose';
 import { unauthenticated } from '../graphql/errors';
 import { assertEmbeddedMode, MIN_INTERNAL_SECRET_LENGTH } from '../server/mode';
+import { identityFromProviderClaims, identityProviderSettings, providerKeys } from './identity-provider';
 import { type Identity, ROLES, type Role } from './roles';
 import { Sealer } from './sealing';
 
@@ -104,14 +106,18 @@ function identityClaims(identity: Identity): Record<string, string> {
   };
 }
 
+/** The `email` claim when it is one worth keeping. */
+function emailClaim(claims: Record<string, unknown>): { email?: string } {
+  return typeof claims.email === 'string' && claims.email !== '' && claims.email.length <= MAX_EMAIL_LENGTH ? { email: claims.email } : {};
+}
+
 function identityFromClaims(claims: Record<string, unknown>): Identity {
   const role = claims.role;
   if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
     throw unauthenticated(`The token's role must be one of ${ROLES.join(', ')}.`);
   }
   const subject = typeof claims.sub === 'string' ? claims.sub : role;
-  const email =
-    typeof claims.email === 'string' && claims.email !== '' && claims.email.length <= MAX_EMAIL_LENGTH ? { email: claims.email } : {};
+  const email = emailClaim(claims);
   if (role === 'partner') {
     if (typeof claims.partner_id !== 'string' || claims.partner_id === '') {
       throw unauthenticated('A partner token must name its partner in the partner_id claim.');
@@ -131,31 +137,45 @@ export interface TokenVerifier {
  * embedded mode only, the dev key. A token it does not accept is UNAUTHENTICATED with the reason.
  */
 export async function createTokenVerifier(env: NodeJS.ProcessEnv, dataDir: string): Promise<TokenVerifier> {
-  let key: KeyLike | Uint8Array | JWTVerifyGetKey;
-  let issuer: string;
   if (env.AUTH_JWKS_URL) {
-    if (!env.AUTH_ISSUER) throw new Error('AUTH_ISSUER must be set together with AUTH_JWKS_URL.');
-    key = createRemoteJWKSet(new URL(env.AUTH_JWKS_URL));
-    issuer = env.AUTH_ISSUER;
-  } else {
-    key = (await importJWK((await devSigningKey(dataDir, env)).publicJwk, 'EdDSA')) as KeyLike;
-    issuer = DEV_ISSUER;
+    const settings = identityProviderSettings(env, AUDIENCE);
+    return verifierOf(
+      providerKeys(settings),
+      {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        algorithms: settings.algorithms,
+        clockTolerance: settings.clockSkewSeconds,
+        requiredClaims: ['exp', 'sub'],
+      },
+      (claims) => identityFromProviderClaims(claims, settings, emailClaim(claims)),
+      'Get a new one from your identity provider.',
+    );
   }
-  const audience = env.AUTH_AUDIENCE ?? AUDIENCE;
+  const key = (await importJWK((await devSigningKey(dataDir, env)).publicJwk, 'EdDSA')) as KeyLike;
+  return verifierOf(
+    key,
+    { issuer: DEV_ISSUER, audience: env.AUTH_AUDIENCE ?? AUDIENCE, algorithms: ['EdDSA'], requiredClaims: ['exp'] },
+    identityFromClaims,
+    'Get a new one with "npm run token".',
+  );
+}
+
+/** A verifier: the signature and standard claims by `options` (a token without `exp` is refused, whoever signed it), then `identity`. */
+function verifierOf(
+  key: KeyLike | JWTVerifyGetKey,
+  options: JWTVerifyOptions,
+  identity: (claims: JWTPayload) => Identity,
+  howToRenew: string,
+): TokenVerifier {
   return {
     async verify(token) {
       try {
-        // A token without `exp` would be valid forever: refused, whoever signed it.
-        const { payload } = await jwtVerify(token, key as never, {
-          issuer,
-          audience,
-          algorithms: ['EdDSA', 'ES256', 'RS256'],
-          requiredClaims: ['exp'],
-        });
-        return identityFromClaims(payload);
+        const { payload } = await jwtVerify(token, key as never, options);
+        return identity(payload);
       } catch (error) {
         if ((error as { extensions?: unknown }).extensions) throw error;
-        throw unauthenticated(`The bearer token is not valid (${(error as Error).message}). Get a new one with "npm run token".`);
+        throw unauthenticated(`The bearer token is not valid (${(error as Error).message}). ${howToRenew}`);
       }
     },
   };
