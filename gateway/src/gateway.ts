@@ -4,7 +4,7 @@
  * The request path stays plain; each cross-cutting concern is a seam of its own: authentication in the
  * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
  * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
- * (`plugins/error-masking.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
+ * (`plugins/error-masking.ts`), operation limits (`plugins/operation-limits.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
  * over graphql-ws and over SSE on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`,
  * among them the admin dashboard and the GraphQL IDE (`routes/admin.ts`).
  */
@@ -29,6 +29,7 @@ import {
 } from '@care-graph/service-kit';
 import { authenticate, type GatewayContext } from './auth';
 import { errorMasking } from './plugins/error-masking';
+import { limitSettings, operationLimitsPlugin } from './plugins/operation-limits';
 import { telemetryDisabled } from './plugins/telemetry';
 import { adminPages, adminPagesSettings } from './routes/admin';
 import { gatewayHealthRoutes } from './routes/health';
@@ -64,6 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger('gateway', env);
   const internalAuth = await InternalAuth.fromEnv(env, options.dataDir);
   const limits = subscriptionLimits(env);
+  const operationLimits = limitSettings(env);
   // WebSockets and SSE streams count together against CONNECTIONS_PER_IDENTITY.
   const connections = new IdentityConnections(limits.perIdentity);
   const verifier = await createTokenVerifier(env, options.dataDir);
@@ -111,7 +113,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // main.ts owns SIGINT/SIGTERM (HTTP server first, then Apollo, then exit 0): Apollo's own handler would stop it
     // behind the HTTP server's back and re-raise the signal, so the gateway never exited cleanly.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ...telemetryPlugins, errorMasking(logger)],
+    // The parser stops at the largest tokens limit of any role: a huge document is refused while it is read.
+    parseOptions: { maxTokens: operationLimits.maxTokens },
+    plugins: [ApolloServerPluginLandingPageDisabled(), ...telemetryPlugins, operationLimitsPlugin(operationLimits), errorMasking(logger)],
   });
   await apollo.start();
 
@@ -123,7 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
-    sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, apollo, logger }),
+    sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, operationLimits, apollo, logger }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         identity: await authenticate(verifier, req.headers.authorization),
@@ -137,6 +141,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.host,
     logger,
     () => apollo.stop(),
-    (server) => serveSubscriptionEndpoint(server, { verifier, limits, connections, subscriptions: () => subscriptions!, apollo, logger }),
+    (server) =>
+      serveSubscriptionEndpoint(server, {
+        verifier,
+        limits,
+        operationLimits,
+        connections,
+        subscriptions: () => subscriptions!,
+        apollo,
+        logger,
+      }),
   );
 }

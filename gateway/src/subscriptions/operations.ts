@@ -21,6 +21,7 @@ import {
   validate,
 } from 'graphql';
 import type { GatewayContext } from '../auth';
+import { checkOperationLimits, type LimitSettings, tokenCapRefusal } from '../plugins/operation-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
 
 /** An operation as a client sends it (graphql-ws's `subscribe` payload, an SSE request's body or query string). */
@@ -33,9 +34,9 @@ export interface OperationRequest {
 /** A valid operation with what running it needs. */
 export type PreparedOperation = ExecutionArgs & { contextValue: GatewayContext };
 
-/** Why an operation was refused before running: it does not parse, or does not validate against the API schema. */
+/** Why an operation was refused before running: it does not parse, does not validate against the API schema, or is over a limit. */
 export interface RefusedOperation {
-  refused: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED';
+  refused: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED' | 'OPERATION_LIMIT_EXCEEDED';
   errors: readonly GraphQLError[];
 }
 
@@ -47,16 +48,21 @@ export function prepareOperation(
   schema: GraphQLSchema,
   request: OperationRequest,
   identity: Identity,
+  limits: LimitSettings,
   requestId: string = randomUUID(),
 ): PreparedOperation | RefusedOperation {
   let document: DocumentNode;
   try {
-    document = parse(request.query);
+    document = parse(request.query, { maxTokens: limits.maxTokens });
   } catch (error) {
+    const overCap = tokenCapRefusal((error as Error).message, request.query, identity.role, limits);
+    if (overCap) return { refused: 'OPERATION_LIMIT_EXCEEDED', errors: [overCap] };
     return { refused: 'GRAPHQL_PARSE_FAILED', errors: [error as GraphQLError] };
   }
   const errors = validate(schema, document);
   if (errors.length) return { refused: 'GRAPHQL_VALIDATION_FAILED', errors };
+  const overLimit = checkOperationLimits(limits, schema, document, request.operationName, request.variables, identity.role);
+  if (overLimit) return { refused: 'OPERATION_LIMIT_EXCEEDED', errors: [overLimit] };
   return {
     schema,
     document,

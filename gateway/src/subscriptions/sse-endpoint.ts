@@ -21,6 +21,7 @@ import { TOKEN_HEADER_KEY } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import { authenticate, type GatewayContext } from '../auth';
 import { maskError, maskErrors } from '../plugins/error-masking';
+import type { LimitSettings } from '../plugins/operation-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
 import type { IdentityConnections } from './limits';
 import { executeOperation, prepareOperation, subscribeOperation } from './operations';
@@ -38,6 +39,8 @@ export interface SseEndpointOptions {
   connections: IdentityConnections;
   /** The subscriptions of the current supergraph. */
   subscriptions(): FederatedSubscriptions;
+  /** What one operation may ask (plugins/operation-limits.ts), as over HTTP. */
+  operationLimits: LimitSettings;
   apollo: ApolloServer<GatewayContext>;
   logger: Logger;
 }
@@ -60,7 +63,13 @@ export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
     authenticate: () => null,
     onSubscribe(req, params) {
       const caller = callers.get(req.raw)!;
-      const prepared = prepareOperation(options.subscriptions().apiSchema, params, caller.identity, caller.requestId);
+      const prepared = prepareOperation(
+        options.subscriptions().apiSchema,
+        params,
+        caller.identity,
+        options.operationLimits,
+        caller.requestId,
+      );
       if (!('refused' in prepared)) return prepared as typeof prepared & { contextValue: StreamContext };
       // As Apollo answers over HTTP: 400, each error with the code of the step that refused it.
       const errors = prepared.errors.map((error) => ({ ...error.toJSON(), extensions: { ...error.extensions, code: prepared.refused } }));

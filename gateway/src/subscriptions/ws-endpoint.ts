@@ -19,6 +19,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type GatewayContext } from '../auth';
+import type { LimitSettings } from '../plugins/operation-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
 import type { IdentityConnections, SubscriptionLimits } from './limits';
 import { executeOperation, prepareOperation, subscribeOperation } from './operations';
@@ -29,6 +30,8 @@ const TOO_MANY_CONNECTIONS = 4429;
 export interface SubscriptionEndpointOptions {
   verifier: TokenVerifier;
   limits: SubscriptionLimits;
+  /** What one operation may ask (plugins/operation-limits.ts), as over HTTP. */
+  operationLimits: LimitSettings;
   /** The connections open per identity, shared with the SSE endpoint (CONNECTIONS_PER_IDENTITY). */
   connections: IdentityConnections;
   /** The subscriptions of the current supergraph. */
@@ -97,7 +100,7 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
             ),
           ];
         }
-        const prepared = prepareOperation(options.subscriptions().apiSchema, payload, connection.identity);
+        const prepared = prepareOperation(options.subscriptions().apiSchema, payload, connection.identity, options.operationLimits);
         if ('refused' in prepared) return [...prepared.errors];
         connection.operations.add(id);
         return prepared;

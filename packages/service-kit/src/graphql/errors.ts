@@ -59,6 +59,8 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'SERVICE_UNAVAILABLE',
   // A limit of the caller's (operations open on one subscription connection): wait or close something first.
   'TOO_MANY_REQUESTS',
+  // An operation over a limit of the caller's role (depth, aliases, cost, …), refused before it ran: ask for less.
+  'OPERATION_LIMIT_EXCEEDED',
   // A subscriber that read too slowly: its subscription fell too far behind and was ended; subscribe again.
   'SLOW_SUBSCRIBER',
 ]);
