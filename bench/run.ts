@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- since|matching|roster|backfill|subscriptions] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
+ * `npm run bench [-- since|matching|roster|limits|backfill|subscriptions] [--rows N] [--samples N] [--batch N] [--inflight N] [--disk]
  *  [--postgres postgres://…] [--quick] [--clients N] [--days N] [--joined-days N] [--profile] [--heap-snapshots] [--memory-only]`: runs the benchmarks and prints their figures with
  * the machine they ran on. Record the printed tables in bench/RESULTS.md. `backfill` (`npm run bench:backfill`) and
  * `subscriptions` (`npm run bench:subscriptions`) run only when named: they take minutes and cache their data under
@@ -7,6 +7,7 @@
  */
 import { backfillReport, runBackfillBenchmark } from './backfill';
 import { machine } from './lib';
+import { limitsReport, runLimitsBenchmark } from './limits';
 import { matchingQualityReport, runMatchingQuality } from './matching';
 import { rosterSpeedReport, runRosterSpeed } from './roster';
 import { runSinceBenchmark, sinceReport } from './since';
@@ -54,6 +55,10 @@ async function main() {
       log: (l) => console.log(l),
     });
     console.log(`${rosterSpeedReport(result)}\n`);
+  }
+  if (wanted('limits')) {
+    const result = await runLimitsBenchmark({ samples: option('samples', 500), log: (l) => console.log(l) });
+    console.log(`\n${limitsReport(result)}\n`);
   }
   if (wanted('backfill')) {
     const result = await runBackfillBenchmark({

@@ -7,8 +7,15 @@
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger } from '@care-graph/service-kit';
+import type { GraphQLSchema } from 'graphql';
+
+/** The API schema of a supergraph (what clients see: no join directives, no internal types). */
+export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
+  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+}
 
 export interface SupergraphSourceOptions {
   path: string;

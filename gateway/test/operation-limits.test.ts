@@ -5,17 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Supergraph } from '@apollo/federation-internals';
 import { repoRoot } from '@care-graph/service-kit';
 import { parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
 import { DEFAULT_LIMITS, limitSettings, measureOperation } from '../src/plugins/operation-limits';
+import { apiSchemaOf } from '../src/supergraph-source';
 
-const apiSchema = Supergraph.build(readFileSync(path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8'))
-  .apiSchema()
-  .toGraphQLJSSchema();
+const apiSchema = apiSchemaOf(readFileSync(path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8'));
 const COST_MODEL = { defaultPageSize: 100, listSize: 10 };
 const figures = (query: string, variables?: Record<string, unknown>) =>
   measureOperation(apiSchema, parse(query), undefined, variables, COST_MODEL);

@@ -42,8 +42,8 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../auth';
 
-export const LIMIT_NAMES = ['tokens', 'depth', 'aliases', 'rootFields', 'directives', 'cost'] as const;
-export type LimitName = (typeof LIMIT_NAMES)[number];
+const LIMIT_NAMES = ['tokens', 'depth', 'aliases', 'rootFields', 'directives', 'cost'] as const;
+type LimitName = (typeof LIMIT_NAMES)[number];
 export type OperationFigures = Record<LimitName, number>;
 export type OperationLimits = Record<LimitName, number>;
 
@@ -231,7 +231,7 @@ function numberValue(node: ValueNode, variables: Record<string, unknown>): numbe
 }
 
 /** The first limit of `role` the figures exceed, as the one error the client gets; none when all hold. */
-export function limitRefusal(figures: OperationFigures, role: Role, settings: LimitSettings): GraphQLError | undefined {
+function limitRefusal(figures: OperationFigures, role: Role, settings: LimitSettings): GraphQLError | undefined {
   const limits = settings.byRole[role];
   for (const name of LIMIT_NAMES) {
     if (figures[name] <= limits[name]) continue;
