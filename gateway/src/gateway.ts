@@ -110,6 +110,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // Who may introspect is the operation rules' decision (INTROSPECTION_ROLES), per role, not Apollo's per process.
+    introspection: true,
     // main.ts owns SIGINT/SIGTERM (HTTP server first, then Apollo, then exit 0): Apollo's own handler would stop it
     // behind the HTTP server's back and re-raise the signal, so the gateway never exited cleanly.
     stopOnTerminationSignals: false,

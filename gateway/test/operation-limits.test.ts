@@ -1,7 +1,8 @@
 /**
  * Operation limits at the gateway (plugins/operation-limits.ts): each limit just under and just over, over HTTP,
  * graphql-ws and SSE alike; the error names the limit, its value and the operation's figure; a refused operation
- * never reaches a subgraph; the alias bomb and the deep roster ↔ member cycle are refused in milliseconds.
+ * never reaches a subgraph; the alias bomb and the deep roster ↔ member cycle are refused in milliseconds; introspection
+ * only for the roles of INTROSPECTION_ROLES.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,7 +50,11 @@ describe('operation limits', () => {
 
   beforeAll(async () => {
     graph = await startGraph('pglite', {
-      env: Object.fromEntries(Object.entries(PARTNER_LIMITS).map(([k, v]) => [`LIMIT_${k}_PARTNER`, String(v)])),
+      env: {
+        ...Object.fromEntries(Object.entries(PARTNER_LIMITS).map(([k, v]) => [`LIMIT_${k}_PARTNER`, String(v)])),
+        // As in production: partners read the published schema instead.
+        INTROSPECTION_ROLES: 'admin,service',
+      },
     });
     const { createPartner } = await graph.run('admin', (await import('@care-graph/operations')).CreatePartnerDocument, {
       input: { name: 'Limits Partner' },
@@ -181,6 +186,32 @@ describe('operation limits', () => {
       code: 'OPERATION_LIMIT_EXCEEDED',
       limit: 'depth',
     });
+  });
+
+  it('lets the roles of INTROSPECTION_ROLES introspect, and refuses the others with FORBIDDEN pointing at schema/api.graphql', async () => {
+    const introspection = '{ __schema { queryType { name } } }';
+    const partner = await asPartner(introspection);
+    expect(partner.status).toBe(403);
+    expect(partner.body.errors).toEqual([
+      expect.objectContaining({
+        message:
+          'Introspection is off for partner tokens here (INTROSPECTION_ROLES): generate your client from the published schema, schema/api.graphql.',
+        extensions: expect.objectContaining({ code: 'FORBIDDEN' }),
+      }),
+    ]);
+    expect((await asPartner('{ __type(name: "Partner") { name } }')).status).toBe(403);
+    // __typename is not introspection.
+    expect((await asPartner('{ partners(first: 1) { __typename } }')).body.errors).toBeUndefined();
+    const admin = await graph.post(await graph.as('admin'), introspection);
+    expect(admin.body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+
+    // The defaults: every role in embedded mode, admin and service in production.
+    expect([...limitSettings({ CARE_GRAPH_MODE: 'embedded' }).introspectionRoles]).toEqual(['admin', 'partner', 'service']);
+    expect([...limitSettings({ CARE_GRAPH_MODE: 'production' }).introspectionRoles]).toEqual(['admin', 'service']);
+    expect([...limitSettings({ CARE_GRAPH_MODE: 'production', INTROSPECTION_ROLES: '' }).introspectionRoles]).toEqual([]);
+    expect(() => limitSettings({ INTROSPECTION_ROLES: 'admin,everyone' })).toThrow(
+      'INTROSPECTION_ROLES may name admin, partner, service (comma-separated, or empty for none); it is "admin,everyone".',
+    );
   });
 
   it('names a malformed setting', () => {

@@ -26,6 +26,16 @@ describe('schema/ is up to date', () => {
     expect(onDisk).toBe(composed.supergraphSdl);
   });
 
+  it('schema/api.graphql is the published API schema, without service-only fields', async () => {
+    const onDisk = await readFile(path.join(SCHEMA_DIR, 'api.graphql'), 'utf8');
+    if (onDisk !== composed.apiSdl) throw new Error('schema/api.graphql is stale: run "npm run compose" and commit the result.');
+    expect(onDisk).toBe(composed.apiSdl);
+    for (const internal of ['careRequestsCreated', 'associatedCareRequestIds', 'startBackfillRun', 'finishBackfill', '_entities', 'join__'])
+      expect(onDisk).not.toContain(internal);
+    for (const api of ['careRequests(', 'backfillProgress(', 'startBackfill(', 'type Partner', 'input LastUpdatedFilter'])
+      expect(onDisk).toContain(api);
+  });
+
   it('composes the contract entities across subgraphs', () => {
     for (const entity of ['CareRequest', 'Patient', 'Partner', 'PartnerAssociation', 'Roster', 'RosterPatient', 'Backfill']) {
       expect(composed.supergraphSdl).toMatch(new RegExp(`type ${entity}\\b[^{]*@join__type\\(graph: \\w+, key: "id"`));

@@ -13,13 +13,18 @@
  *   (default 10). It is an upper bound of the work, known before any of it is done.
  * A refused operation gets one error, OPERATION_LIMIT_EXCEEDED (HTTP 400), naming the limit, its value, the
  * operation's figure and the setting that raises it.
+ *
+ * Introspection (`__schema`, `__type`) is one more such rule: `INTROSPECTION_ROLES` names who may (default every
+ * role in embedded mode; admin and service in production, so a partner integration reads the published schema
+ * instead). Others get FORBIDDEN (HTTP 403).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { integerSetting, ROLES, type Role } from '@care-graph/service-kit';
+import { careGraphMode, integerSetting, ROLES, type Role } from '@care-graph/service-kit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  BREAK,
   type DocumentNode,
   type FragmentDefinitionNode,
   GraphQLError,
@@ -39,6 +44,7 @@ import {
   type ValueNode,
   validate,
   valueFromASTUntyped,
+  visit,
 } from 'graphql';
 import type { GatewayContext } from '../auth';
 
@@ -92,6 +98,8 @@ export interface LimitSettings {
   defaultPageSize: number;
   /** Size assumed for a list that is not a connection page. */
   listSize: number;
+  /** The roles that may introspect the schema. */
+  introspectionRoles: ReadonlySet<Role>;
 }
 
 /** The limits from `env` (README, "Operation limits"); throws naming a malformed setting. */
@@ -104,8 +112,19 @@ export function limitSettings(env: NodeJS.ProcessEnv): LimitSettings {
       byRole[role][name] = integerSetting(env, `LIMIT_${SETTING_NAMES[name]}_${role.toUpperCase()}`, all, 1, 100_000_000);
     }
   }
+  const introspection = env.INTROSPECTION_ROLES ?? (careGraphMode(env).mode === 'embedded' ? ROLES.join(',') : 'admin,service');
+  const introspectionRoles = introspection
+    .split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
+  const unknownRoles = introspectionRoles.filter((role) => !ROLES.includes(role as Role));
+  if (unknownRoles.length)
+    throw new Error(
+      `INTROSPECTION_ROLES may name ${ROLES.join(', ')} (comma-separated, or empty for none); it is ${JSON.stringify(introspection)}.`,
+    );
   return {
     byRole,
+    introspectionRoles: new Set(introspectionRoles as Role[]),
     maxTokens: Math.max(...ROLES.map((role) => byRole[role].tokens)),
     defaultPageSize: integerSetting(env, 'COST_DEFAULT_PAGE_SIZE', 100, 1, 100_000),
     listSize: integerSetting(env, 'COST_LIST_SIZE', 10, 1, 100_000),
@@ -256,6 +275,21 @@ export function tokenCapRefusal(message: string, query: string, role: Role, sett
   return limitRefusal({ tokens: countTokens(query), depth: 0, aliases: 0, rootFields: 0, directives: 0, cost: 0 }, role, settings);
 }
 
+/** Whether `document` asks for the schema (`__schema` or `__type`, anywhere; `__typename` is not introspection). */
+function introspects(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 /** The check both the HTTP plugin and the streaming transports run on a validated operation. */
 export function checkOperationLimits(
   settings: LimitSettings,
@@ -265,6 +299,12 @@ export function checkOperationLimits(
   variables: Record<string, unknown> | null | undefined,
   role: Role,
 ): GraphQLError | undefined {
+  if (!settings.introspectionRoles.has(role) && introspects(document)) {
+    return new GraphQLError(
+      `Introspection is off for ${role} tokens here (INTROSPECTION_ROLES): generate your client from the published schema, schema/api.graphql.`,
+      { extensions: { code: 'FORBIDDEN', http: { status: 403 } } },
+    );
+  }
   return limitRefusal(measureOperation(schema, document, operationName, variables, settings), role, settings);
 }
 
