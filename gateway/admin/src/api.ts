@@ -5,7 +5,7 @@
  */
 import { GraphQLRequestError, request } from '@care-graph/operations';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { type DocumentNode, print } from 'graphql';
+import { print } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 
 export { GraphQLRequestError };
@@ -66,7 +66,7 @@ export class Api {
     sink: { next: (data: Result) => void; error: (error: GraphQLRequestError) => void; complete: () => void },
   ): () => void {
     return this.socket().subscribe<Result>(
-      { query: printDocument(document), variables },
+      { query: print(document), variables },
       {
         next: (result) => {
           if (result.errors?.length) sink.error(new GraphQLRequestError(200, result.errors as never));
@@ -114,10 +114,6 @@ function socketError(error: unknown, onUnauthenticated: Unauthenticated): GraphQ
   }
   const reason = close?.reason || (error as Error)?.message || 'the connection failed';
   return new GraphQLRequestError(0, [{ message: `The live connection closed: ${reason}.`, extensions: { code: 'CONNECTION_CLOSED' } }]);
-}
-
-function printDocument(document: DocumentNode): string {
-  return print(document);
 }
 
 /** The ingestion result `POST /rosters` answers with (the stored roster). */
