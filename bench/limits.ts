@@ -15,7 +15,7 @@ import { checkOperationLimits, limitSettings, measureOperation } from '../gatewa
 import { apiSchemaOf } from '../gateway/src/supergraph-source';
 import { startInProcessGraph } from '../scripts/in-process-graph';
 import { writeImportRecords } from '../subgraphs/care-requests/src';
-import { fmt, measureHttp, type Timing } from './lib';
+import { BENCH_ENV, fmt, measureHttp, type Timing } from './lib';
 
 const PULL = `query Pull($first: Int) {
   careRequests(first: $first) { edges { node { id status createdAt meta { lastUpdated } patient { id givenName familyName dateOfBirth } } } pageInfo { hasNextPage endCursor } transactionTime }
@@ -38,7 +38,7 @@ function microsPerCall(fn: () => void, iterations: number): number {
 export async function runLimitsBenchmark(options: { samples: number; log: (line: string) => void }): Promise<LimitsResult> {
   const { samples, log } = options;
   process.env.LOG_LEVEL ??= 'warn';
-  const graph = await startInProcessGraph();
+  const graph = await startInProcessGraph({ env: BENCH_ENV });
   try {
     const schema = apiSchemaOf(readFileSync(path.join(repoRoot, 'schema', 'supergraph.graphql'), 'utf8'));
     const settings = limitSettings({});

@@ -11,6 +11,7 @@ import { CreatePartnerDocument, MatchPatientsBriefDocument } from '@care-graph/o
 import { IDENTITY_HEADER, InternalAuth, tsWorker } from '@care-graph/service-kit';
 import { print } from 'graphql';
 import { startInProcessGraph } from '../scripts/in-process-graph';
+import { BENCH_ENV } from './lib';
 import type { RosterClientJob, RosterClientMessage } from './roster-client';
 
 export interface RosterSpeed {
@@ -42,7 +43,7 @@ export async function runRosterSpeed(options: {
   log: (line: string) => void;
 }): Promise<RosterSpeed> {
   process.env.LOG_LEVEL ??= 'warn';
-  const graph = await startInProcessGraph({ onDisk: options.onDisk, postgres: options.postgres });
+  const graph = await startInProcessGraph({ onDisk: options.onDisk, postgres: options.postgres, env: BENCH_ENV });
   try {
     const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Speed Partner' } });
     // Matching goes straight to the subgraph, as the partners service's backfill runner calls it.

@@ -14,7 +14,7 @@ import { post } from '@care-graph/operations';
 import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
 import { startInProcessGraph } from '../scripts/in-process-graph';
 import { writeImportRecords } from '../subgraphs/care-requests/src';
-import { fmt, measureHttp, type Timing } from './lib';
+import { BENCH_ENV, fmt, measureHttp, type Timing } from './lib';
 
 const SINCE = `query Since($since: PartialDateTime!) {
   careRequests(lastUpdated: { gt: $since }, first: 100) { edges { node { id status createdAt meta { lastUpdated } } } pageInfo { hasNextPage endCursor } transactionTime }
@@ -32,7 +32,7 @@ export interface SinceResult {
 export async function runSinceBenchmark(options: { rows: number; samples: number; log: (line: string) => void }): Promise<SinceResult> {
   const { rows, samples, log } = options;
   process.env.LOG_LEVEL ??= 'warn';
-  const graph = await startInProcessGraph();
+  const graph = await startInProcessGraph({ env: BENCH_ENV });
   try {
     const careRequests = graph.subgraphs['care-requests'];
     const prisma = careRequests.database.client;

@@ -26,7 +26,7 @@ import { repoRoot, signDevToken } from '@care-graph/service-kit';
 import WebSocket from 'ws';
 import { createProcessGraph, type ProcessGraph, type ServiceProcess } from '../tools/test/graph-processes';
 import { partnerWithRoster, preparedCareRequests, syntheticData, type Window, windowOf } from './backfill';
-import { graphql, type HttpTarget, processCpuSeconds, rosterCsv, secondsSince } from './lib';
+import { BENCH_ENV, graphql, type HttpTarget, processCpuSeconds, rosterCsv, secondsSince } from './lib';
 import type { ClientCommand, ClientEvents, ClientReply, SubscriptionSpec } from './subscription-client';
 
 /** The backfill data (bench/backfill.ts's, cached): 100,000 care requests over 90 days. */
@@ -478,7 +478,7 @@ export async function runSubscriptionBenchmark(options: SubscriptionBenchOptions
   const { roster, patients } = syntheticData(CARE_REQUESTS);
   const cacheDir = await preparedCareRequests(CARE_REQUESTS, patients, log);
   const profileDir = options.profile ? path.join(repoRoot, 'bench', '.out', 'profiles', 'subscriptions') : null;
-  const common = { NODE_ENV: 'production', CARE_GRAPH_MODE: 'embedded', LOG_LEVEL: 'warn' };
+  const common = { NODE_ENV: 'production', CARE_GRAPH_MODE: 'embedded', LOG_LEVEL: 'warn', ...BENCH_ENV };
   const inspect = '--inspect=127.0.0.1:0';
   const profile = (name: string) => (profileDir ? ` --cpu-prof --cpu-prof-dir=${path.join(profileDir, name)}` : '');
   const graph = await createProcessGraph({

@@ -1,8 +1,9 @@
 /**
  * The public entry: Apollo Server over @apollo/gateway on one port. This file only wires the parts.
  *
- * The request path stays plain; each cross-cutting concern is a seam of its own: authentication in the
- * context function (`auth.ts`), the request id (service-kit's `requestIdOf`, shared with every service),
+ * The request path stays plain; each cross-cutting concern is a seam of its own: authentication, rate limits
+ * and body limits before any GraphQL work (`admission.ts`, `rate-limits/`), request deadlines (service-kit's
+ * `requestDeadline`), the request id (service-kit's `requestIdOf`, shared with every service),
  * the signed identity on every subgraph call (`subgraph-client.ts`), error masking
  * (`plugins/error-masking.ts`), operation limits (`plugins/operation-limits.ts`), Apollo's reporting turned off (`plugins/telemetry.ts`), and subscriptions
  * over graphql-ws and over SSE on the same port and path (`subscriptions/`). Routes other than `/graphql` live in `routes/`,
@@ -14,6 +15,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
+  cancellationPlugin,
   createLogger,
   createTokenVerifier,
   express,
@@ -23,14 +25,18 @@ import {
   type Logger,
   type RunningServer,
   repoRoot,
+  requestDeadline,
   requestIdOf,
+  requestTimeoutMs,
   requireProductionSettings,
   serve,
 } from '@care-graph/service-kit';
-import { authenticate, type GatewayContext } from './auth';
+import { admittedIdentity, bodyLimits, graphqlAdmission } from './admission';
+import type { GatewayContext } from './auth';
 import { errorMasking } from './plugins/error-masking';
 import { limitSettings, operationLimitsPlugin } from './plugins/operation-limits';
 import { telemetryDisabled } from './plugins/telemetry';
+import { rateLimitsFromEnv } from './rate-limits/rate-limits';
 import { adminPages, adminPagesSettings } from './routes/admin';
 import { gatewayHealthRoutes } from './routes/health';
 import { rosterUploadRoute } from './routes/roster-upload';
@@ -70,6 +76,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const connections = new IdentityConnections(limits.perIdentity);
   const verifier = await createTokenVerifier(env, options.dataDir);
   const pages = adminPagesSettings(env);
+  const sizes = bodyLimits(env);
+  const rateLimits = await rateLimitsFromEnv(env, logger);
   const subgraphUrls = new Map<string, string>();
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
@@ -117,22 +125,36 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stopOnTerminationSignals: false,
     // The parser stops at the largest tokens limit of any role: a huge document is refused while it is read.
     parseOptions: { maxTokens: operationLimits.maxTokens },
-    plugins: [ApolloServerPluginLandingPageDisabled(), ...telemetryPlugins, operationLimitsPlugin(operationLimits), errorMasking(logger)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ...telemetryPlugins,
+      operationLimitsPlugin(operationLimits),
+      cancellationPlugin(),
+      errorMasking(logger),
+    ],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
   gatewayHealthRoutes(app, subgraphUrls);
-  rosterUploadRoute(app, { verifier, internalAuth, popHealthUrl: () => subgraphUrls.get('pop-health') });
+  rosterUploadRoute(app, {
+    verifier,
+    internalAuth,
+    popHealthUrl: () => subgraphUrls.get('pop-health'),
+    rateLimits,
+    bodyLimit: sizes.rosters,
+  });
   adminPages(app, { settings: pages, dataDir: options.dataDir, env, logger });
   app.use(
     '/graphql',
-    express.json({ limit: '32mb' }),
+    graphqlAdmission({ verifier, rateLimits, bodyLimits: sizes }),
     sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, operationLimits, apollo, logger }),
+    // After the SSE endpoint: a subscription's stream outlives any request deadline.
+    requestDeadline({ timeoutMs: requestTimeoutMs(env), logger }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
-        identity: await authenticate(verifier, req.headers.authorization),
+      context: async ({ req, res }) => ({
+        identity: admittedIdentity(res),
         requestId: requestIdOf(req.headers),
       }),
     }),
@@ -142,12 +164,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.port,
     options.host,
     logger,
-    () => apollo.stop(),
+    async () => {
+      await apollo.stop();
+      await rateLimits.close();
+    },
     (server) =>
       serveSubscriptionEndpoint(server, {
         verifier,
         limits,
         operationLimits,
+        rateLimits,
         connections,
         subscriptions: () => subscriptions!,
         apollo,

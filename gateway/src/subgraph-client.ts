@@ -3,7 +3,7 @@
  * the user's own token: subgraphs trust only what a Care Graph service signed.
  */
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { type InternalAuth, internalHeaders, PUBLIC_ERROR_CODES } from '@care-graph/service-kit';
+import { cancellationOf, type InternalAuth, internalHeaders, PUBLIC_ERROR_CODES, requestSignal } from '@care-graph/service-kit';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from './auth';
 
@@ -15,8 +15,19 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     // a request could go out on a socket the subgraph was closing at its keep-alive timeout (5 s), and fail
     // with "read ECONNRESET" (seen under load in the test suites). undici reads the server's `Keep-Alive:
     // timeout=5` and retires an idle socket before the server does.
-    super({ url: options.url, fetcher: fetch as unknown as RemoteGraphQLDataSource['fetcher'] });
+    // The request's signal (request-deadline.ts) goes with every fetch: a query whose deadline passed or whose
+    // client left sends nothing more, and the fetches in flight are cut, which their subgraphs see and stop on.
+    super({ url: options.url, fetcher: ((url: string, init: RequestInit) => fetch(url, { ...init, signal: requestSignal() })) as never });
     this.internalAuth = options.internalAuth;
+  }
+
+  /** A fetch cut by the request's cancellation fails with the cancellation's error (DEADLINE_EXCEEDED), not a masked one. */
+  override async process(options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0]) {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      throw cancellationOf(error);
+    }
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

@@ -208,7 +208,15 @@ describe.each(DATABASE_KINDS)('a backfill that stays RUNNING (no runner), subscr
   afterAll(() => graph?.close());
 
   beforeAll(async () => {
-    graph = await startGraph(kind, { env: { BACKFILL_RUNNER: 'off', SUBSCRIPTIONS_PER_CONNECTION: '2', CONNECTIONS_PER_IDENTITY: '2' } });
+    // 1,000 connections in a few seconds from one admin token: over the default connect rate (10 a second).
+    graph = await startGraph(kind, {
+      env: {
+        BACKFILL_RUNNER: 'off',
+        RATE_LIMIT_CONNECT_ADMIN: '2000,1000',
+        SUBSCRIPTIONS_PER_CONNECTION: '2',
+        CONNECTIONS_PER_IDENTITY: '2',
+      },
+    });
     token = await graph.token('admin');
     const gql = graphQLAs(graph, token);
     const roster = await partnerWithRoster(gql, { partnerName: 'Gone Plan', fileName: 'gone.csv', members: 1, tag: 'gone' });

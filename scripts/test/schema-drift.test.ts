@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { composeSupergraph, SCHEMA_DIR } from '../supergraph';
+import { composeSupergraph, ROLE_TABLE_MARKERS, SCHEMA_DIR, withRoleTable } from '../supergraph';
 
 describe('schema/ is up to date', () => {
   let composed: Awaited<ReturnType<typeof composeSupergraph>>;
@@ -34,6 +34,18 @@ describe('schema/ is up to date', () => {
       expect(onDisk).not.toContain(internal);
     for (const api of ['careRequests(', 'backfillProgress(', 'startBackfill(', 'type Partner', 'input LastUpdatedFilter'])
       expect(onDisk).toContain(api);
+  });
+
+  it("README.md's role table is the one the access declarations give", async () => {
+    const onDisk = await readFile(path.join(SCHEMA_DIR, '..', 'README.md'), 'utf8');
+    if (withRoleTable(onDisk, composed.roleTable) !== onDisk)
+      throw new Error('The role table in README.md is stale: run "npm run compose" and commit the result.');
+    expect(onDisk).toContain(`${ROLE_TABLE_MARKERS[0]}\n${composed.roleTable}${ROLE_TABLE_MARKERS[1]}`);
+    // Spot checks against what the services enforce (the tenant-isolation suite proves them through the gateway).
+    expect(composed.roleTable).toContain('| `Mutation.startBackfill` | pop-health | yes | — | — | yes |');
+    expect(composed.roleTable).toContain("| `Query.partners` | partners | yes | its own partner's | yes | yes |");
+    expect(composed.roleTable).toContain('| `Mutation.finishBackfill` | pop-health | yes | — | yes | no (service only) |');
+    expect(composed.roleTable).toContain("| `Roster` | pop-health | every record | its own partner's |");
   });
 
   it('composes the contract entities across subgraphs', () => {

@@ -20,7 +20,9 @@ export function maskError(error: GraphQLFormattedError, requestId: string | unde
     const { exception: _exception, stacktrace: _stack, ...extensions } = error.extensions ?? {};
     return boundErrorEcho({ ...error, extensions });
   }
-  logger.error('unexpected error', { requestId, code, message: error.message, path: error.path?.join('.') });
+  // A cancelled request's errors are expected (its client left; the cancellation itself was logged) and unread.
+  if (code !== 'REQUEST_CANCELLED')
+    logger.error('unexpected error', { requestId, code, message: error.message, path: error.path?.join('.') });
   return {
     message: `Internal server error. Quote request id ${requestId ?? 'unknown'} when reporting it.`,
     path: error.path,

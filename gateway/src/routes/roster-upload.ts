@@ -6,18 +6,68 @@
  * The gateway only authenticates the caller; who may ingest rosters is pop-health's rule, stated there.
  */
 
-import { type InternalAuth, internalHeaders, requestIdOf, sendError, type TokenVerifier } from '@care-graph/service-kit';
+import { type Identity, type InternalAuth, internalHeaders, requestIdOf, sendError, type TokenVerifier } from '@care-graph/service-kit';
 import type { Express } from 'express';
+import { clientAddress, sendRateRefusal } from '../admission';
 import { authenticate } from '../auth';
+import type { RateLimits } from '../rate-limits/rate-limits';
+
+/** The body, passed on as it arrives, failing once more than `limit` bytes came (`over()` then says so). */
+function bounded(source: AsyncIterable<Uint8Array>, limit: number) {
+  let received = 0;
+  return {
+    over: () => received > limit,
+    async *chunks() {
+      for await (const chunk of source) {
+        received += chunk.byteLength;
+        if (received > limit) throw new Error('the roster file is over BODY_LIMIT_ROSTERS');
+        yield chunk;
+      }
+    },
+  };
+}
+
+const tooLarge = (limit: number) => ({
+  error: {
+    code: 'PAYLOAD_TOO_LARGE',
+    message: `The roster file is larger than ${limit} bytes (BODY_LIMIT_ROSTERS); split it, or ask an operator to raise the limit.`,
+  },
+});
 
 /** Mounts `POST /rosters`, forwarded as a stream to pop-health's own `/rosters` at `popHealthUrl()`. */
 export function rosterUploadRoute(
   app: Express,
-  options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined },
+  options: {
+    verifier: TokenVerifier;
+    internalAuth: InternalAuth;
+    popHealthUrl: () => string | undefined;
+    rateLimits: RateLimits;
+    /** BODY_LIMIT_ROSTERS, in bytes. */
+    bodyLimit: number;
+  },
 ): void {
   app.post('/rosters', async (req, res, next) => {
+    let body: ReturnType<typeof bounded> | undefined;
     try {
-      const identity = await authenticate(options.verifier, req.headers.authorization);
+      let identity: Identity | undefined;
+      let refused: unknown;
+      try {
+        identity = await authenticate(options.verifier, req.headers.authorization);
+      } catch (error) {
+        refused = error;
+      }
+      const refusal = await options.rateLimits.take('rosters', identity, clientAddress(req));
+      if (refusal) {
+        res.set('Connection', 'close'); // the file is not read
+        sendRateRefusal(res, refusal, 'route');
+        return;
+      }
+      if (!identity) throw refused;
+      if (Number(req.headers['content-length']) > options.bodyLimit) {
+        res.set('Connection', 'close').status(413).json(tooLarge(options.bodyLimit));
+        return;
+      }
+      body = bounded(req, options.bodyLimit);
       const target = options.popHealthUrl();
       if (!target) throw new Error('pop-health is not in the supergraph');
       const requestId = requestIdOf(req.headers);
@@ -29,7 +79,7 @@ export function rosterUploadRoute(
           'content-type': req.headers['content-type'] ?? '',
           ...(await internalHeaders(options.internalAuth, identity, requestId)),
         },
-        body: req as unknown as ReadableStream,
+        body: body.chunks() as unknown as ReadableStream,
         duplex: 'half',
       } as RequestInit);
       res
@@ -38,7 +88,9 @@ export function rosterUploadRoute(
         .send(await upstream.text());
     } catch (error) {
       req.resume();
-      sendError(res, error, next);
+      // pop-health discards an upload cut short, as it does one whose client went away.
+      if (body?.over()) res.set('Connection', 'close').status(413).json(tooLarge(options.bodyLimit));
+      else sendError(res, error, next);
     }
   });
 }

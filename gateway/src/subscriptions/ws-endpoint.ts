@@ -9,7 +9,9 @@
  * through the federated graph (federated-subscriptions.ts), queries and mutations through Apollo Server as
  * over HTTP, with the same error masking (operations.ts, shared with the SSE endpoint). Limits
  * (`SubscriptionLimits`): operations open on one socket (over it: the operation's `error`, code
- * TOO_MANY_REQUESTS) and connections open for one identity, sockets and SSE streams together (over it: close 4429).
+ * TOO_MANY_REQUESTS) and connections open for one identity, sockets and SSE streams together (over it: close 4429);
+ * connections made by one identity, by the `connect` rate limit (rate-limits/rate-limits.ts; over it: close 4429
+ * "Rate limited: retry after N s").
  */
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
@@ -20,18 +22,24 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type GatewayContext } from '../auth';
 import type { LimitSettings } from '../plugins/operation-limits';
+import type { RateLimits } from '../rate-limits/rate-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
 import type { IdentityConnections, SubscriptionLimits } from './limits';
 import { executeOperation, prepareOperation, subscribeOperation } from './operations';
 
-/** The close code of a connection refused for the identity's connection limit (the 4xxx range is the application's). */
-const TOO_MANY_CONNECTIONS = 4429;
+/**
+ * The close code of a connection refused for the identity's connection limit or its `connect` rate limit (the
+ * reason says which, and when to retry; the 4xxx range is the application's).
+ */
+const TOO_MANY = 4429;
 
 export interface SubscriptionEndpointOptions {
   verifier: TokenVerifier;
   limits: SubscriptionLimits;
   /** What one operation may ask (plugins/operation-limits.ts), as over HTTP. */
   operationLimits: LimitSettings;
+  /** The `connect` rate limit of each identity (each address, for a connection without a valid token). */
+  rateLimits: RateLimits;
   /** The connections open per identity, shared with the SSE endpoint (CONNECTIONS_PER_IDENTITY). */
   connections: IdentityConnections;
   /** The subscriptions of the current supergraph. */
@@ -63,16 +71,26 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: send { authorization: "Bearer <token>" } in connection_init');
           return false;
         }
-        let identity: Identity;
+        let identity: Identity | undefined;
+        let refused: Error | undefined;
         try {
           identity = await authenticate(options.verifier, authorization);
         } catch (error) {
-          options.logger.info('subscription connection refused', { message: (error as Error).message });
+          refused = error as Error;
+        }
+        const refusal = await options.rateLimits.take('connect', identity, ctx.extra.request.socket.remoteAddress);
+        if (refusal) {
+          // A close reason holds at most 123 bytes: the seconds first, the setting after.
+          ctx.extra.socket.close(TOO_MANY, `Rate limited: retry after ${refusal.retryAfterSeconds} s`.slice(0, 123));
+          return false;
+        }
+        if (!identity) {
+          options.logger.info('subscription connection refused', { message: refused?.message });
           return false;
         }
         const slot = options.connections.open(identity.subject);
         if (!slot.open) {
-          ctx.extra.socket.close(TOO_MANY_CONNECTIONS, slot.refusal);
+          ctx.extra.socket.close(TOO_MANY, slot.refusal);
           return false;
         }
         connections.set(ctx.extra, { identity, operations: new Set(), release: slot.release });

@@ -30,8 +30,9 @@ export {
 } from './auth/tokens';
 export { type Database, type DatabaseOptions, migrationTarget, openDatabase } from './database/open-database';
 export { computeWatermark, WatermarkClock, writeStamp } from './database/watermark';
+export { type AccessTable, accessTableOf, type EntityAccess, type FieldAccess } from './graphql/access-table';
 export { checkTextParameters } from './graphql/argument-guard';
-export { type AccessRule, entityReference, notForPartners, ownedByPartner } from './graphql/entity-access';
+export { type AccessRule, accessRule, entityReference, notForPartners, ownedByPartner } from './graphql/entity-access';
 export { Sex } from './graphql/enums';
 export { badUserInput, boundErrorEcho, conflict, forbidden, notFound, PUBLIC_ERROR_CODES, unauthenticated } from './graphql/errors';
 export { byIdLoader, DataLoader, groupLoader } from './graphql/loaders';
@@ -50,6 +51,7 @@ export { express, healthRoutes, type RunningServer, sendError, serve } from './s
 export { createLogger, type Logger } from './server/logger';
 export { type CareGraphMode, careGraphMode, type ModeChoice, requireProductionSettings } from './server/mode';
 export { dataDir, repoRoot } from './server/paths';
+export { cancellationOf, cancellationPlugin, requestDeadline, requestSignal, requestTimeoutMs } from './server/request-deadline';
 export {
   type CallService,
   ServiceCallError,

@@ -3,7 +3,7 @@
  */
 import 'reflect-metadata';
 import { demoCareRequests } from '@care-graph/demo-data';
-import { buildFederatedSchema, entityReference, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { accessRule, buildFederatedSchema, entityReference, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
 import { BackfillWindowResolver } from './backfill-window';
 import { CareRequestResolver } from './care-request';
 import { type CareRequestsContext, createContext } from './context';
@@ -22,14 +22,14 @@ export function buildCareRequestsSchema() {
     {
       CareRequest: entityReference(
         (ref, ctx) => ctx.careRequests.load(ref.id),
-        (careRequest, ctx) => ctx.canSeeCareRequest(careRequest.id),
+        accessRule('those associated with its partner', (careRequest, ctx) => ctx.canSeeCareRequest(careRequest.id)),
       ),
       Patient: entityReference(
         (ref, ctx) => ctx.patients.load(ref.id),
-        async (patient, ctx) => {
+        accessRule('the patients of care requests associated with its partner', async (patient, ctx) => {
           const careRequests = await ctx.careRequestsOfPatient.load(patient.id);
           return (await Promise.all(careRequests.map((careRequest) => ctx.canSeeCareRequest(careRequest.id)))).some(Boolean);
-        },
+        }),
       ),
       DataLoad: entityReference<DataLoadRow, CareRequestsContext>(
         (ref, ctx) => ctx.prisma.dataLoad.findUnique({ where: { id: ref.id } }),

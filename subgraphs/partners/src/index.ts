@@ -3,7 +3,14 @@
  */
 import 'reflect-metadata';
 import { DEMO_PARTNERS } from '@care-graph/demo-data';
-import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import {
+  accessRule,
+  buildFederatedSchema,
+  entityReference,
+  ownedByPartner,
+  type SubgraphDefinition,
+  writeStamp,
+} from '@care-graph/service-kit';
 import { BackfillProgressResolver } from './backfill-progress';
 import { BackfillRunResolver, canSeeBackfill } from './backfill-run';
 import { configureBackfills, runnerSettings, startBackfillRunner } from './backfill-runner/runner';
@@ -41,13 +48,16 @@ export function buildPartnersSchema() {
       // Any backfill id answers (zeros before its run starts), except to a partner token: its own partner's only.
       Backfill: entityReference<Backfill, PartnersContext>(
         async (ref, ctx) => backfillOf(ref.id, await ctx.backfillRuns.load(ref.id)),
-        canSeeBackfill,
+        accessRule("its own partner's", canSeeBackfill),
       ),
       CareRequest: entityReference(
         (ref) => ({ id: ref.id }),
-        async (careRequest, ctx) =>
-          ctx.identity.role !== 'partner' ||
-          (await ctx.associationsByCareRequest.load(careRequest.id)).some((row) => row.partnerId === ctx.identity.partnerId),
+        accessRule(
+          'those associated with its partner',
+          async (careRequest, ctx) =>
+            ctx.identity.role !== 'partner' ||
+            (await ctx.associationsByCareRequest.load(careRequest.id)).some((row) => row.partnerId === ctx.identity.partnerId),
+        ),
       ),
     },
   );

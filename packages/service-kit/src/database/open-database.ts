@@ -14,6 +14,10 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery 
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { repoRoot } from '../server/paths';
+import { cancellable, throwIfCancelled } from '../server/request-deadline';
+
+/** Default PostgreSQL `statement_timeout` of a service's statements. */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 
 export interface DatabaseOptions {
   /** Service name: selects `prisma/<service>/` and the embedded folder `.data/<service>/`. */
@@ -24,6 +28,12 @@ export interface DatabaseOptions {
    */
   url?: string;
   dataDir: string;
+  /**
+   * PostgreSQL's `statement_timeout` of the service's connections (default 60 s): the one statement an abandoned
+   * request has running when it is cancelled ends at this bound at the latest. It holds for the migrations a
+   * service applies at start too; `npm run db:migrate` has none (run a long migration with it). PGlite ignores it.
+   */
+  statementTimeoutMs?: number;
 }
 
 /** One statement on the direct path: SQL with `$n` parameters; the rows come back as plain objects. */
@@ -72,10 +82,11 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   let factory: SqlMigrationAwareDriverAdapterFactory;
   let pglite: PGlite | undefined;
   let kind: Database<Client>['kind'];
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
 
   if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
     kind = 'postgresql';
-    factory = new PrismaPg({ connectionString: options.url, max: 10 });
+    factory = new PrismaPg({ connectionString: options.url, max: 10, statement_timeout: statementTimeoutMs });
   } else {
     kind = 'pglite';
     if (options.url === 'memory://') {
@@ -94,7 +105,8 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   }
 
   const appliedMigrations = await applyMigrations(migrationTarget(options.service), factory);
-  const client = makeClient(countingFactory(factory, counter));
+  // Each request's statements stop once it is cancelled (request-deadline.ts).
+  const client = cancellable(makeClient(countingFactory(factory, counter)));
   const counted = <T>(statement: Promise<T>) => {
     if (!background.getStore()) counter.queries += 1;
     return statement;
@@ -103,11 +115,14 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   const directTransaction = async <T>(work: (query: DirectQuery) => Promise<T>): Promise<T> => {
     if (pglite) {
       return pglite.transaction((tx) =>
-        work(async <Row>(sql: string, params?: unknown[]) => (await counted(tx.query<Row>(sql, params))).rows),
+        work(async <Row>(sql: string, params?: unknown[]) => {
+          throwIfCancelled();
+          return (await counted(tx.query<Row>(sql, params))).rows;
+        }),
       );
     }
     if (!pool) {
-      pool = new pg.Pool({ connectionString: options.url, max: 2 });
+      pool = new pg.Pool({ connectionString: options.url, max: 2, statement_timeout: statementTimeoutMs });
       // An idle connection the server closes (a restart, a terminated backend, a dropped test database) is
       // removed by the pool and the next transaction opens a new one; without a listener the pool's 'error'
       // event would end the process. A query on a broken connection still rejects to its caller.
@@ -120,9 +135,10 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
     let broken: Error | undefined;
     try {
       await connection.query('BEGIN');
-      const result = await work(
-        async <Row>(sql: string, params?: unknown[]) => (await counted(connection.query(sql, params))).rows as Row[],
-      );
+      const result = await work(async <Row>(sql: string, params?: unknown[]) => {
+        throwIfCancelled();
+        return (await counted(connection.query(sql, params))).rows as Row[];
+      });
       await connection.query('COMMIT');
       return result;
     } catch (error) {

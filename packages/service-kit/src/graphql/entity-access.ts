@@ -9,12 +9,28 @@ import { type DocumentNode, Kind } from 'graphql';
 import { canSeePartner } from '../auth/roles';
 import type { RequestContext } from './request-context';
 
-/** Whether the identity of `context` may see `row`: the rule of the entity's root field. */
-export type AccessRule<Row, Context extends RequestContext = RequestContext> = (row: Row, context: Context) => boolean | Promise<boolean>;
+/**
+ * Whether the identity of `context` may see `row`: the rule of the entity's root field, with `partnerSees`
+ * saying in words what a partner token sees (the role table prints it; admin and services see every record).
+ */
+export interface AccessRule<Row, Context extends RequestContext = RequestContext> {
+  (row: Row, context: Context): boolean | Promise<boolean>;
+  readonly partnerSees: string;
+}
+
+/** A rule of its own for an entity: `visible`, described for the role table by `partnerSees`. */
+export function accessRule<Row, Context extends RequestContext = RequestContext>(
+  partnerSees: string,
+  visible: (row: Row, context: Context) => boolean | Promise<boolean>,
+): AccessRule<Row, Context> {
+  return Object.assign(visible, { partnerSees });
+}
 
 /** An entity's `__resolveReference` with its access rule applied (made by `entityReference`). */
 export interface EntityReference<Context extends RequestContext = RequestContext> {
   resolve(reference: { id: string }, context: Context): Promise<unknown>;
+  /** What a partner token sees of the entity (the rule's `partnerSees`). */
+  readonly partnerSees: string;
 }
 
 /**
@@ -26,6 +42,7 @@ export function entityReference<Row, Context extends RequestContext>(
   visible: AccessRule<NoInfer<Row>, NoInfer<Context>>,
 ): EntityReference<Context> {
   return {
+    partnerSees: visible.partnerSees,
     async resolve(reference, context) {
       const row = await load(reference, context);
       return row !== null && row !== undefined && (await visible(row, context)) ? row : null;
@@ -40,15 +57,15 @@ export function entityReference<Row, Context extends RequestContext>(
 export function ownedByPartner<Row, Context extends RequestContext = RequestContext>(
   partnerIdOf: (row: Row, context: Context) => string | null | Promise<string | null>,
 ): AccessRule<Row, Context> {
-  return async (row, context) => {
+  return accessRule("its own partner's", async (row, context) => {
     if (context.identity.role !== 'partner') return true;
     const partnerId = await partnerIdOf(row, context);
     return partnerId !== null && canSeePartner(context.identity, partnerId);
-  };
+  });
 }
 
 /** Records whose root fields are admin/service only: no partner token sees them. */
-export const notForPartners: AccessRule<unknown> = (_row, context) => context.identity.role !== 'partner';
+export const notForPartners: AccessRule<unknown> = accessRule('none', (_row, context) => context.identity.role !== 'partner');
 
 /**
  * Throws naming each entity `typeDefs` declares resolvable (`@key` without `resolvable: false`) that has no

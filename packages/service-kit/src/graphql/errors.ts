@@ -63,6 +63,8 @@ export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set([
   'OPERATION_LIMIT_EXCEEDED',
   // A subscriber that read too slowly: its subscription fell too far behind and was ended; subscribe again.
   'SLOW_SUBSCRIBER',
+  // A query that did not finish within REQUEST_TIMEOUT_MS and was stopped: ask for less.
+  'DEADLINE_EXCEEDED',
 ]);
 
 /**

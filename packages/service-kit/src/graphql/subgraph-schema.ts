@@ -11,6 +11,7 @@ import { type GraphQLFieldResolver, type GraphQLSchema, getNamedType, isObjectTy
 import gql from 'graphql-tag';
 import { type BuildSchemaOptions, buildSchema, createResolversMap } from 'type-graphql';
 import { roleAuthChecker } from '../auth/roles';
+import { recordAccessTable, rootFieldAccess } from './access-table';
 import { argumentGuard } from './argument-guard';
 import { assertEveryEntityGuarded, type EntityReference } from './entity-access';
 import type { RequestContext } from './request-context';
@@ -84,10 +85,16 @@ export async function buildFederatedSchema<Context extends RequestContext = Requ
   }
   const typeDefs = gql(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`);
   assertEveryEntityGuarded(typeDefs, referenceResolvers);
-  return buildSubgraphSchema({
+  const access = {
+    fields: rootFieldAccess(options.resolvers),
+    entities: Object.entries(referenceResolvers).map(([type, reference]) => ({ type, partnerSees: reference.partnerSees })),
+  };
+  const subgraph = buildSubgraphSchema({
     typeDefs,
     resolvers: resolvers as never,
   });
+  recordAccessTable(subgraph, access);
+  return subgraph;
 }
 
 /** `resolver` (a function, or a subscription's `{ subscribe, resolve }`) with `check` run on its arguments first. */

@@ -21,6 +21,7 @@ import type { RequestContext } from '../graphql/request-context';
 import type { EventBus } from './event-bus';
 import { express, healthRoutes, type ReadinessCheck, type RunningServer, serve } from './http-server';
 import type { Logger } from './logger';
+import { cancellationPlugin, requestDeadline } from './request-deadline';
 import type { ServiceClient } from './service-client';
 import { serveSubgraphSubscriptions } from './subgraph-subscriptions';
 
@@ -46,6 +47,8 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   routes?: (app: Express, authenticate: (req: Request) => Promise<RequestContext>) => void;
   port: number;
   host: string;
+  /** Deadline of one `/graphql` request (REQUEST_TIMEOUT_MS); a query past it, or whose caller left, stops. */
+  requestTimeoutMs: number;
   logger: Logger;
 }
 
@@ -61,6 +64,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      cancellationPlugin(),
       errorLogging(options.logger),
     ],
     includeStacktraceInErrorResponses: false,
@@ -93,6 +97,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
+    requestDeadline({ timeoutMs: options.requestTimeoutMs, logger: options.logger }),
     expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
   );
   return serve(

@@ -10,10 +10,11 @@ import type { Database, DatabaseOptions } from '../database/open-database';
 import type { SqlClient } from '../database/sql';
 import { WatermarkClock } from '../database/watermark';
 import type { RequestContext } from '../graphql/request-context';
-import { type ServiceConfig, serviceConfig, serviceUrlFor } from './config';
+import { integerSetting, type ServiceConfig, serviceConfig, serviceUrlFor } from './config';
 import { type EventBus, openEventBus } from './event-bus';
 import { createLogger, type Logger } from './logger';
 import { requireProductionSettings } from './mode';
+import { requestTimeoutMs } from './request-deadline';
 import { type CallService, serviceClient } from './service-client';
 import { startSubgraphServer } from './subgraph-server';
 
@@ -79,7 +80,11 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
 ): Promise<RunningSubgraph<C>> {
   requireProductionSettings('service', env);
   const logger = createLogger(definition.name, env);
-  const database = await definition.openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await definition.openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    statementTimeoutMs: integerSetting(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 60_000, 100, 86_400_000),
+  });
   let events: EventBus | undefined;
   try {
     events = await openEventBus({
@@ -113,6 +118,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
       readiness: [{ name: 'database', check: async () => void (await database.client.$queryRawUnsafe('SELECT 1')) }],
       port: config.port,
       host: config.host,
+      requestTimeoutMs: requestTimeoutMs(env),
       logger,
     });
     let stopBackground: (() => Promise<void>) | undefined;

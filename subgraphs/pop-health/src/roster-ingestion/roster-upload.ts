@@ -40,6 +40,9 @@ export function rosterUploadRoute(
       );
       res.status(201).json({ roster });
     } catch (error) {
+      // An upload its client cut short (or the gateway, over BODY_LIMIT_ROSTERS): nothing is kept and its data load
+      // ended FAILED; there is no one to answer, and nothing unexpected to log.
+      if (req.destroyed && !req.complete) return;
       req.resume(); // drain what is left of the upload so the connection can answer
       sendError(res, error, next);
     }
