@@ -24,6 +24,7 @@ import {
   type RunningServer,
   repoRoot,
   requestIdOf,
+  requestTarget,
   requireProductionSettings,
   serve,
 } from '@care-graph/service-kit';
@@ -85,7 +86,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       supergraphSdl,
       subgraphUrl,
       dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
-      connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+      connectionParams: ({ identity, requestId }, url) =>
+        internalHeaders(internalAuth, identity, requestId, { use: 'ws', target: requestTarget(url) }),
       bufferSize: limits.buffer,
       stateFields,
       logger,

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, type Identity, InternalAuth, internalHeaders, type Logger, repoRoot } from '@care-graph/service-kit';
+import { createLogger, type Identity, InternalAuth, internalHeaders, type Logger, repoRoot, requestTarget } from '@care-graph/service-kit';
 import type { FormattedExecutionResult } from 'graphql';
 import { parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
@@ -106,7 +106,8 @@ describe('subscriptions when things change around them', () => {
       supergraphSdl: SUPERGRAPH,
       subgraphUrl: (name) => graph.subgraphs[name as keyof Graph['subgraphs']].url,
       dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
-      connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+      connectionParams: ({ identity, requestId }, url) =>
+        internalHeaders(internalAuth, identity, requestId, { use: 'ws', target: requestTarget(url) }),
       bufferSize: BUFFER,
       stateFields: new Set(['backfillProgress']),
       logger: createLogger('gateway-test', { LOG_LEVEL: 'error' }),
