@@ -328,7 +328,7 @@ export async function startGraphProcesses(dataDir: string, env: NodeJS.ProcessEn
     asService: async (name) => ({
       url: `http://127.0.0.1:${ports[name]}/graphql`,
       headers: {},
-      sign: internalSigner(internal, { subject: 'bench', role: 'service' }),
+      sign: internalSigner(internal, { subject: 'bench', role: 'service' }, name),
     }),
     stop,
   };

@@ -34,7 +34,7 @@ export type RosterClientMessage =
 /** Sends the matching batches (see `sendBatches`) and counts the accepted matches in the answers. */
 async function sendAll(job: RosterClientJob, bodies: string[], inflight: number) {
   let accepted = 0;
-  const sign = internalSigner(new InternalAuth(job.match.secret), { subject: 'bench', role: 'service' });
+  const sign = internalSigner(new InternalAuth(job.match.secret), { subject: 'bench', role: 'service' }, 'pop-health');
   const timing = await sendBatches({ ...job.match, sign }, bodies, inflight, (text) => {
     accepted += text.split('"accepted":true').length - 1;
   });

@@ -76,7 +76,7 @@ export async function runSinceBenchmark(options: { rows: number; samples: number
     log(`  loaded ${rows.toLocaleString('en-US')} care requests in ${loadSeconds.toFixed(1)} s`);
 
     const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-    const subgraph = { url: careRequests.url, sign: internalSigner(internal, { subject: 'bench', role: 'service' }) };
+    const subgraph = { url: careRequests.url, sign: internalSigner(internal, { subject: 'bench', role: 'service' }, 'care-requests') };
     const gateway = await graph.as('service');
     const since = new Date(Date.now() - 60_000).toISOString();
     const check = async (options: typeof gateway, query: string, variables?: unknown) => {

@@ -18,10 +18,13 @@ const caller = new AsyncLocalStorage<Caller>();
 
 export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly internalAuth: InternalAuth;
+  /** The subgraph's name, which its tokens are signed for. */
+  private readonly service: string;
 
-  constructor(options: { url: string; internalAuth: InternalAuth }) {
+  constructor(options: { name: string; url: string; internalAuth: InternalAuth }) {
     super({ url: options.url });
     this.internalAuth = options.internalAuth;
+    this.service = options.name;
     this.fetcher = (url, init = {}) => this.signedFetch(url, init);
   }
 
@@ -51,6 +54,7 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
     const who = caller.getStore();
     const signed = who
       ? await internalHeaders(this.internalAuth, who.identity, who.requestId, {
+          service: this.service,
           use: 'http',
           method: init.method ?? 'GET',
           target: requestTarget(url),

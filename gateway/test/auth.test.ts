@@ -105,7 +105,11 @@ describe('authentication and authorisation', () => {
     });
 
     it('refuses a forged identity signed with another secret', async () => {
-      const forged = internalSigner(new InternalAuth(new TextEncoder().encode('x'.repeat(40))), { subject: 'mallory', role: 'admin' });
+      const forged = internalSigner(
+        new InternalAuth(new TextEncoder().encode('x'.repeat(40))),
+        { subject: 'mallory', role: 'admin' },
+        'partners',
+      );
       const { status, body } = await graph.post({ url: graph.subgraphs.partners.url, sign: forged }, PARTNERS_QUERY);
       expect(status).toBe(401);
       expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
@@ -121,7 +125,7 @@ describe('authentication and authorisation', () => {
     it('accepts an identity signed with the internal secret', async () => {
       const auth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
       const { status, body } = await graph.post(
-        { url: graph.subgraphs.partners.url, sign: internalSigner(auth, { subject: 'svc', role: 'service' }) },
+        { url: graph.subgraphs.partners.url, sign: internalSigner(auth, { subject: 'svc', role: 'service' }, 'partners') },
         PARTNERS_QUERY,
       );
       expect(status).toBe(200);

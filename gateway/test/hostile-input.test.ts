@@ -115,7 +115,9 @@ describe('hostile input', () => {
     async (): Promise<Sent> => {
       const { url } = graph.subgraphs[name];
       const body = JSON.stringify({ query, variables });
-      const signed = identity ? await internalSigner(internalAuth, identity, `hostile-${randomBytes(4).toString('hex')}`)(url, body) : {};
+      const signed = identity
+        ? await internalSigner(internalAuth, identity, name, `hostile-${randomBytes(4).toString('hex')}`)(url, body)
+        : {};
       return { url, method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body };
     };
   const upload =
@@ -824,6 +826,7 @@ describe('hostile input', () => {
         headers: {
           'content-type': 'application/json',
           [IDENTITY_HEADER]: await new InternalAuth(randomBytes(32)).sign({ subject: 'm', role: 'admin' }, 'r', {
+            service: 'pop-health',
             use: 'http',
             method: 'POST',
             target: '/graphql',

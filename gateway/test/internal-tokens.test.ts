@@ -162,15 +162,30 @@ describe('internal identity tokens are bound to their call', () => {
     expect((await sendStraight(graph.subgraphs.partners.url, replayHeaders(sent), respaced)).status).toBe(401);
   });
 
+  it('refuses the captured header, unused, at another subgraph (each has its own replay cache; all serve /graphql)', async () => {
+    const { sent } = await capturePartnersCall('{ partners(first: 1) { transactionTime } }');
+    for (const other of ['care-requests', 'pop-health'] as const) {
+      const { status, answer } = await sendStraight(graph.subgraphs[other].url, replayHeaders(sent), sent.body);
+      expect(status).toBe(401);
+      expect(answer.errors?.[0].message).toBe(
+        `The x-care-graph-identity header was signed for a call to another service, not to ${other}.`,
+      );
+    }
+  });
+
   it('refuses a token forged with another secret, though bound to the very request', async () => {
     const body = JSON.stringify({ query: '{ partners(first: 1) { transactionTime } }' });
     const url = graph.subgraphs.partners.url;
-    const forged = internalSigner(new InternalAuth(new TextEncoder().encode('f'.repeat(64))), { subject: 'mallory', role: 'admin' });
+    const forged = internalSigner(
+      new InternalAuth(new TextEncoder().encode('f'.repeat(64))),
+      { subject: 'mallory', role: 'admin' },
+      'partners',
+    );
     const { status, answer } = await sendStraight(url, { 'content-type': 'application/json', ...(await forged(url, body)) }, body);
     expect(status).toBe(401);
     expect(answer.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' }, message: expect.stringMatching(/not valid/) });
     // The same request signed with the real secret is served: the refusal was the forgery's.
-    const genuine = internalSigner(internalAuth, { subject: 'test', role: 'service' });
+    const genuine = internalSigner(internalAuth, { subject: 'test', role: 'service' }, 'partners');
     expect((await sendStraight(url, { 'content-type': 'application/json', ...(await genuine(url, body)) }, body)).status).toBe(200);
   });
 
@@ -193,13 +208,13 @@ describe('internal identity tokens are bound to their call', () => {
         extensions: { code: 'UNAUTHENTICATED' },
         message: expect.stringContaining('missing x-care-graph-identity header'),
       });
-      const wsToken = await internalAuth.sign({ subject: 'test', role: 'service' }, 'r', { use: 'ws', target: '/graphql' });
+      const wsToken = await internalAuth.sign({ subject: 'test', role: 'service' }, 'r', { service: name, use: 'ws', target: '/graphql' });
       const asWs = await sendStraight(url, { 'content-type': 'application/json', [IDENTITY_HEADER]: wsToken }, body);
       expect(asWs.status).toBe(401);
       expect(asWs.answer.errors?.[0].message).toBe(
         'The x-care-graph-identity header was signed for a WebSocket connection, not for an HTTP request.',
       );
-      const signed = internalSigner(internalAuth, { subject: 'test', role: 'service' });
+      const signed = internalSigner(internalAuth, { subject: 'test', role: 'service' }, name);
       const served = await sendStraight(url, { 'content-type': 'application/json', ...(await signed(url, body)) }, body);
       expect(served.status).toBe(200);
     });
@@ -232,7 +247,7 @@ describe('internal identity tokens are bound to their call', () => {
   });
 
   describe('graphql-ws connection_init at a subgraph', () => {
-    const ws = { use: 'ws', target: '/graphql' } as const;
+    const ws = { service: 'partners', use: 'ws', target: '/graphql' } as const;
     const service = { subject: 'test', role: 'service' } as const;
 
     it('acknowledges a WebSocket token once, and closes with 4403 when it comes again', async () => {
@@ -242,7 +257,13 @@ describe('internal identity tokens are bound to their call', () => {
     });
 
     it('refuses an HTTP token, and a forged WebSocket token, with 4403', async () => {
-      const http = await internalAuth.sign(service, 'r', { use: 'http', method: 'POST', target: '/graphql', body: '{}' });
+      const http = await internalAuth.sign(service, 'r', {
+        service: 'partners',
+        use: 'http',
+        method: 'POST',
+        target: '/graphql',
+        body: '{}',
+      });
       expect(await connectionInit(graph.subgraphs.partners.url, { [IDENTITY_HEADER]: http })).toBe(4403);
       const forged = await new InternalAuth(new TextEncoder().encode('f'.repeat(64))).sign(service, 'r', ws);
       expect(await connectionInit(graph.subgraphs.partners.url, { [IDENTITY_HEADER]: forged })).toBe(4403);

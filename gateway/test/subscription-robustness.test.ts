@@ -105,9 +105,9 @@ describe('subscriptions when things change around them', () => {
     subscriptions = federatedSubscriptions({
       supergraphSdl: SUPERGRAPH,
       subgraphUrl: (name) => graph.subgraphs[name as keyof Graph['subgraphs']].url,
-      dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
-      connectionParams: ({ identity, requestId }, url) =>
-        internalHeaders(internalAuth, identity, requestId, { use: 'ws', target: requestTarget(url) }),
+      dataSource: (name, url) => new SignedIdentityDataSource({ name, url, internalAuth }),
+      connectionParams: ({ identity, requestId }, subgraph) =>
+        internalHeaders(internalAuth, identity, requestId, { service: subgraph.name, use: 'ws', target: requestTarget(subgraph.url) }),
       bufferSize: BUFFER,
       stateFields: new Set(['backfillProgress']),
       logger: createLogger('gateway-test', { LOG_LEVEL: 'error' }),

@@ -521,7 +521,7 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
       [],
     );
     const call = async (identity: Identity, entity: (typeof entities)[number], depth: number) => {
-      const sign = internalSigner(internalAuth, identity);
+      const sign = internalSigner(internalAuth, identity, entity.subgraph);
       const representations = [{ __typename: entity.type, id: ENTITY_RULES[entity.type].id(a) }];
       const { body } = await graph.post(
         { url: graph.subgraphs[entity.subgraph as keyof Graph['subgraphs']].url, sign },

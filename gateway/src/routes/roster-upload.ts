@@ -30,6 +30,7 @@ export function rosterUploadRoute(
           // The file is streamed through, never held whole, so it cannot be hashed before it is sent: the token is
           // bound to the method and the target with its query string (partner, kind, file name), and used once.
           ...(await internalHeaders(options.internalAuth, identity, requestId, {
+            service: 'pop-health',
             use: 'http',
             method: 'POST',
             target: requestTarget(url),

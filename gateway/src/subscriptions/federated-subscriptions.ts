@@ -72,9 +72,9 @@ export interface FederatedSubscriptionOptions {
   dataSource(name: string, url: string): GraphQLDataSource;
   /**
    * The connection_init payload a subgraph verifies: the caller's identity, signed for one WebSocket
-   * connection to `url` (called for each connection, so each has a token of its own).
+   * connection to subgraph `name` at `url` (called for each connection, so each has a token of its own).
    */
-  connectionParams(context: GatewayContext, url: string): Promise<Record<string, string>>;
+  connectionParams(context: GatewayContext, subgraph: { name: string; url: string }): Promise<Record<string, string>>;
   /** Events one subscription may have waiting for its client (SUBSCRIPTION_BUFFER); one more ends it (SLOW_SUBSCRIBER). */
   bufferSize: number;
   /**
@@ -168,7 +168,7 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     const client = createClient({
       url: upstreamUrl,
       webSocketImpl: WebSocket,
-      connectionParams: () => options.connectionParams(context, upstreamUrl),
+      connectionParams: () => options.connectionParams(context, { name: primary.serviceName, url: upstreamUrl }),
       lazy: true,
       retryAttempts: 0,
     });

@@ -5,7 +5,7 @@ import { bodyHash, InternalAuth, type InternalCall, internalTokenTtlSeconds, Rep
 const secret = () => new TextEncoder().encode(randomBytes(32).toString('hex'));
 const admin = { subject: 'gateway-user', role: 'admin' } as const;
 const BODY = JSON.stringify({ query: '{ partners { edges { node { id } } } }' });
-const graphqlCall: InternalCall = { use: 'http', method: 'POST', target: '/graphql', body: BODY };
+const graphqlCall = { service: 'partners', use: 'http', method: 'POST', target: '/graphql', body: BODY } as const;
 
 /** The UNAUTHENTICATED error `promise` rejects with. */
 async function refusal(promise: Promise<unknown>) {
@@ -27,7 +27,7 @@ describe('internal identity tokens, each bound to one call', () => {
   it('carries a random jti, the method, the target, the body hash, the use and a 60 s lifetime', async () => {
     const auth = new InternalAuth(secret());
     const [a, b] = [await auth.sign(admin, 'r', graphqlCall), await auth.sign(admin, 'r', graphqlCall)].map(decodeJwt);
-    expect(a).toMatchObject({ htm: 'POST', htu: '/graphql', use: 'http', bh: bodyHash(BODY) });
+    expect(a).toMatchObject({ svc: 'partners', htm: 'POST', htu: '/graphql', use: 'http', bh: bodyHash(BODY) });
     expect(a.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(b.jti).not.toBe(a.jti);
     expect(a.exp! - a.iat!).toBe(60);
@@ -53,6 +53,14 @@ describe('internal identity tokens, each bound to one call', () => {
     await expect(auth.verify(token, graphqlCall)).resolves.toMatchObject({ identity: admin });
   });
 
+  it('refuses a token presented to another service (every subgraph serves /graphql)', async () => {
+    const auth = new InternalAuth(secret());
+    const token = await auth.sign(admin, 'r', graphqlCall);
+    expect(await refusal(auth.verify(token, { ...graphqlCall, service: 'care-requests' }))).toBe(
+      'The x-care-graph-identity header was signed for a call to another service, not to care-requests.',
+    );
+  });
+
   it.each([
     ['another method', { ...graphqlCall, method: 'GET' }],
     ['another path', { ...graphqlCall, target: '/rosters' }],
@@ -67,7 +75,7 @@ describe('internal identity tokens, each bound to one call', () => {
 
   it('binds a streamed upload to its method, path and query string (its body cannot be hashed before it is sent)', async () => {
     const auth = new InternalAuth(secret());
-    const upload: InternalCall = { use: 'http', method: 'POST', target: '/rosters?partnerId=p-1&kind=CURRENT' };
+    const upload: InternalCall = { service: 'pop-health', use: 'http', method: 'POST', target: '/rosters?partnerId=p-1&kind=CURRENT' };
     const token = await auth.sign(admin, 'r', upload);
     expect(decodeJwt(token).bh).toBeUndefined();
     expect(await refusal(auth.verify(token, { ...upload, target: '/rosters?partnerId=p-2&kind=CURRENT' }))).toMatch(/another request/);
@@ -77,13 +85,13 @@ describe('internal identity tokens, each bound to one call', () => {
 
   it('refuses a bodiless token where the callee reads the body whole', async () => {
     const auth = new InternalAuth(secret());
-    const token = await auth.sign(admin, 'r', { use: 'http', method: 'POST', target: '/graphql' });
+    const token = await auth.sign(admin, 'r', { service: 'partners', use: 'http', method: 'POST', target: '/graphql' });
     expect(await refusal(auth.verify(token, graphqlCall))).toMatch(/another request body/);
   });
 
   it('keeps WebSocket and HTTP tokens apart', async () => {
     const auth = new InternalAuth(secret());
-    const ws: InternalCall = { use: 'ws', target: '/graphql' };
+    const ws: InternalCall = { service: 'partners', use: 'ws', target: '/graphql' };
     const wsToken = await auth.sign(admin, 'r', ws);
     expect(decodeJwt(wsToken)).toMatchObject({ use: 'ws', htm: 'GET', htu: '/graphql' });
     expect(await refusal(auth.verify(wsToken, graphqlCall))).toBe(
@@ -106,7 +114,7 @@ describe('internal identity tokens, each bound to one call', () => {
 
   /** A token with the right secret and binding but the claims `claims` set by hand. */
   const handMade = async (key: Uint8Array, claims: { iat: number; exp: number; jti?: string }) => {
-    const jwt = new SignJWT({ role: 'admin', use: 'http', htm: 'POST', htu: '/graphql', bh: bodyHash(BODY) })
+    const jwt = new SignJWT({ role: 'admin', svc: 'partners', use: 'http', htm: 'POST', htu: '/graphql', bh: bodyHash(BODY) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('mallory')
       .setIssuer('care-graph-gateway')

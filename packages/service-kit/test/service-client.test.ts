@@ -65,7 +65,15 @@ describe('the service client', () => {
     expect(body).toEqual({ query: expect.stringContaining('partner(id: $id)'), variables: { id: 'p1' } });
     expect(headers[REQUEST_ID_HEADER]).toBe('req-42');
     expect(headers['content-type']).toBe('application/json');
-    expect(await auth.verify(headers[IDENTITY_HEADER] as string, { use: 'http', method: 'POST', target: '/graphql', body: text })).toEqual({
+    expect(
+      await auth.verify(headers[IDENTITY_HEADER] as string, {
+        service: 'partners',
+        use: 'http',
+        method: 'POST',
+        target: '/graphql',
+        body: text,
+      }),
+    ).toEqual({
       identity: { subject: 'pop-health', role: 'service' },
       requestId: 'req-42',
     });
@@ -96,7 +104,7 @@ describe('the service client', () => {
     expect(new Set(tokens).size).toBe(3);
     const callee = new InternalAuth(secret); // one replay cache, as one callee has
     for (const [i, token] of tokens.entries()) {
-      const call = { use: 'http', method: 'POST', target: '/graphql', body: service.requests[i].text } as const;
+      const call = { service: 'partners', use: 'http', method: 'POST', target: '/graphql', body: service.requests[i].text } as const;
       await expect(callee.verify(token, call)).resolves.toMatchObject({ requestId: 'req-2' });
     }
   });

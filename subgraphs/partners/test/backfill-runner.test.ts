@@ -99,7 +99,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     client = serviceClient({ name: 'partners', internalAuth, serviceUrl: (service) => urls[service] });
     asService = {
       url: graph.subgraphs.partners.url,
-      sign: internalSigner(internalAuth, { subject: 'pop-health', role: 'service' }),
+      sign: internalSigner(internalAuth, { subject: 'pop-health', role: 'service' }, 'partners'),
     };
   });
   afterEach(async () => {

@@ -231,7 +231,7 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
   it('finishBackfill (service only) validates its counts and is idempotent', async () => {
     const internalAuth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
     const service: Identity = { subject: 'partners', role: 'service' };
-    const asService = { url: graph.subgraphs['pop-health'].url, sign: internalSigner(internalAuth, service) };
+    const asService = { url: graph.subgraphs['pop-health'].url, sign: internalSigner(internalAuth, service, 'pop-health') };
     const { partnerId: p, rosterId: r } = await newPartner();
     const backfill = await db().backfill.create({
       data: {

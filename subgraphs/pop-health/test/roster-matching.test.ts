@@ -65,7 +65,7 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
     const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
     const subgraph = {
       url: graph.subgraphs['pop-health'].url,
-      sign: internalSigner(internal, { subject: 'test', role: 'service' }),
+      sign: internalSigner(internal, { subject: 'test', role: 'service' }, 'pop-health'),
     };
     const variables = {
       rosterId: roster.id,

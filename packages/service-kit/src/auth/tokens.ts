@@ -210,7 +210,9 @@ export async function signDevToken(
 }
 
 /**
- * What an internal token is for. `target` is the request target: the path and the query string, as the
+ * What an internal token is for: a call to `service` (the callee's name, e.g. `partners`; every subgraph
+ * serves `/graphql`, so the path alone would let a token for one be spent at another). `target` is the
+ * request target: the path and the query string, as the
  * callee sees it (`/graphql`, `/rosters?partnerId=p-1&kind=CURRENT`); the host is left out, as in DPoP, because
  * proxies and container networks name the same service differently.
  * - `http` with `body`: a call whose body the callee reads whole (GraphQL over HTTP); the token carries
@@ -221,7 +223,10 @@ export async function signDevToken(
  *   HTTP one never at connection_init.
  * Every token has a `jti` that a subgraph accepts once (see ReplayCache).
  */
-export type InternalCall = { use: 'http'; method: string; target: string; body?: string | Uint8Array } | { use: 'ws'; target: string };
+export type InternalCall = { service: string } & (
+  | { use: 'http'; method: string; target: string; body?: string | Uint8Array }
+  | { use: 'ws'; target: string }
+);
 
 /** The request target (path and query string) of `url`, which is what a callee compares a token's `htu` with. */
 export function requestTarget(url: string | URL): string {
@@ -303,8 +308,9 @@ export class InternalAuth {
   sign(identity: Identity, requestId: string | undefined, call: InternalCall): Promise<string> {
     const binding =
       call.use === 'ws'
-        ? { use: 'ws', htm: 'GET', htu: call.target }
+        ? { svc: call.service, use: 'ws', htm: 'GET', htu: call.target }
         : {
+            svc: call.service,
             use: 'http',
             htm: call.method.toUpperCase(),
             htu: call.target,
@@ -358,8 +364,11 @@ export function internalTokenTtlSeconds(env: NodeJS.ProcessEnv): number {
   return integerSetting(env, 'INTERNAL_TOKEN_TTL_SECONDS', DEFAULT_INTERNAL_TTL_SECONDS, 5, MAX_INTERNAL_TTL_SECONDS);
 }
 
-/** Throws UNAUTHENTICATED unless the token's `use`, `htm`, `htu` and `bh` claims are those of `call`. */
+/** Throws UNAUTHENTICATED unless the token's `svc`, `use`, `htm`, `htu` and `bh` claims are those of `call`. */
 function checkBinding(payload: JWTPayload, call: InternalCall): void {
+  if (payload.svc !== call.service) {
+    throw unauthenticated(`The ${IDENTITY_HEADER} header was signed for a call to another service, not to ${call.service}.`);
+  }
   if (payload.use !== call.use) {
     const kind = (use: unknown) => (use === 'ws' ? 'a WebSocket connection' : use === 'http' ? 'an HTTP request' : 'no known use');
     throw unauthenticated(`The ${IDENTITY_HEADER} header was signed for ${kind(payload.use)}, not for ${kind(call.use)}.`);
@@ -407,10 +416,11 @@ export async function internalHeaders(
 export type SignCall = (url: string, body: string) => Promise<Record<string, string>>;
 
 /**
- * The headers of each GraphQL POST made straight to a subgraph as `identity` (tests, benchmarks, tools): a new
- * token for every call, bound to its URL's target and its body, under `requestId` (default: a new one per call).
+ * The headers of each GraphQL POST made straight to subgraph `service` as `identity` (tests, benchmarks, tools):
+ * a new token for every call, bound to its URL's target and its body, under `requestId` (default: a new one
+ * per call).
  */
-export function internalSigner(auth: InternalAuth, identity: Identity, requestId?: string): SignCall {
+export function internalSigner(auth: InternalAuth, identity: Identity, service: string, requestId?: string): SignCall {
   return (url, body) =>
-    internalHeaders(auth, identity, requestId ?? randomUUID(), { use: 'http', method: 'POST', target: requestTarget(url), body });
+    internalHeaders(auth, identity, requestId ?? randomUUID(), { service, use: 'http', method: 'POST', target: requestTarget(url), body });
 }

@@ -92,7 +92,7 @@ export function serviceClient(options: ServiceClientOptions): ServiceClient {
       const deadline = AbortSignal.timeout(timeoutMs);
       const url = options.serviceUrl(service);
       const body = JSON.stringify({ query, variables });
-      const call = { use: 'http', method: 'POST', target: requestTarget(url), body } as const;
+      const call = { service, use: 'http', method: 'POST', target: requestTarget(url), body } as const;
 
       for (let attempt = 1; ; attempt += 1) {
         const last = !retryable || attempt >= attempts;

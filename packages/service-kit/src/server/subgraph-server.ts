@@ -92,6 +92,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
   const authenticate = (req: Request, body?: Buffer) => {
     const header = req.headers[IDENTITY_HEADER];
     return authenticateToken(Array.isArray(header) ? header[0] : header, {
+      service: options.name,
       use: 'http',
       method: req.method,
       target: req.originalUrl,
@@ -119,6 +120,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
     (server) =>
       serveSubgraphSubscriptions(server, {
         schema: options.schema,
+        service: options.name,
         authenticate: authenticateToken,
         createContext: options.createContext,
         logger: options.logger,

@@ -16,6 +16,8 @@ import type { Logger } from './logger';
 
 export interface SubgraphSubscriptionOptions<Context extends RequestContext> {
   schema: GraphQLSchema;
+  /** This service's name, which a connection's token must have been signed for. */
+  service: string;
   /** The verified base context of a signed identity (throws when it does not verify). */
   authenticate(identityToken: string | undefined, call: InternalCall, requestId: string | undefined): Promise<RequestContext>;
   createContext(base: RequestContext): Context;
@@ -43,7 +45,7 @@ export function serveSubgraphSubscriptions<Context extends RequestContext>(
         try {
           const base = await options.authenticate(
             text(ctx.connectionParams?.[IDENTITY_HEADER]),
-            { use: 'ws', target: ctx.extra.request.url ?? '' },
+            { service: options.service, use: 'ws', target: ctx.extra.request.url ?? '' },
             text(ctx.connectionParams?.[REQUEST_ID_HEADER]),
           );
           states.set(ctx.extra, { base });
