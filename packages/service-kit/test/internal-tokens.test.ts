@@ -137,6 +137,13 @@ describe('internal identity tokens, each bound to one call', () => {
     );
   });
 
+  it('accepts a token from a host whose clock runs a few seconds ahead', async () => {
+    const key = secret();
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = await handMade(key, { iat: now + 3, exp: now + 63, jti: 'c' });
+    await expect(new InternalAuth(key).verify(ahead, graphqlCall)).resolves.toMatchObject({ identity: { role: 'admin' } });
+  });
+
   it('refuses a missing header with the sentence it always had', async () => {
     expect(await refusal(new InternalAuth(secret()).verify(undefined, graphqlCall))).toMatch(/missing x-care-graph-identity header/);
   });

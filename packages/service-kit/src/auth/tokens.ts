@@ -341,8 +341,9 @@ export class InternalAuth {
         issuer: INTERNAL_ISSUER,
         audience: INTERNAL_AUDIENCE,
         algorithms: ['HS256'],
+        // No check of `iat` against this host's clock (jose's maxTokenAge refuses an `iat` a second ahead, i.e. any
+        // skew between hosts): the lifetime is bounded by `exp - iat` below, and `exp` by the clock as before.
         requiredClaims: ['exp', 'iat', 'jti'],
-        maxTokenAge: `${MAX_INTERNAL_TTL_SECONDS}s`,
       }));
     } catch (error) {
       throw unauthenticated(`The ${IDENTITY_HEADER} header is not valid (${(error as Error).message}).`);
