@@ -9,9 +9,10 @@ import { Worker } from 'node:worker_threads';
 import type { PersonInput } from '@care-graph/matching';
 import {
   envPrefix,
-  IDENTITY_HEADER,
   type Identity,
   InternalAuth,
+  internalSigner,
+  type SignCall,
   SUBGRAPHS,
   type SubgraphName,
   signDevToken,
@@ -95,10 +96,17 @@ export const secondsSince = (start: bigint) => Number(process.hrtime.bigint() - 
 export interface HttpTarget {
   url: string;
   headers: Record<string, string>;
+  /** Headers signed for each body (a subgraph takes an internal token once, for one body). */
+  sign?: SignCall;
 }
 
 async function postBody(target: HttpTarget, body: string): Promise<string> {
-  const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body });
+  const signed = target.sign ? await target.sign(target.url, body) : {};
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers, ...signed },
+    body,
+  });
   const text = await response.text();
   if (!response.ok || text.includes('"errors"')) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
   return text;
@@ -326,7 +334,8 @@ export async function startGraphProcesses(dataDir: string, env: NodeJS.ProcessEn
     }),
     asService: async (name) => ({
       url: `http://127.0.0.1:${ports[name]}/graphql`,
-      headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'bench', role: 'service' }) },
+      headers: {},
+      sign: internalSigner(internal, { subject: 'bench', role: 'service' }, name),
     }),
     stop,
   };

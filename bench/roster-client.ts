@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { generateSynthetic, type PersonInput } from '@care-graph/matching';
+import { InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { rosterCsv, sendBatches, uploadRoster } from './lib';
 
 export interface RosterClientJob {
@@ -12,7 +13,8 @@ export interface RosterClientJob {
   batchSize: number;
   inflight: number;
   upload: { url: string; headers: Record<string, string> };
-  match: { url: string; headers: Record<string, string>; query: string };
+  /** pop-health's GraphQL URL, and the internal secret the worker signs each batch's token with (one token per body). */
+  match: { url: string; headers: Record<string, string>; secret: Uint8Array; query: string };
 }
 
 export type RosterClientMessage =
@@ -32,7 +34,8 @@ export type RosterClientMessage =
 /** Sends the matching batches (see `sendBatches`) and counts the accepted matches in the answers. */
 async function sendAll(job: RosterClientJob, bodies: string[], inflight: number) {
   let accepted = 0;
-  const timing = await sendBatches(job.match, bodies, inflight, (text) => {
+  const sign = internalSigner(new InternalAuth(job.match.secret), { subject: 'bench', role: 'service' }, 'pop-health');
+  const timing = await sendBatches({ ...job.match, sign }, bodies, inflight, (text) => {
     accepted += text.split('"accepted":true').length - 1;
   });
   return { ...timing, accepted };

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { CreatePartnerDocument, MatchPatientsBriefDocument } from '@care-graph/operations';
-import { IDENTITY_HEADER, InternalAuth, tsWorker } from '@care-graph/service-kit';
+import { internalSecret, tsWorker } from '@care-graph/service-kit';
 import { print } from 'graphql';
 import { startInProcessGraph } from '../scripts/in-process-graph';
 import { BENCH_ENV } from './lib';
@@ -47,7 +47,7 @@ export async function runRosterSpeed(options: {
   try {
     const { createPartner } = await graph.run('admin', CreatePartnerDocument, { input: { name: 'Speed Partner' } });
     // Matching goes straight to the subgraph, as the partners service's backfill runner calls it.
-    const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
+    const secret = await internalSecret(graph.env, graph.dataDir);
     const job: RosterClientJob = {
       rows: options.rows,
       batchSize: options.batchSize,
@@ -58,7 +58,8 @@ export async function runRosterSpeed(options: {
       },
       match: {
         url: graph.subgraphs['pop-health'].url,
-        headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'bench', role: 'service' }) },
+        headers: {},
+        secret,
         query: print(MatchPatientsBriefDocument),
       },
     };

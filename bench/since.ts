@@ -11,7 +11,7 @@
 
 import type { ImportRecord } from '@care-graph/care-request-import';
 import { post } from '@care-graph/operations';
-import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
+import { InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { startInProcessGraph } from '../scripts/in-process-graph';
 import { writeImportRecords } from '../subgraphs/care-requests/src';
 import { BENCH_ENV, fmt, measureHttp, type Timing } from './lib';
@@ -76,7 +76,7 @@ export async function runSinceBenchmark(options: { rows: number; samples: number
     log(`  loaded ${rows.toLocaleString('en-US')} care requests in ${loadSeconds.toFixed(1)} s`);
 
     const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-    const subgraph = { url: careRequests.url, headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'bench', role: 'service' }) } };
+    const subgraph = { url: careRequests.url, sign: internalSigner(internal, { subject: 'bench', role: 'service' }, 'care-requests') };
     const gateway = await graph.as('service');
     const since = new Date(Date.now() - 60_000).toISOString();
     const check = async (options: typeof gateway, query: string, variables?: unknown) => {

@@ -27,6 +27,7 @@ import {
   repoRoot,
   requestDeadline,
   requestIdOf,
+  requestTarget,
   requestTimeoutMs,
   requireProductionSettings,
   serve,
@@ -92,8 +93,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     federatedSubscriptions({
       supergraphSdl,
       subgraphUrl,
-      dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
-      connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+      dataSource: (name, url) => new SignedIdentityDataSource({ name, url, internalAuth }),
+      connectionParams: ({ identity, requestId }, subgraph) =>
+        internalHeaders(internalAuth, identity, requestId, { service: subgraph.name, use: 'ws', target: requestTarget(subgraph.url) }),
       bufferSize: limits.buffer,
       stateFields,
       logger,
@@ -112,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => {
       const resolved = subgraphUrl(name, url);
       subgraphUrls.set(name, resolved);
-      return new SignedIdentityDataSource({ url: resolved, internalAuth });
+      return new SignedIdentityDataSource({ name, url: resolved, internalAuth });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({

@@ -3,7 +3,7 @@
  * signed with the internal secret and refuse forged ones; admin-only mutations refuse other roles.
  */
 
-import { devSigningKey, IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
+import { devSigningKey, IDENTITY_HEADER, InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { generateKeyPair, importJWK, SignJWT } from 'jose';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
 
@@ -105,8 +105,12 @@ describe('authentication and authorisation', () => {
     });
 
     it('refuses a forged identity signed with another secret', async () => {
-      const forged = await new InternalAuth(new TextEncoder().encode('x'.repeat(40))).sign({ subject: 'mallory', role: 'admin' });
-      const { status, body } = await subgraphCall({ [IDENTITY_HEADER]: forged });
+      const forged = internalSigner(
+        new InternalAuth(new TextEncoder().encode('x'.repeat(40))),
+        { subject: 'mallory', role: 'admin' },
+        'partners',
+      );
+      const { status, body } = await graph.post({ url: graph.subgraphs.partners.url, sign: forged }, PARTNERS_QUERY);
       expect(status).toBe(401);
       expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     });
@@ -120,7 +124,10 @@ describe('authentication and authorisation', () => {
 
     it('accepts an identity signed with the internal secret', async () => {
       const auth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
-      const { status, body } = await subgraphCall({ [IDENTITY_HEADER]: await auth.sign({ subject: 'svc', role: 'service' }) });
+      const { status, body } = await graph.post(
+        { url: graph.subgraphs.partners.url, sign: internalSigner(auth, { subject: 'svc', role: 'service' }, 'partners') },
+        PARTNERS_QUERY,
+      );
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
     });

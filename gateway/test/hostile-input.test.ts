@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { QUOTED_PREFIX } from '@care-graph/limits';
-import { devSigningKey, IDENTITY_HEADER, type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
+import { devSigningKey, IDENTITY_HEADER, type Identity, InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { importJWK, SignJWT } from 'jose';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
 import { CANARY_PATIENT } from '../../scripts/log-scan';
@@ -112,15 +112,14 @@ describe('hostile input', () => {
   });
   const subgraph =
     (name: 'care-requests' | 'partners' | 'pop-health', identity: Identity | null, query: string, variables?: unknown) =>
-    async (): Promise<Sent> => ({
-      url: graph.subgraphs[name].url,
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(identity ? await internalHeaders(internalAuth, identity, `hostile-${randomBytes(4).toString('hex')}`) : {}),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
+    async (): Promise<Sent> => {
+      const { url } = graph.subgraphs[name];
+      const body = JSON.stringify({ query, variables });
+      const signed = identity
+        ? await internalSigner(internalAuth, identity, name, `hostile-${randomBytes(4).toString('hex')}`)(url, body)
+        : {};
+      return { url, method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body };
+    };
   const upload =
     (query: () => string, body: string | Uint8Array, contentType = 'text/csv') =>
     async (): Promise<Sent> => ({
@@ -826,7 +825,13 @@ describe('hostile input', () => {
         ...(await subgraph('pop-health', null, '{ __typename }')()),
         headers: {
           'content-type': 'application/json',
-          [IDENTITY_HEADER]: await new InternalAuth(randomBytes(32)).sign({ subject: 'm', role: 'admin' }, 'r'),
+          [IDENTITY_HEADER]: await new InternalAuth(randomBytes(32)).sign({ subject: 'm', role: 'admin' }, 'r', {
+            service: 'pop-health',
+            use: 'http',
+            method: 'POST',
+            target: '/graphql',
+            body: JSON.stringify({ query: '{ __typename }' }),
+          }),
         },
       }),
       status: 401,

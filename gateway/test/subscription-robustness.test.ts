@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, type Identity, InternalAuth, internalHeaders, type Logger, repoRoot } from '@care-graph/service-kit';
+import { createLogger, type Identity, InternalAuth, internalHeaders, type Logger, repoRoot, requestTarget } from '@care-graph/service-kit';
 import type { FormattedExecutionResult } from 'graphql';
 import { parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
@@ -105,8 +105,9 @@ describe('subscriptions when things change around them', () => {
     subscriptions = federatedSubscriptions({
       supergraphSdl: SUPERGRAPH,
       subgraphUrl: (name) => graph.subgraphs[name as keyof Graph['subgraphs']].url,
-      dataSource: (_name, url) => new SignedIdentityDataSource({ url, internalAuth }),
-      connectionParams: ({ identity, requestId }) => internalHeaders(internalAuth, identity, requestId),
+      dataSource: (name, url) => new SignedIdentityDataSource({ name, url, internalAuth }),
+      connectionParams: ({ identity, requestId }, subgraph) =>
+        internalHeaders(internalAuth, identity, requestId, { service: subgraph.name, use: 'ws', target: requestTarget(subgraph.url) }),
       bufferSize: BUFFER,
       stateFields: new Set(['backfillProgress']),
       logger: createLogger('gateway-test', { LOG_LEVEL: 'error' }),

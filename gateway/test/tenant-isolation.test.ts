@@ -15,7 +15,7 @@ import {
   IngestRosterDocument,
   StartDataLoadDocument,
 } from '@care-graph/operations';
-import { type Identity, InternalAuth, internalHeaders } from '@care-graph/service-kit';
+import { type Identity, InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { eventually } from '../../scripts/eventually';
@@ -521,10 +521,10 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
       [],
     );
     const call = async (identity: Identity, entity: (typeof entities)[number], depth: number) => {
-      const headers = await internalHeaders(internalAuth, identity, randomUUID());
+      const sign = internalSigner(internalAuth, identity, entity.subgraph);
       const representations = [{ __typename: entity.type, id: ENTITY_RULES[entity.type].id(a) }];
       const { body } = await graph.post(
-        { url: graph.subgraphs[entity.subgraph as keyof Graph['subgraphs']].url, headers },
+        { url: graph.subgraphs[entity.subgraph as keyof Graph['subgraphs']].url, sign },
         entitiesOperation(schema, entity, depth),
         { representations },
       );

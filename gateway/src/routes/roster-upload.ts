@@ -6,7 +6,15 @@
  * The gateway only authenticates the caller; who may ingest rosters is pop-health's rule, stated there.
  */
 
-import { type Identity, type InternalAuth, internalHeaders, requestIdOf, sendError, type TokenVerifier } from '@care-graph/service-kit';
+import {
+  type Identity,
+  type InternalAuth,
+  internalHeaders,
+  requestIdOf,
+  requestTarget,
+  sendError,
+  type TokenVerifier,
+} from '@care-graph/service-kit';
 import type { Express } from 'express';
 import { clientAddress, sendRateRefusal } from '../admission';
 import { authenticate } from '../auth';
@@ -77,7 +85,14 @@ export function rosterUploadRoute(
         method: 'POST',
         headers: {
           'content-type': req.headers['content-type'] ?? '',
-          ...(await internalHeaders(options.internalAuth, identity, requestId)),
+          // The file is streamed through, never held whole, so it cannot be hashed before it is sent: the token is
+          // bound to the method and the target with its query string (partner, kind, file name), and used once.
+          ...(await internalHeaders(options.internalAuth, identity, requestId, {
+            service: 'pop-health',
+            use: 'http',
+            method: 'POST',
+            target: requestTarget(url),
+          })),
         },
         body: body.chunks() as unknown as ReadableStream,
         duplex: 'half',

@@ -70,8 +70,11 @@ export interface FederatedSubscriptionOptions {
   subgraphUrl(name: string, supergraphUrl: string | undefined): string;
   /** The data source of subgraph `name` for the joins' entity fetches (signs the caller's identity). */
   dataSource(name: string, url: string): GraphQLDataSource;
-  /** The connection_init payload a subgraph verifies: the caller's identity, signed. */
-  connectionParams(context: GatewayContext): Promise<Record<string, string>>;
+  /**
+   * The connection_init payload a subgraph verifies: the caller's identity, signed for one WebSocket
+   * connection to subgraph `name` at `url` (called for each connection, so each has a token of its own).
+   */
+  connectionParams(context: GatewayContext, subgraph: { name: string; url: string }): Promise<Record<string, string>>;
   /** Events one subscription may have waiting for its client (SUBSCRIPTION_BUFFER); one more ends it (SLOW_SUBSCRIBER). */
   bufferSize: number;
   /**
@@ -161,10 +164,11 @@ export function federatedSubscriptions(options: FederatedSubscriptionOptions): F
     const upstreamVariables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]),
     );
+    const upstreamUrl = webSocketUrl(urls.get(primary.serviceName)!);
     const client = createClient({
-      url: webSocketUrl(urls.get(primary.serviceName)!),
+      url: upstreamUrl,
       webSocketImpl: WebSocket,
-      connectionParams: () => options.connectionParams(context),
+      connectionParams: () => options.connectionParams(context, { name: primary.serviceName, url: upstreamUrl }),
       lazy: true,
       retryAttempts: 0,
     });

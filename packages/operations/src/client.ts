@@ -31,27 +31,31 @@ export interface ClientOptions {
   url: string;
   token?: string;
   headers?: Record<string, string>;
+  /** Headers signed for each request's URL and exact body (a call straight to a subgraph: service-kit's `internalSigner`). */
+  sign?: (url: string, body: string) => Promise<Record<string, string>>;
 }
 
 /** Raw response: `{ status, body }`, never throwing on GraphQL errors. */
 export async function post(options: ClientOptions, query: string, variables?: unknown) {
+  const body = JSON.stringify({ query, variables });
   const response = await fetch(options.url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       ...options.headers,
+      ...(options.sign ? await options.sign(options.url, body) : {}),
     },
-    body: JSON.stringify({ query, variables }),
+    body,
   });
   const text = await response.text();
-  let body: { data?: unknown; errors?: GraphQLErrorShape[] };
+  let answer: { data?: unknown; errors?: GraphQLErrorShape[] };
   try {
-    body = JSON.parse(text);
+    answer = JSON.parse(text);
   } catch {
-    body = { errors: [{ message: `HTTP ${response.status}: ${text.slice(0, 200)}` }] };
+    answer = { errors: [{ message: `HTTP ${response.status}: ${text.slice(0, 200)}` }] };
   }
-  return { status: response.status, body };
+  return { status: response.status, body: answer };
 }
 
 /** Runs a typed operation; throws GraphQLRequestError when the response has any error. */

@@ -36,9 +36,10 @@ describe('the request id', () => {
 
   it('travels inside the signed identity, which is what the callee trusts, and in the clear beside it', async () => {
     const auth = new InternalAuth(new TextEncoder().encode(randomBytes(32).toString('hex')));
-    const headers = await internalHeaders(auth, { subject: 'gateway-user', role: 'partner', partnerId: 'p1' }, 'req-7');
+    const call = { service: 'partners', use: 'http', method: 'POST', target: '/graphql', body: '{"query":"{ __typename }"}' } as const;
+    const headers = await internalHeaders(auth, { subject: 'gateway-user', role: 'partner', partnerId: 'p1' }, 'req-7', call);
     expect(headers[REQUEST_ID_HEADER]).toBe('req-7');
-    expect(await auth.verify(headers[IDENTITY_HEADER])).toEqual({
+    expect(await auth.verify(headers[IDENTITY_HEADER], call)).toEqual({
       identity: { subject: 'gateway-user', role: 'partner', partnerId: 'p1' },
       requestId: 'req-7',
     });

@@ -20,11 +20,11 @@ type Answer = { status: number; body?: unknown } | 'hang';
 
 /** A stand-in service answering each request with the next of `answers` (the last one repeats). */
 async function fakeService(answers: Answer[]) {
-  const requests: { headers: http.IncomingHttpHeaders; body: { query: string; variables: unknown } }[] = [];
+  const requests: { headers: http.IncomingHttpHeaders; text: string; body: { query: string; variables: unknown } }[] = [];
   const server = http.createServer(async (req, res) => {
     let text = '';
     for await (const chunk of req) text += chunk;
-    requests.push({ headers: req.headers, body: JSON.parse(text) });
+    requests.push({ headers: req.headers, text, body: JSON.parse(text) });
     const answer = answers[Math.min(requests.length, answers.length) - 1];
     if (answer === 'hang') return; // never answers; closeServer ends the connection
     res
@@ -35,7 +35,8 @@ async function fakeService(answers: Answer[]) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, requests, close: () => closeServer(server) };
 }
 
-const auth = new InternalAuth(new TextEncoder().encode(randomBytes(32).toString('hex')));
+const secret = new TextEncoder().encode(randomBytes(32).toString('hex'));
+const auth = new InternalAuth(secret);
 const ok = { status: 200, body: { data: { partner: { id: 'p1' }, finishDataLoad: { id: 'l1' } } } };
 const unavailable = { status: 503 };
 
@@ -60,11 +61,19 @@ describe('the service client', () => {
     service = await fakeService([ok]);
     const data = await clientOf(service.url).forRequest('req-42')('partners', PartnerQuery, { id: 'p1' });
     expect(data.partner).toEqual({ id: 'p1' });
-    const [{ headers, body }] = service.requests;
+    const [{ headers, text, body }] = service.requests;
     expect(body).toEqual({ query: expect.stringContaining('partner(id: $id)'), variables: { id: 'p1' } });
     expect(headers[REQUEST_ID_HEADER]).toBe('req-42');
     expect(headers['content-type']).toBe('application/json');
-    expect(await auth.verify(headers[IDENTITY_HEADER] as string)).toEqual({
+    expect(
+      await auth.verify(headers[IDENTITY_HEADER] as string, {
+        service: 'partners',
+        use: 'http',
+        method: 'POST',
+        target: '/graphql',
+        body: text,
+      }),
+    ).toEqual({
       identity: { subject: 'pop-health', role: 'service' },
       requestId: 'req-42',
     });
@@ -86,6 +95,18 @@ describe('the service client', () => {
     expect(data.partner).toEqual({ id: 'p1' });
     expect(service.requests).toHaveLength(4);
     expect(new Set(service.requests.map((r) => r.headers[REQUEST_ID_HEADER]))).toEqual(new Set(['req-1']));
+  });
+
+  it('signs every attempt anew, so that the callee, which takes a token once, accepts a retry', async () => {
+    service = await fakeService([unavailable, unavailable, ok]);
+    await clientOf(service.url).forRequest('req-2')('partners', PartnerQuery, { id: 'p1' });
+    const tokens = service.requests.map((r) => r.headers[IDENTITY_HEADER] as string);
+    expect(new Set(tokens).size).toBe(3);
+    const callee = new InternalAuth(secret); // one replay cache, as one callee has
+    for (const [i, token] of tokens.entries()) {
+      const call = { service: 'partners', use: 'http', method: 'POST', target: '/graphql', body: service.requests[i].text } as const;
+      await expect(callee.verify(token, call)).resolves.toMatchObject({ requestId: 'req-2' });
+    }
   });
 
   it('gives up after the attempts allowed and says what the service answered', async () => {

@@ -5,8 +5,8 @@
  * faults show on the run and recover, permanent ones fail it; the outcome is reported until acknowledged;
  * progress events are monotone, coalesced and end with the terminal one, sent once pop-health acknowledged the outcome.
  */
-import { randomUUID } from 'node:crypto';
-import { type CallService, createLogger, InternalAuth, internalHeaders, ServiceCallError, serviceClient } from '@care-graph/service-kit';
+import type { ClientOptions } from '@care-graph/operations';
+import { type CallService, createLogger, InternalAuth, internalSigner, ServiceCallError, serviceClient } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph, startGraph } from '../../../scripts/in-process-graph';
 import { type BackfillProgressEvent, progressTopic } from '../src/backfill-runner/progress-events';
 import { type BackfillRunner, runnerSettings, startBackfillRunner } from '../src/backfill-runner/runner';
@@ -37,7 +37,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
   let rosterId: string;
   let client: ReturnType<typeof serviceClient>;
   /** Calls partners directly as the pop-health service does. */
-  let asService: { url: string; headers: Record<string, string> };
+  let asService: ClientOptions;
   let runner: BackfillRunner | null = null;
   /** Called before each call the runner makes: throw to make that call fail, return a value to answer it instead. */
   let fault: (service: string, operation: string) => unknown = () => undefined;
@@ -99,7 +99,7 @@ describe.each(DATABASE_KINDS)('backfill runner on %s', (kind) => {
     client = serviceClient({ name: 'partners', internalAuth, serviceUrl: (service) => urls[service] });
     asService = {
       url: graph.subgraphs.partners.url,
-      headers: await internalHeaders(internalAuth, { subject: 'pop-health', role: 'service' }, randomUUID()),
+      sign: internalSigner(internalAuth, { subject: 'pop-health', role: 'service' }, 'partners'),
     };
   });
   afterEach(async () => {

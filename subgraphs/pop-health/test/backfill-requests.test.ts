@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { IngestRosterDocument, RostersDocument, type RostersQueryVariables } from '@care-graph/operations';
-import { type Identity, InternalAuth, internalHeaders, writeStamp } from '@care-graph/service-kit';
+import { type Identity, InternalAuth, internalSigner, writeStamp } from '@care-graph/service-kit';
 import { eventually } from '../../../scripts/eventually';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { removeUnfinishedIngestions } from '../src/roster-ingestion/abandoned-ingestions';
@@ -231,7 +231,7 @@ describe.each(DATABASE_KINDS)('backfill requests on %s', (kind) => {
   it('finishBackfill (service only) validates its counts and is idempotent', async () => {
     const internalAuth = await InternalAuth.fromEnv(graph.env, graph.dataDir);
     const service: Identity = { subject: 'partners', role: 'service' };
-    const asService = { url: graph.subgraphs['pop-health'].url, headers: await internalHeaders(internalAuth, service, randomUUID()) };
+    const asService = { url: graph.subgraphs['pop-health'].url, sign: internalSigner(internalAuth, service, 'pop-health') };
     const { partnerId: p, rosterId: r } = await newPartner();
     const backfill = await db().backfill.create({
       data: {

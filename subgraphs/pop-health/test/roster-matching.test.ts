@@ -3,7 +3,7 @@
  * a batch, summary-only answers, and refusals.
  */
 import { MatchPatientsDocument } from '@care-graph/operations';
-import { IDENTITY_HEADER, InternalAuth } from '@care-graph/service-kit';
+import { InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { HEADER, ROWS, type RosterGraph, startGraphWithPartner } from './roster-fixtures';
 
@@ -65,7 +65,7 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
     const internal = await InternalAuth.fromEnv(graph.env, graph.dataDir);
     const subgraph = {
       url: graph.subgraphs['pop-health'].url,
-      headers: { [IDENTITY_HEADER]: await internal.sign({ subject: 'test', role: 'service' }) },
+      sign: internalSigner(internal, { subject: 'test', role: 'service' }, 'pop-health'),
     };
     const variables = {
       rosterId: roster.id,

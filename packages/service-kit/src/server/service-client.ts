@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, Kind, type OperationTypeNode, print } from 'graphql';
-import { type InternalAuth, internalHeaders } from '../auth/tokens';
+import { type InternalAuth, internalHeaders, requestTarget } from '../auth/tokens';
 
 export interface ServiceCallOptions {
   /** A mutation whose repetition does no harm (e.g. it sets a state): retry it as a query would be. */
@@ -92,13 +92,18 @@ export function serviceClient(options: ServiceClientOptions): ServiceClient {
       const deadline = AbortSignal.timeout(timeoutMs);
       const url = options.serviceUrl(service);
       const body = JSON.stringify({ query, variables });
-      const headers = { 'content-type': 'application/json', ...(await internalHeaders(options.internalAuth, identity, requestId)) };
+      const call = { service, use: 'http', method: 'POST', target: requestTarget(url), body } as const;
 
       for (let attempt = 1; ; attempt += 1) {
         const last = !retryable || attempt >= attempts;
         let response: Response;
         let text: string;
         try {
+          // A token per attempt: the callee takes each one once, so a retry with the first one would be refused as a replay.
+          const headers = {
+            'content-type': 'application/json',
+            ...(await internalHeaders(options.internalAuth, identity, requestId, call)),
+          };
           response = await fetch(url, { method: 'POST', headers, body, signal: deadline });
           text = await response.text();
         } catch (error) {

@@ -14,7 +14,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { Express, Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { SSN_FOR_MATCHING } from '../auth/sealing';
-import { IDENTITY_HEADER, type InternalAuth } from '../auth/tokens';
+import { IDENTITY_HEADER, type InternalAuth, type InternalCall } from '../auth/tokens';
 import type { WatermarkClock } from '../database/watermark';
 import { boundErrorEcho } from '../graphql/errors';
 import type { RequestContext } from '../graphql/request-context';
@@ -43,7 +43,11 @@ export interface SubgraphServerOptions<Context extends RequestContext> {
   readiness: ReadinessCheck[];
   /** This service's client for calls to the other services (bound to each request's id). */
   services: ServiceClient;
-  /** Extra HTTP routes (e.g. streamed uploads), mounted before /graphql; `authenticate` checks the internal identity. */
+  /**
+   * Extra HTTP routes (e.g. streamed uploads), mounted before /graphql; `authenticate` checks the internal
+   * identity, bound to the request's method and target (path and query string) but not to its body, which such
+   * a route streams rather than reads whole.
+   */
   routes?: (app: Express, authenticate: (req: Request) => Promise<RequestContext>) => void;
   port: number;
   host: string;
@@ -76,8 +80,8 @@ export async function startSubgraphServer<Context extends RequestContext>(option
   app.disable('x-powered-by');
   healthRoutes(app, options.name, () => options.readiness);
   const ssnSealer = options.internalAuth.sealer(SSN_FOR_MATCHING);
-  const authenticateToken = async (token: string | undefined, sentRequestId?: string): Promise<RequestContext> => {
-    const { identity, requestId } = await options.internalAuth.verify(token);
+  const authenticateToken = async (token: string | undefined, call: InternalCall, sentRequestId?: string): Promise<RequestContext> => {
+    const { identity, requestId } = await options.internalAuth.verify(token, call);
     const id = requestId ?? sentRequestId ?? randomUUID();
     return {
       identity,
@@ -89,16 +93,28 @@ export async function startSubgraphServer<Context extends RequestContext>(option
       events: options.events,
     };
   };
-  const authenticate = (req: Request) => {
+  const authenticate = (req: Request, body?: Buffer) => {
     const header = req.headers[IDENTITY_HEADER];
-    return authenticateToken(Array.isArray(header) ? header[0] : header);
+    return authenticateToken(Array.isArray(header) ? header[0] : header, {
+      service: options.name,
+      use: 'http',
+      method: req.method,
+      target: req.originalUrl,
+      body,
+    });
   };
-  options.routes?.(app, authenticate);
+  // The bytes of each GraphQL request as they arrived, which is what its token's body hash was computed over
+  // (re-serialising the parsed body would not give them back). A request without a body (a GET, an empty
+  // POST) is checked against the hash of no bytes, which no Care Graph caller signs: internal calls are POSTs.
+  const rawBodies = new WeakMap<object, Buffer>();
+  options.routes?.(app, (req) => authenticate(req));
   app.use(
     '/graphql',
-    express.json({ limit: '32mb' }),
+    express.json({ limit: '32mb', verify: (req, _res, buffer) => rawBodies.set(req, buffer) }),
     requestDeadline({ timeoutMs: options.requestTimeoutMs, logger: options.logger }),
-    expressMiddleware(apollo, { context: async ({ req }) => options.createContext(await authenticate(req)) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => options.createContext(await authenticate(req, rawBodies.get(req) ?? Buffer.alloc(0))),
+    }),
   );
   return serve(
     app,
@@ -109,6 +125,7 @@ export async function startSubgraphServer<Context extends RequestContext>(option
     (server) =>
       serveSubgraphSubscriptions(server, {
         schema: options.schema,
+        service: options.name,
         authenticate: authenticateToken,
         createContext: options.createContext,
         logger: options.logger,
