@@ -8,6 +8,8 @@ export interface GatewayContext {
   identity: Identity;
   /** Correlates the gateway's and the subgraphs' logs for one request. */
   requestId: string;
+  /** The client's address, for the audit log (HTTP requests; streaming transports have none yet). */
+  clientIp?: string | null;
 }
 
 export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<Identity> {

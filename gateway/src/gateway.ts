@@ -26,8 +26,11 @@ import {
   requestIdOf,
   requireProductionSettings,
   serve,
+  serviceClient,
 } from '@care-graph/service-kit';
+import { AuditLog, auditSettings } from './audit/audit-log';
 import { authenticate, type GatewayContext } from './auth';
+import { auditedContext, auditPlugin } from './plugins/audit';
 import { errorMasking } from './plugins/error-masking';
 import { limitSettings, operationLimitsPlugin } from './plugins/operation-limits';
 import { telemetryDisabled } from './plugins/telemetry';
@@ -71,6 +74,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const verifier = await createTokenVerifier(env, options.dataDir);
   const pages = adminPagesSettings(env);
   const subgraphUrls = new Map<string, string>();
+  const audit = new AuditLog({
+    callService: serviceClient({ name: 'gateway', internalAuth, serviceUrl: (name) => subgraphUrls.get(name) ?? name }).forRequest,
+    settings: auditSettings(env),
+    logger,
+  });
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
   const subgraphUrl = (name: string, url: string | undefined) => options.subgraphUrls?.[name] ?? url!;
@@ -117,24 +125,30 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stopOnTerminationSignals: false,
     // The parser stops at the largest tokens limit of any role: a huge document is refused while it is read.
     parseOptions: { maxTokens: operationLimits.maxTokens },
-    plugins: [ApolloServerPluginLandingPageDisabled(), ...telemetryPlugins, operationLimitsPlugin(operationLimits), errorMasking(logger)],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ...telemetryPlugins,
+      operationLimitsPlugin(operationLimits),
+      auditPlugin(audit),
+      errorMasking(logger),
+    ],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
   gatewayHealthRoutes(app, subgraphUrls);
-  rosterUploadRoute(app, { verifier, internalAuth, popHealthUrl: () => subgraphUrls.get('pop-health') });
+  rosterUploadRoute(app, { verifier, internalAuth, popHealthUrl: () => subgraphUrls.get('pop-health'), audit });
   adminPages(app, { settings: pages, dataDir: options.dataDir, env, logger });
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
     sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, operationLimits, apollo, logger }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
+      context: auditedContext(audit, { schema: () => subscriptions?.apiSchema, maxTokens: operationLimits.maxTokens }, async ({ req }) => ({
         identity: await authenticate(verifier, req.headers.authorization),
         requestId: requestIdOf(req.headers),
-      }),
+      })),
     }),
   );
   return serve(

@@ -3,24 +3,64 @@
  * large roster file to the pop-health service without holding it in memory, and answers with the roster
  * (status, counts, the first rejected rows). Small files can also go through the `ingestRoster` mutation.
  *
- * The gateway only authenticates the caller; who may ingest rosters is pop-health's rule, stated there.
+ * The gateway only authenticates the caller; who may ingest rosters is pop-health's rule, stated there. Every
+ * upload is recorded in the audit log (audit/audit-log.ts) as `ingestRoster` over `rosters-upload`, with the
+ * partner's and the roster's ids and the outcome — never the file's content or name.
  */
 
-import { type InternalAuth, internalHeaders, requestIdOf, sendError, type TokenVerifier } from '@care-graph/service-kit';
+import { type Identity, type InternalAuth, internalHeaders, requestIdOf, sendError, type TokenVerifier } from '@care-graph/service-kit';
 import type { Express } from 'express';
+import { type AuditLog, clientIpOf } from '../audit/audit-log';
 import { authenticate } from '../auth';
+
+/** The error code of an answer (`{ error: { code } }` from sendError, `{ errors: [...] }` from GraphQL), if any. */
+function codesOfAnswer(status: number, text: string): string[] {
+  if (status < 400) return [];
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown }; errors?: { extensions?: { code?: unknown } }[] };
+    const codes = [body.error?.code, ...(body.errors ?? []).map((e) => e.extensions?.code)].filter(
+      (c): c is string => typeof c === 'string',
+    );
+    if (codes.length) return codes;
+  } catch {
+    // not JSON: the status says it
+  }
+  return [status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : 'INTERNAL_SERVER_ERROR'];
+}
+
+/** The roster id of a successful answer (`{ roster: { id } }`). */
+function rosterIdOf(text: string): string[] {
+  try {
+    const id = (JSON.parse(text) as { roster?: { id?: unknown } }).roster?.id;
+    return typeof id === 'string' ? [id] : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Mounts `POST /rosters`, forwarded as a stream to pop-health's own `/rosters` at `popHealthUrl()`. */
 export function rosterUploadRoute(
   app: Express,
-  options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined },
+  options: { verifier: TokenVerifier; internalAuth: InternalAuth; popHealthUrl: () => string | undefined; audit: AuditLog },
 ): void {
   app.post('/rosters', async (req, res, next) => {
+    const requestId = requestIdOf(req.headers);
+    let identity: Identity | null = null;
+    const record = (status: number, text: string) =>
+      options.audit.record({
+        identity,
+        operationName: null,
+        fields: ['ingestRoster'],
+        ids: [...(typeof req.query.partnerId === 'string' ? [req.query.partnerId] : []), ...rosterIdOf(text)],
+        errorCodes: codesOfAnswer(status, text),
+        clientIp: clientIpOf(req, options.audit.settings.trustProxy),
+        requestId,
+        transport: 'rosters-upload',
+      });
     try {
-      const identity = await authenticate(options.verifier, req.headers.authorization);
+      identity = await authenticate(options.verifier, req.headers.authorization);
       const target = options.popHealthUrl();
       if (!target) throw new Error('pop-health is not in the supergraph');
-      const requestId = requestIdOf(req.headers);
       const url = new URL('/rosters', target);
       for (const [key, value] of Object.entries(req.query)) if (typeof value === 'string') url.searchParams.set(key, value);
       const upstream = await fetch(url, {
@@ -32,12 +72,13 @@ export function rosterUploadRoute(
         body: req as unknown as ReadableStream,
         duplex: 'half',
       } as RequestInit);
-      res
-        .status(upstream.status)
-        .type('application/json')
-        .send(await upstream.text());
+      const text = await upstream.text();
+      await record(upstream.status, text);
+      res.status(upstream.status).type('application/json').send(text);
     } catch (error) {
       req.resume();
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      await record(500, JSON.stringify({ error: { code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' } }));
       sendError(res, error, next);
     }
   });
