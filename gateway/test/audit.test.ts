@@ -23,7 +23,8 @@ describe('audit log', () => {
 
   beforeAll(async () => {
     // No runner: a started backfill stays where cancelBackfill can always stop it.
-    graph = await startGraph('pglite', { env: { BACKFILL_RUNNER: 'off' } });
+    // Two aliases at most for partner tokens: a third is OPERATION_LIMIT_EXCEEDED.
+    graph = await startGraph('pglite', { env: { BACKFILL_RUNNER: 'off', LIMIT_ALIASES_PARTNER: '2' } });
   });
   afterAll(async () => {
     await graph?.close();
@@ -230,6 +231,32 @@ describe('audit log', () => {
     });
   });
 
+  it('records a mutation over the operation limits as DENIED, and one that does not validate as FAILED', async () => {
+    const limited = `audit-${randomUUID()}`;
+    const { body } = await send(
+      await graph.token('partner', partnerId),
+      'mutation Many { a: cancelBackfill(id: "b-1") { id } b: cancelBackfill(id: "b-2") { id } c: cancelBackfill(id: "b-3") { id } }',
+      {},
+      limited,
+    );
+    expect(body.errors?.[0].extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+    expect(await recordOf(limited)).toMatchObject({
+      fields: ['cancelBackfill', 'cancelBackfill', 'cancelBackfill'],
+      ids: ['b-1', 'b-2', 'b-3'],
+      outcome: 'DENIED',
+      errorCodes: ['OPERATION_LIMIT_EXCEEDED'],
+    });
+
+    const invalid = `audit-${randomUUID()}`;
+    await send(await graph.token('admin'), 'mutation Typo { createPartnr(input: { name: "x" }) { id } }', {}, invalid);
+    expect(await recordOf(invalid)).toMatchObject({
+      operationName: 'Typo',
+      fields: ['createPartnr'],
+      outcome: 'FAILED',
+      errorCodes: ['GRAPHQL_VALIDATION_FAILED'],
+    });
+  });
+
   it('records a mutation with a refused token as anonymous and DENIED', async () => {
     const requestId = `audit-${randomUUID()}`;
     const { status } = await send(
@@ -293,7 +320,11 @@ describe('audit log', () => {
 
     const run = (variables: Parameters<typeof graph.run<AuditEventsQuery, object>>[2]) =>
       graph.run('admin', AuditEventsDocument, { first: 1000, ...variables }).then((r) => r.auditEvents.edges.map((e) => e.node));
-    expect((await run({ outcome: 'DENIED' })).map((n) => n.outcome)).toEqual(['DENIED', 'DENIED']);
+    expect((await run({ outcome: 'DENIED' })).map((n) => n.errorCodes)).toEqual([
+      ['FORBIDDEN'],
+      ['OPERATION_LIMIT_EXCEEDED'],
+      ['UNAUTHENTICATED'],
+    ]);
     expect((await run({ actor: 'anonymous' })).map((n) => n.operationName)).toEqual(['Forged']);
     const ingestions = await run({ operation: 'ingestRoster' });
     expect(ingestions.map((n) => n.transport).sort()).toEqual(['http', 'rosters-upload']);
