@@ -143,7 +143,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   app.use(
     '/graphql',
     express.json({ limit: '32mb' }),
-    sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, operationLimits, apollo, logger }),
+    sseEndpoint({
+      verifier,
+      connections,
+      subscriptions: () => subscriptions!,
+      operationLimits,
+      apollo,
+      logger,
+      trustProxy: audit.settings.trustProxy,
+    }),
     expressMiddleware(apollo, {
       context: auditedContext(audit, { schema: () => subscriptions?.apiSchema, maxTokens: operationLimits.maxTokens }, async ({ req }) => ({
         identity: await authenticate(verifier, req.headers.authorization),
@@ -166,6 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         subscriptions: () => subscriptions!,
         apollo,
         logger,
+        trustProxy: audit.settings.trustProxy,
       }),
   );
 }

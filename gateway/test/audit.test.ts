@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AuditEventsDocument, type AuditEventsQuery } from '@care-graph/operations';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { eventually } from '../../scripts/eventually';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
 import { auditRetentionDays, pruneAuditEvents } from '../../subgraphs/pop-health/src/audit-retention';
@@ -210,6 +212,48 @@ describe('audit log', () => {
     });
     noPhiIn(record);
     expect(JSON.stringify(record)).not.toContain('audit-upload');
+  });
+
+  it('records mutations sent over graphql-ws and SSE with their transport and client address', async () => {
+    const token = await graph.token('admin');
+    const client = createClient({
+      url: graph.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
+    try {
+      const result = await new Promise<unknown>((resolve, reject) => {
+        client.subscribe(
+          { query: 'mutation OverWs { createPartner(input: { name: "Audit Ws" }) { id } }' },
+          { next: resolve, error: reject, complete: () => {} },
+        );
+      });
+      const id = (result as { data: { createPartner: { id: string } } }).data.createPartner.id;
+      const [record] = await eventually('the graphql-ws mutation is recorded', async () => {
+        const nodes = (await allEvents()).filter((n) => n.operationName === 'OverWs');
+        return nodes.length ? nodes : null;
+      });
+      expect(record).toMatchObject({ transport: 'graphql-ws', ids: [id], outcome: 'SUCCESS', actor: { subject: 'test-admin' } });
+      expect(record.clientIp).toMatch(/127\.0\.0\.1/);
+    } finally {
+      await client.dispose();
+    }
+
+    const requestId = `audit-${randomUUID()}`;
+    const sse = await fetch(graph.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify({ query: 'mutation OverSse { createPartner(input: { name: "Audit Sse" }) { id } }' }),
+    });
+    expect(await sse.text()).toContain('createPartner');
+    const record = await recordOf(requestId);
+    expect(record).toMatchObject({ transport: 'sse', operationName: 'OverSse', outcome: 'SUCCESS' });
+    expect(record.clientIp).toMatch(/127\.0\.0\.1/);
   });
 
   it("records a partner token's forbidden mutation as DENIED with FORBIDDEN", async () => {

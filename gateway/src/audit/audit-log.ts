@@ -37,7 +37,7 @@ export interface AuditEntry {
   errorCodes: Iterable<string>;
   clientIp: string | null;
   requestId: string;
-  transport: 'http' | 'rosters-upload';
+  transport: 'http' | 'graphql-ws' | 'sse' | 'rosters-upload';
 }
 
 export interface AuditSettings {

@@ -70,7 +70,7 @@ export function auditPlugin(audit: AuditLog): ApolloServerPlugin<GatewayContext>
             errorCodes,
             clientIp: contextValue.clientIp ?? null,
             requestId: contextValue.requestId,
-            transport: 'http',
+            transport: contextValue.transport ?? 'http',
           });
         },
       };

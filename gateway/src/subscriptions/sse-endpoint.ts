@@ -19,6 +19,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { TOKEN_HEADER_KEY } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/express';
+import { clientIpOf } from '../audit/audit-log';
 import { authenticate, type GatewayContext } from '../auth';
 import { maskError, maskErrors } from '../plugins/error-masking';
 import type { LimitSettings } from '../plugins/operation-limits';
@@ -43,6 +44,8 @@ export interface SseEndpointOptions {
   operationLimits: LimitSettings;
   apollo: ApolloServer<GatewayContext>;
   logger: Logger;
+  /** Whether the audit log takes the client's address from X-Forwarded-For (TRUST_PROXY). */
+  trustProxy?: boolean;
 }
 
 /** The operation context, in the type graphql-sse's handler wants. */
@@ -69,6 +72,7 @@ export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
         caller.identity,
         options.operationLimits,
         caller.requestId,
+        { clientIp: caller.clientIp, transport: 'sse' },
       );
       if (!('refused' in prepared)) return prepared as typeof prepared & { contextValue: StreamContext };
       // As Apollo answers over HTTP: 400, each error with the code of the step that refused it.
@@ -118,7 +122,7 @@ export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
       slot.release(); // the client left while its token was being verified
       return;
     }
-    callers.set(req, { identity, requestId });
+    callers.set(req, { identity, requestId, clientIp: clientIpOf(req, options.trustProxy ?? false) });
     try {
       await handler(req, res);
     } catch (error) {

@@ -18,6 +18,7 @@ import { type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { clientIpOf } from '../audit/audit-log';
 import { authenticate, type GatewayContext } from '../auth';
 import type { LimitSettings } from '../plugins/operation-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
@@ -39,6 +40,8 @@ export interface SubscriptionEndpointOptions {
   apollo: ApolloServer<GatewayContext>;
   logger: Logger;
   path?: string;
+  /** Whether the audit log takes the client's address from X-Forwarded-For (TRUST_PROXY). */
+  trustProxy?: boolean;
 }
 
 /** The bearer token's `Authorization` form from a connection_init payload, or undefined when it has none. */
@@ -54,7 +57,7 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
   const sockets = new WebSocketServer({ server, path: options.path ?? '/graphql' });
   const { limits } = options;
   /** Each acknowledged connection (counted for its identity from the acknowledgement to the close). */
-  const connections = new WeakMap<object, { identity: Identity; operations: Set<string>; release(): void }>();
+  const connections = new WeakMap<object, { identity: Identity; clientIp: string | null; operations: Set<string>; release(): void }>();
   const disposable = useServer(
     {
       async onConnect(ctx) {
@@ -75,7 +78,8 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
           ctx.extra.socket.close(TOO_MANY_CONNECTIONS, slot.refusal);
           return false;
         }
-        connections.set(ctx.extra, { identity, operations: new Set(), release: slot.release });
+        const clientIp = clientIpOf(ctx.extra.request, options.trustProxy ?? false);
+        connections.set(ctx.extra, { identity, clientIp, operations: new Set(), release: slot.release });
         return true;
       },
       onClose(ctx) {
@@ -100,7 +104,17 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
             ),
           ];
         }
-        const prepared = prepareOperation(options.subscriptions().apiSchema, payload, connection.identity, options.operationLimits);
+        const prepared = prepareOperation(
+          options.subscriptions().apiSchema,
+          payload,
+          connection.identity,
+          options.operationLimits,
+          undefined,
+          {
+            clientIp: connection.clientIp,
+            transport: 'graphql-ws',
+          },
+        );
         if ('refused' in prepared) return [...prepared.errors];
         connection.operations.add(id);
         return prepared;

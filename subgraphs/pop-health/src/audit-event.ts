@@ -40,7 +40,7 @@ registerEnumType(AuditOutcome, {
 const MAX_AUDIT_IDS = 100;
 /** Most records one `recordAuditEvents` call may carry (the gateway sends one or a small retried batch). */
 const MAX_EVENTS_PER_CALL = 500;
-const TRANSPORTS = ['http', 'rosters-upload'];
+const TRANSPORTS = ['http', 'graphql-ws', 'sse', 'rosters-upload'];
 
 @ObjectType({ simpleResolvers: true, description: 'Who did it: the verified identity, or `anonymous` when the token was refused.' })
 class AuditActor {
@@ -69,7 +69,8 @@ class AuditEvent extends Resource {
   @Field(() => String, { nullable: true, description: "The client's address (X-Forwarded-For only with TRUST_PROXY=on)." })
   clientIp!: string | null;
   @Field({ description: 'The request id (the x-request-id the client sent, or the one the gateway gave it).' }) requestId!: string;
-  @Field({ description: 'http (GraphQL at /graphql) or rosters-upload (POST /rosters).' }) transport!: string;
+  @Field({ description: 'http (GraphQL over HTTP at /graphql), graphql-ws, sse, or rosters-upload (POST /rosters).' })
+  transport!: string;
 }
 
 @ObjectType({ simpleResolvers: true })
