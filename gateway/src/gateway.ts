@@ -150,7 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       operationLimits,
       apollo,
       logger,
-      trustProxy: audit.settings.trustProxy,
+      audit,
     }),
     expressMiddleware(apollo, {
       context: auditedContext(audit, { schema: () => subscriptions?.apiSchema, maxTokens: operationLimits.maxTokens }, async ({ req }) => ({
@@ -174,7 +174,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         subscriptions: () => subscriptions!,
         apollo,
         logger,
-        trustProxy: audit.settings.trustProxy,
+        audit,
       }),
   );
 }

@@ -5,12 +5,14 @@
  * the request carried; `auditEvents` is for admins, filters by `lastUpdated` and pages; old records are pruned.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { AuditEventsDocument, type AuditEventsQuery } from '@care-graph/operations';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { eventually } from '../../scripts/eventually';
 import { type Graph, startGraph } from '../../scripts/in-process-graph';
 import { auditRetentionDays, pruneAuditEvents } from '../../subgraphs/pop-health/src/audit-retention';
+import { auditSettings, clientIpOf } from '../src/audit/audit-log';
 
 const ROSTER_HEADER = 'member_id,first_name,middle_name,last_name,date_of_birth,sex,ssn,address_line1,city,state,zip';
 /** The PHI one import and one roster carry: none of it may appear in any record. */
@@ -63,11 +65,11 @@ describe('audit log', () => {
 
   it('records createPartner with the admin, its field and the new id', async () => {
     const requestId = `audit-${randomUUID()}`;
-    const { body } = await send(
-      await graph.token('admin'),
+    // X-Forwarded-For is anyone's to send: without TRUST_PROXY=on it is not the client's address.
+    const { body } = await graph.post(
+      { url: graph.url, token: await graph.token('admin'), headers: { 'x-request-id': requestId, 'x-forwarded-for': '203.0.113.9' } },
       'mutation NewPartner($input: CreatePartnerInput!) { createPartner(input: $input) { id } }',
       { input: { name: 'Audit Partner' } },
-      requestId,
     );
     partnerId = (body.data as { createPartner: { id: string } }).createPartner.id;
     const record = await recordOf(requestId);
@@ -83,6 +85,7 @@ describe('audit log', () => {
       transport: 'http',
     });
     expect(record.clientIp).toMatch(/127\.0\.0\.1/);
+    expect(JSON.stringify(record)).not.toContain('203.0.113.9');
     expect(Date.parse(record.at)).toBeLessThanOrEqual(Date.parse(record.meta.lastUpdated!) + 5_000);
   });
 
@@ -256,6 +259,60 @@ describe('audit log', () => {
     expect(record.clientIp).toMatch(/127\.0\.0\.1/);
   });
 
+  it('records mutations graphql-ws and SSE refuse before they run', async () => {
+    const partnerToken = await graph.token('partner', partnerId);
+    const client = createClient({
+      url: graph.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${partnerToken}` },
+    });
+    try {
+      const refused = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          {
+            query:
+              'mutation WsTooMany { a: cancelBackfill(id: "w-1") { id } b: cancelBackfill(id: "w-2") { id } c: cancelBackfill(id: "w-3") { id } }',
+          },
+          { next: () => {}, error: resolve, complete: () => resolve('completed') },
+        );
+      });
+      expect(refused).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'OPERATION_LIMIT_EXCEEDED' }) })]);
+      const [record] = await eventually('the refused graphql-ws mutation is recorded', async () => {
+        const nodes = (await allEvents()).filter((n) => n.operationName === 'WsTooMany');
+        return nodes.length ? nodes : null;
+      });
+      expect(record).toMatchObject({
+        transport: 'graphql-ws',
+        actor: { role: 'partner', partnerId },
+        ids: ['w-1', 'w-2', 'w-3'],
+        outcome: 'DENIED',
+        errorCodes: ['OPERATION_LIMIT_EXCEEDED'],
+      });
+    } finally {
+      await client.dispose();
+    }
+
+    const requestId = `audit-${randomUUID()}`;
+    const sse = await fetch(graph.url, {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer forged',
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify({ query: 'mutation SseForged($id: ID!) { cancelBackfill(id: $id) { id } }', variables: { id: 's-1' } }),
+    });
+    expect(sse.status).toBe(401);
+    expect(await recordOf(requestId)).toMatchObject({
+      transport: 'sse',
+      actor: { subject: 'anonymous' },
+      ids: ['s-1'],
+      outcome: 'DENIED',
+      errorCodes: ['UNAUTHENTICATED'],
+    });
+  });
+
   it("records a partner token's forbidden mutation as DENIED with FORBIDDEN", async () => {
     const requestId = `audit-${randomUUID()}`;
     const { body } = await send(
@@ -365,11 +422,13 @@ describe('audit log', () => {
     const run = (variables: Parameters<typeof graph.run<AuditEventsQuery, object>>[2]) =>
       graph.run('admin', AuditEventsDocument, { first: 1000, ...variables }).then((r) => r.auditEvents.edges.map((e) => e.node));
     expect((await run({ outcome: 'DENIED' })).map((n) => n.errorCodes)).toEqual([
+      ['OPERATION_LIMIT_EXCEEDED'],
+      ['UNAUTHENTICATED'],
       ['FORBIDDEN'],
       ['OPERATION_LIMIT_EXCEEDED'],
       ['UNAUTHENTICATED'],
     ]);
-    expect((await run({ actor: 'anonymous' })).map((n) => n.operationName)).toEqual(['Forged']);
+    expect((await run({ actor: 'anonymous' })).map((n) => n.operationName)).toEqual(['SseForged', 'Forged']);
     const ingestions = await run({ operation: 'ingestRoster' });
     expect(ingestions.map((n) => n.transport).sort()).toEqual(['http', 'rosters-upload']);
     expect((await run({ operation: 'Sneak' })).map((n) => n.fields)).toEqual([['cancelBackfill']]);
@@ -438,5 +497,25 @@ describe('audit log', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('the client address of an audit record', () => {
+  const request = (remoteAddress: string, forwarded?: string) =>
+    ({ socket: { remoteAddress }, headers: forwarded ? { 'x-forwarded-for': forwarded } : {} }) as unknown as IncomingMessage;
+
+  it("is the socket's peer unless TRUST_PROXY is on, then the first X-Forwarded-For address", () => {
+    expect(clientIpOf(request('10.0.0.5', '203.0.113.9, 10.0.0.1'), false)).toBe('10.0.0.5');
+    expect(clientIpOf(request('10.0.0.5', '203.0.113.9, 10.0.0.1'), true)).toBe('203.0.113.9');
+    expect(clientIpOf(request('10.0.0.5', '2001:db8::7'), true)).toBe('2001:db8::7');
+    // Not an address: the peer is kept rather than the header's text.
+    expect(clientIpOf(request('10.0.0.5', 'Ann Lee <ann@example.org>'), true)).toBe('10.0.0.5');
+    expect(clientIpOf(request('10.0.0.5'), true)).toBe('10.0.0.5');
+  });
+
+  it('TRUST_PROXY is on or off, off by default', () => {
+    expect(auditSettings({}).trustProxy).toBe(false);
+    expect(auditSettings({ TRUST_PROXY: 'on' }).trustProxy).toBe(true);
+    expect(() => auditSettings({ TRUST_PROXY: 'yes' })).toThrow(/TRUST_PROXY must be on or off/);
   });
 });

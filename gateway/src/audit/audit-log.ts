@@ -19,7 +19,7 @@ const MAX_IDS = 100;
 /** Records kept for a later attempt while pop-health cannot be reached; beyond that the oldest are dropped (and logged). */
 const MAX_PENDING = 1000;
 /** Codes of a refusal before anything ran: the record's outcome is DENIED. */
-const DENIAL_CODES: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'OPERATION_LIMIT_EXCEEDED']);
+const DENIAL_CODES: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'OPERATION_LIMIT_EXCEEDED', 'TOO_MANY_REQUESTS']);
 
 /** The actor of a request whose token was refused. */
 const ANONYMOUS = { subject: 'anonymous', role: 'anonymous', partnerId: null } as const;

@@ -1,16 +1,18 @@
 /**
  * Every mutation the gateway is sent is recorded in the audit log (audit/audit-log.ts), whatever became of it:
  * run (SUCCESS, or FAILED with its errors' codes), refused (DENIED: UNAUTHENTICATED, FORBIDDEN,
- * OPERATION_LIMIT_EXCEEDED), or invalid (FAILED: GRAPHQL_VALIDATION_FAILED). A document that does not parse names
- * no operation and is not recorded. The record names the operation, its root fields and the ids involved
- * (audit/involved-ids.ts), never another argument value.
+ * OPERATION_LIMIT_EXCEEDED, TOO_MANY_REQUESTS), or invalid (FAILED: GRAPHQL_VALIDATION_FAILED). A document that
+ * does not parse names no operation and is not recorded. The record names the operation, its root fields and the
+ * ids involved (audit/involved-ids.ts), never another argument value.
  *
- * Two seams, because a refused token stops a request before Apollo's request hooks run: the plugin records what
- * Apollo ran or refused, and `auditedContext` records a mutation whose token was refused (actor `anonymous`).
+ * Seams, because some refusals stop a request before Apollo's request hooks run: the plugin records what Apollo
+ * ran or refused (HTTP, and the mutations graphql-ws and SSE hand to Apollo); `auditedContext` records an HTTP
+ * mutation whose token was refused (actor `anonymous`); `recordRefusal` is what the streaming endpoints call for
+ * what they refuse themselves.
  */
 import type { ApolloServerPlugin, BaseContext, ContextFunction } from '@apollo/server';
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
-import { requestIdOf } from '@care-graph/service-kit';
+import { type Identity, requestIdOf } from '@care-graph/service-kit';
 import {
   type DocumentNode,
   type FormattedExecutionResult,
@@ -99,6 +101,35 @@ function mutationOf(
   }
 }
 
+/** What a transport knows of a request it refused before Apollo saw it. */
+interface Refusal {
+  /** The GraphQL request (`{ query, operationName, variables }`) as the client sent it. */
+  request: unknown;
+  /** The verified identity; null when the token was refused. */
+  identity: Identity | null;
+  errorCodes: readonly string[];
+  requestId: string;
+  clientIp: string | null;
+  transport: 'http' | 'graphql-ws' | 'sse';
+}
+
+/**
+ * Records a request refused before it ran, when it asks for a mutation: a refused token over HTTP or SSE, an
+ * operation graphql-ws or SSE refused (validation, operation limits, too many operations). Never throws.
+ */
+export async function recordRefusal(audit: AuditLog, options: { schema: GraphQLSchema | undefined; maxTokens: number }, refusal: Refusal) {
+  const mutation = mutationOf(refusal.request, options.maxTokens);
+  if (!mutation) return;
+  await audit.record({
+    identity: refusal.identity,
+    ...described(options.schema, mutation.document, mutation.operation, mutation.variables),
+    errorCodes: refusal.errorCodes,
+    clientIp: refusal.clientIp,
+    requestId: refusal.requestId,
+    transport: refusal.transport,
+  });
+}
+
 /**
  * Wraps the HTTP context function: the context gets the client's address, and a request whose context could
  * not be made (the token was refused) is recorded, when it is a mutation, with actor `anonymous`.
@@ -113,18 +144,19 @@ export function auditedContext(
     try {
       return { ...(await context(argument)), clientIp };
     } catch (error) {
-      const mutation = mutationOf(argument.req.body, options.maxTokens);
-      if (mutation) {
-        const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
-        await audit.record({
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      await recordRefusal(
+        audit,
+        { schema: options.schema(), maxTokens: options.maxTokens },
+        {
+          request: argument.req.body,
           identity: null,
-          ...described(options.schema(), mutation.document, mutation.operation, mutation.variables),
           errorCodes: [typeof code === 'string' ? code : 'UNAUTHENTICATED'],
           clientIp,
           requestId: requestIdOf(argument.req.headers),
           transport: 'http',
-        });
-      }
+        },
+      );
       throw error;
     }
   };

@@ -11,6 +11,7 @@
  * (`SubscriptionLimits`): operations open on one socket (over it: the operation's `error`, code
  * TOO_MANY_REQUESTS) and connections open for one identity, sockets and SSE streams together (over it: close 4429).
  */
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { Identity, Logger, TokenVerifier } from '@care-graph/service-kit';
@@ -18,8 +19,9 @@ import { type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { clientIpOf } from '../audit/audit-log';
+import { type AuditLog, clientIpOf } from '../audit/audit-log';
 import { authenticate, type GatewayContext } from '../auth';
+import { recordRefusal } from '../plugins/audit';
 import type { LimitSettings } from '../plugins/operation-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
 import type { IdentityConnections, SubscriptionLimits } from './limits';
@@ -40,8 +42,8 @@ export interface SubscriptionEndpointOptions {
   apollo: ApolloServer<GatewayContext>;
   logger: Logger;
   path?: string;
-  /** Whether the audit log takes the client's address from X-Forwarded-For (TRUST_PROXY). */
-  trustProxy?: boolean;
+  /** Where mutations are recorded (plugins/audit.ts): those this endpoint refuses, and the client's address for the rest. */
+  audit?: AuditLog;
 }
 
 /** The bearer token's `Authorization` form from a connection_init payload, or undefined when it has none. */
@@ -78,7 +80,7 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
           ctx.extra.socket.close(TOO_MANY_CONNECTIONS, slot.refusal);
           return false;
         }
-        const clientIp = clientIpOf(ctx.extra.request, options.trustProxy ?? false);
+        const clientIp = clientIpOf(ctx.extra.request, options.audit?.settings.trustProxy ?? false);
         connections.set(ctx.extra, { identity, clientIp, operations: new Set(), release: slot.release });
         return true;
       },
@@ -94,15 +96,31 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
       onError(ctx, id) {
         connections.get(ctx.extra)?.operations.delete(id);
       },
-      onSubscribe(ctx, id, payload) {
+      async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx.extra)!;
+        const refuse = async (errors: readonly GraphQLError[], code: string) => {
+          if (options.audit) {
+            const { audit } = options;
+            const errorCodes = errors.map((error) => (typeof error.extensions?.code === 'string' ? error.extensions.code : code));
+            const origin = { identity: connection.identity, clientIp: connection.clientIp, transport: 'graphql-ws' as const };
+            await recordRefusal(
+              audit,
+              { schema: options.subscriptions().apiSchema, maxTokens: options.operationLimits.maxTokens },
+              { request: payload, errorCodes, requestId: randomUUID(), ...origin },
+            );
+          }
+          return [...errors];
+        };
         if (connection.operations.size >= limits.perConnection) {
-          return [
-            new GraphQLError(
-              `Too many operations on this connection: ${connection.operations.size} are open (SUBSCRIPTIONS_PER_CONNECTION); complete one first.`,
-              { extensions: { code: 'TOO_MANY_REQUESTS' } },
-            ),
-          ];
+          return refuse(
+            [
+              new GraphQLError(
+                `Too many operations on this connection: ${connection.operations.size} are open (SUBSCRIPTIONS_PER_CONNECTION); complete one first.`,
+                { extensions: { code: 'TOO_MANY_REQUESTS' } },
+              ),
+            ],
+            'TOO_MANY_REQUESTS',
+          );
         }
         const prepared = prepareOperation(
           options.subscriptions().apiSchema,
@@ -115,7 +133,7 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
             transport: 'graphql-ws',
           },
         );
-        if ('refused' in prepared) return [...prepared.errors];
+        if ('refused' in prepared) return refuse(prepared.errors, prepared.refused);
         connection.operations.add(id);
         return prepared;
       },

@@ -32,7 +32,7 @@ registerEnumType(AuditOutcome, {
   valuesConfig: {
     SUCCESS: { description: 'It ran without an error.' },
     FAILED: { description: 'It ran, or was attempted, and failed (its errorCodes say how).' },
-    DENIED: { description: 'It was refused before it ran: UNAUTHENTICATED, FORBIDDEN or OPERATION_LIMIT_EXCEEDED.' },
+    DENIED: { description: 'It was refused: UNAUTHENTICATED, FORBIDDEN, OPERATION_LIMIT_EXCEEDED or TOO_MANY_REQUESTS.' },
   },
 });
 
