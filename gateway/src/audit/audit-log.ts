@@ -136,7 +136,7 @@ export class AuditLog {
     } catch (error) {
       this.options.logger.error('could not record an audit event; it is kept to be sent again', {
         requestId: entry.requestId,
-        pending: events.map((e) => e.requestId),
+        pending: events.length,
         message: (error as Error).message,
       });
       this.pending = [...events, ...this.pending].slice(-MAX_PENDING);
