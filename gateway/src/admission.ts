@@ -7,9 +7,9 @@
  * need), `BODY_LIMIT_GRAPHQL_PARTNER` (partner tokens and requests without a valid token; default 1mb) and
  * `BODY_LIMIT_ROSTERS` (POST /rosters, streamed; default 1gb). Values in bytes, or with kb, mb or gb.
  */
-import type { IncomingMessage } from 'node:http';
 import { express, type Identity, type TokenVerifier } from '@care-graph/service-kit';
 import type { NextFunction, Request, Response } from 'express';
+import { clientIpOf } from './audit/audit-log';
 import { authenticate } from './auth';
 import type { RateLimits, RateRefusal } from './rate-limits/rate-limits';
 
@@ -41,11 +41,6 @@ export function bodyLimits(env: NodeJS.ProcessEnv): BodyLimits {
   };
 }
 
-/** The address a request came from, as this gateway's socket sees it. */
-export function clientAddress(req: IncomingMessage): string | undefined {
-  return req.socket.remoteAddress;
-}
-
 /** The token's verification, done once per request by `graphqlAdmission`. */
 type Authentication = { identity: Identity } | { error: unknown };
 
@@ -63,7 +58,13 @@ export function sendRateRefusal(res: Response, refusal: RateRefusal, shape: 'gra
 }
 
 /** The `/graphql` admission middleware (see the file's comment). */
-export function graphqlAdmission(options: { verifier: TokenVerifier; rateLimits: RateLimits; bodyLimits: BodyLimits }) {
+export function graphqlAdmission(options: {
+  verifier: TokenVerifier;
+  rateLimits: RateLimits;
+  bodyLimits: BodyLimits;
+  /** TRUST_PROXY: the client's address is X-Forwarded-For's first (the audit log's rule). */
+  trustProxy: boolean;
+}) {
   const parseLarge = express.json({ limit: options.bodyLimits.graphql });
   const parseSmall = express.json({ limit: options.bodyLimits.graphqlPartner });
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -75,7 +76,7 @@ export function graphqlAdmission(options: { verifier: TokenVerifier; rateLimits:
     }
     res.locals.authentication = authentication;
     const identity = 'identity' in authentication ? authentication.identity : undefined;
-    const refusal = await options.rateLimits.take('graphql', identity, clientAddress(req));
+    const refusal = await options.rateLimits.take('graphql', identity, clientIpOf(req, options.trustProxy) ?? undefined);
     if (refusal) {
       // The body is not read: the socket closes after the answer rather than draining an unread upload.
       res.set('Connection', 'close');

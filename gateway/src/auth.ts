@@ -8,6 +8,9 @@ export interface GatewayContext {
   identity: Identity;
   /** Correlates the gateway's and the subgraphs' logs for one request. */
   requestId: string;
+  /** Where the request came from, for the audit log: the client's address and the transport (default http). */
+  clientIp?: string | null;
+  transport?: 'http' | 'graphql-ws' | 'sse';
 }
 
 export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<Identity> {

@@ -31,9 +31,12 @@ import {
   requestTimeoutMs,
   requireProductionSettings,
   serve,
+  serviceClient,
 } from '@care-graph/service-kit';
 import { admittedIdentity, bodyLimits, graphqlAdmission } from './admission';
+import { AuditLog, auditSettings } from './audit/audit-log';
 import type { GatewayContext } from './auth';
+import { auditedContext, auditPlugin } from './plugins/audit';
 import { errorMasking } from './plugins/error-masking';
 import { limitSettings, operationLimitsPlugin } from './plugins/operation-limits';
 import { telemetryDisabled } from './plugins/telemetry';
@@ -80,6 +83,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sizes = bodyLimits(env);
   const rateLimits = await rateLimitsFromEnv(env, logger);
   const subgraphUrls = new Map<string, string>();
+  const audit = new AuditLog({
+    callService: serviceClient({ name: 'gateway', internalAuth, serviceUrl: (name) => subgraphUrls.get(name) ?? name }).forRequest,
+    settings: auditSettings(env),
+    logger,
+  });
 
   const telemetryPlugins = telemetryDisabled(); // before the ApolloGateway, which reads the setting when constructed
   const subgraphUrl = (name: string, url: string | undefined) => options.subgraphUrls?.[name] ?? url!;
@@ -132,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...telemetryPlugins,
       operationLimitsPlugin(operationLimits),
       cancellationPlugin(),
+      auditPlugin(audit),
       errorMasking(logger),
     ],
   });
@@ -146,19 +155,32 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     popHealthUrl: () => subgraphUrls.get('pop-health'),
     rateLimits,
     bodyLimit: sizes.rosters,
+    audit,
   });
   adminPages(app, { settings: pages, dataDir: options.dataDir, env, logger });
   app.use(
     '/graphql',
-    graphqlAdmission({ verifier, rateLimits, bodyLimits: sizes }),
-    sseEndpoint({ verifier, connections, subscriptions: () => subscriptions!, operationLimits, apollo, logger }),
+    graphqlAdmission({ verifier, rateLimits, bodyLimits: sizes, trustProxy: audit.settings.trustProxy }),
+    sseEndpoint({
+      verifier,
+      connections,
+      subscriptions: () => subscriptions!,
+      operationLimits,
+      apollo,
+      logger,
+      audit,
+    }),
     // After the SSE endpoint: a subscription's stream outlives any request deadline.
     requestDeadline({ timeoutMs: requestTimeoutMs(env), logger }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => ({
-        identity: admittedIdentity(res),
-        requestId: requestIdOf(req.headers),
-      }),
+      context: auditedContext(
+        audit,
+        { schema: () => subscriptions?.apiSchema, maxTokens: operationLimits.maxTokens },
+        async ({ req, res }) => ({
+          identity: admittedIdentity(res),
+          requestId: requestIdOf(req.headers),
+        }),
+      ),
     }),
   );
   return serve(
@@ -180,6 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         subscriptions: () => subscriptions!,
         apollo,
         logger,
+        audit,
       }),
   );
 }

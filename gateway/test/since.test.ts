@@ -119,6 +119,7 @@ describe.each(DATABASE_KINDS)('since-filtered pulls on %s', (kind) => {
         rosters(lastUpdated: $f) { edges { cursor } transactionTime }
         backfills(lastUpdated: $f) { edges { cursor } transactionTime }
         dataLoads(lastUpdated: $f) { edges { cursor } transactionTime }
+        auditEvents(lastUpdated: $f) { edges { cursor } transactionTime }
       }`,
       { f: future, p: createPartner.id },
     );

@@ -165,6 +165,7 @@ const QUERY_RULES: Record<string, RootFieldCase[]> = {
   careRequestsCreatedCount: forbidden(() => ({ window: { from: '2000-01-01T00:00:00.000Z', until: '2100-01-01T00:00:00.000Z' } })),
   patients: forbidden(),
   dataLoads: forbidden(),
+  auditEvents: forbidden(),
   associatedCareRequestIds: forbidden((a) => ({ partnerId: a.partnerId, careRequestIds: a.careRequestIds })),
   matchPatients: forbidden((a) => ({
     rosterId: a.rosterId,
@@ -251,6 +252,22 @@ const MUTATION_RULES: Record<string, (a: Tenant) => Record<string, unknown>> = {
       fileName: a.fileName,
       content: `${ROSTER_HEADER}\n${a.memberIds[0]},X,,Y,1950-06-05,F,,,,,`,
     },
+  }),
+  recordAuditEvents: (a) => ({
+    events: [
+      {
+        id: randomUUID(),
+        at: '2026-02-01T00:00:00.000Z',
+        actor: { subject: 'forged', role: 'admin', partnerId: a.partnerId },
+        fields: ['cancelBackfill'],
+        ids: [a.backfillId],
+        idsTotal: 1,
+        outcome: 'SUCCESS',
+        errorCodes: [],
+        requestId: 'forged',
+        transport: 'http',
+      },
+    ],
   }),
 };
 
@@ -561,6 +578,8 @@ describe.each(DATABASE_KINDS)('tenant isolation on %s', (kind) => {
       rosters: await graph.subgraphs['pop-health'].database.client.roster.count(),
       backfills: await graph.subgraphs['pop-health'].database.client.backfill.findMany({ orderBy: { id: 'asc' } }),
       careRequest: await graph.subgraphs['care-requests'].database.client.careRequest.findUnique({ where: { id: a.careRequestIds[0] } }),
+      // B's refused calls are audited (gateway/test/audit.test.ts), but a record B forged is never stored.
+      forgedAuditEvents: await graph.subgraphs['pop-health'].database.client.auditEvent.count({ where: { actorSubject: 'forged' } }),
     });
     const before = await counts();
     for (const { name, field } of rootFields(schema, 'Mutation')) {

@@ -50,6 +50,8 @@ export function prepareOperation(
   identity: Identity,
   limits: LimitSettings,
   requestId: string = randomUUID(),
+  /** Where the request came from, for the audit log (plugins/audit.ts). */
+  origin: Pick<GatewayContext, 'clientIp' | 'transport'> = {},
 ): PreparedOperation | RefusedOperation {
   let document: DocumentNode;
   try {
@@ -68,7 +70,7 @@ export function prepareOperation(
     document,
     variableValues: request.variables ?? undefined,
     operationName: request.operationName ?? undefined,
-    contextValue: { identity, requestId },
+    contextValue: { identity, requestId, ...origin },
   };
 }
 

@@ -19,7 +19,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { TOKEN_HEADER_KEY } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/express';
+import { type AuditLog, clientIpOf } from '../audit/audit-log';
 import { authenticate, type GatewayContext } from '../auth';
+import { recordRefusal } from '../plugins/audit';
 import { maskError, maskErrors } from '../plugins/error-masking';
 import type { LimitSettings } from '../plugins/operation-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
@@ -43,6 +45,8 @@ export interface SseEndpointOptions {
   operationLimits: LimitSettings;
   apollo: ApolloServer<GatewayContext>;
   logger: Logger;
+  /** Where mutations are recorded (plugins/audit.ts): those this endpoint refuses, and the client's address for the rest. */
+  audit?: AuditLog;
 }
 
 /** The operation context, in the type graphql-sse's handler wants. */
@@ -56,12 +60,18 @@ function refuse(res: Response, status: number, errors: readonly GraphQLFormatted
 /** The SSE endpoint, an Express middleware for `/graphql` placed before Apollo's (see the file's comment). */
 export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
   const { logger } = options;
+  /** Records a refused request when it asks for a mutation (plugins/audit.ts). */
+  const audited = async (request: unknown, identity: Identity | null, errorCodes: string[], requestId: string, clientIp: string | null) => {
+    if (!options.audit) return;
+    const limits = { schema: options.subscriptions().apiSchema, maxTokens: options.operationLimits.maxTokens };
+    await recordRefusal(options.audit, limits, { request, identity, errorCodes, requestId, clientIp, transport: 'sse' });
+  };
   /** The verified caller of each request graphql-sse's handler is serving. */
   const callers = new WeakMap<Request, GatewayContext>();
   const handler = createHandler<StreamContext>({
     // No stream is ever reserved (PUTs are refused before the handler), so each request is a distinct stream.
     authenticate: () => null,
-    onSubscribe(req, params) {
+    async onSubscribe(req, params) {
       const caller = callers.get(req.raw)!;
       const prepared = prepareOperation(
         options.subscriptions().apiSchema,
@@ -69,10 +79,12 @@ export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
         caller.identity,
         options.operationLimits,
         caller.requestId,
+        { clientIp: caller.clientIp, transport: 'sse' },
       );
       if (!('refused' in prepared)) return prepared as typeof prepared & { contextValue: StreamContext };
       // As Apollo answers over HTTP: 400, each error with the code of the step that refused it.
       const errors = prepared.errors.map((error) => ({ ...error.toJSON(), extensions: { ...error.extensions, code: prepared.refused } }));
+      await audited(params, caller.identity, [prepared.refused], caller.requestId, caller.clientIp ?? null);
       return [
         JSON.stringify({ errors: maskErrors(errors, caller.requestId, logger) }),
         { status: 400, statusText: 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } },
@@ -98,17 +110,20 @@ export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
       return;
     }
     const requestId = requestIdOf(req.headers);
+    const clientIp = clientIpOf(req, options.audit?.settings.trustProxy ?? false);
     let identity: Identity;
     try {
       identity = await authenticate(options.verifier, req.headers.authorization);
     } catch (error) {
       // Apollo's answer over HTTP: the error's own status and code (UNAUTHENTICATED: 401), anything else a masked 500.
       const { code, http } = error instanceof GraphQLError ? (error.extensions as { code?: string; http?: { status?: number } }) : {};
+      await audited(req.method === 'GET' ? req.query : req.body, null, [code ?? 'UNAUTHENTICATED'], requestId, clientIp);
       refuse(res, http?.status ?? 500, [maskError({ message: (error as Error).message, extensions: { code } }, requestId, logger)]);
       return;
     }
     const slot = options.connections.open(identity.subject);
     if (!slot.open) {
+      await audited(req.method === 'GET' ? req.query : req.body, identity, ['TOO_MANY_REQUESTS'], requestId, clientIp);
       refuse(res, 429, [{ message: slot.refusal, extensions: { code: 'TOO_MANY_REQUESTS' } }]);
       return;
     }
@@ -118,7 +133,7 @@ export function sseEndpoint(options: SseEndpointOptions): RequestHandler {
       slot.release(); // the client left while its token was being verified
       return;
     }
-    callers.set(req, { identity, requestId });
+    callers.set(req, { identity, requestId, clientIp });
     try {
       await handler(req, res);
     } catch (error) {

@@ -13,6 +13,7 @@
  * connections made by one identity, by the `connect` rate limit (rate-limits/rate-limits.ts; over it: close 4429
  * "Rate limited: retry after N s").
  */
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { Identity, Logger, TokenVerifier } from '@care-graph/service-kit';
@@ -20,7 +21,9 @@ import { type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { type AuditLog, clientIpOf } from '../audit/audit-log';
 import { authenticate, type GatewayContext } from '../auth';
+import { recordRefusal } from '../plugins/audit';
 import type { LimitSettings } from '../plugins/operation-limits';
 import type { RateLimits } from '../rate-limits/rate-limits';
 import type { FederatedSubscriptions } from './federated-subscriptions';
@@ -47,6 +50,8 @@ export interface SubscriptionEndpointOptions {
   apollo: ApolloServer<GatewayContext>;
   logger: Logger;
   path?: string;
+  /** Where mutations are recorded (plugins/audit.ts): those this endpoint refuses, and the client's address for the rest. */
+  audit?: AuditLog;
 }
 
 /** The bearer token's `Authorization` form from a connection_init payload, or undefined when it has none. */
@@ -62,7 +67,7 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
   const sockets = new WebSocketServer({ server, path: options.path ?? '/graphql' });
   const { limits } = options;
   /** Each acknowledged connection (counted for its identity from the acknowledgement to the close). */
-  const connections = new WeakMap<object, { identity: Identity; operations: Set<string>; release(): void }>();
+  const connections = new WeakMap<object, { identity: Identity; clientIp: string | null; operations: Set<string>; release(): void }>();
   const disposable = useServer(
     {
       async onConnect(ctx) {
@@ -78,7 +83,8 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
         } catch (error) {
           refused = error as Error;
         }
-        const refusal = await options.rateLimits.take('connect', identity, ctx.extra.request.socket.remoteAddress);
+        const clientIp = clientIpOf(ctx.extra.request, options.audit?.settings.trustProxy ?? false);
+        const refusal = await options.rateLimits.take('connect', identity, clientIp ?? undefined);
         if (refusal) {
           // A close reason holds at most 123 bytes: the seconds first, the setting after.
           ctx.extra.socket.close(TOO_MANY, `Rate limited: retry after ${refusal.retryAfterSeconds} s`.slice(0, 123));
@@ -93,7 +99,7 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
           ctx.extra.socket.close(TOO_MANY, slot.refusal);
           return false;
         }
-        connections.set(ctx.extra, { identity, operations: new Set(), release: slot.release });
+        connections.set(ctx.extra, { identity, clientIp, operations: new Set(), release: slot.release });
         return true;
       },
       onClose(ctx) {
@@ -108,18 +114,44 @@ export function serveSubscriptionEndpoint(server: http.Server, options: Subscrip
       onError(ctx, id) {
         connections.get(ctx.extra)?.operations.delete(id);
       },
-      onSubscribe(ctx, id, payload) {
+      async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx.extra)!;
+        const refuse = async (errors: readonly GraphQLError[], code: string) => {
+          if (options.audit) {
+            const { audit } = options;
+            const errorCodes = errors.map((error) => (typeof error.extensions?.code === 'string' ? error.extensions.code : code));
+            const origin = { identity: connection.identity, clientIp: connection.clientIp, transport: 'graphql-ws' as const };
+            await recordRefusal(
+              audit,
+              { schema: options.subscriptions().apiSchema, maxTokens: options.operationLimits.maxTokens },
+              { request: payload, errorCodes, requestId: randomUUID(), ...origin },
+            );
+          }
+          return [...errors];
+        };
         if (connection.operations.size >= limits.perConnection) {
-          return [
-            new GraphQLError(
-              `Too many operations on this connection: ${connection.operations.size} are open (SUBSCRIPTIONS_PER_CONNECTION); complete one first.`,
-              { extensions: { code: 'TOO_MANY_REQUESTS' } },
-            ),
-          ];
+          return refuse(
+            [
+              new GraphQLError(
+                `Too many operations on this connection: ${connection.operations.size} are open (SUBSCRIPTIONS_PER_CONNECTION); complete one first.`,
+                { extensions: { code: 'TOO_MANY_REQUESTS' } },
+              ),
+            ],
+            'TOO_MANY_REQUESTS',
+          );
         }
-        const prepared = prepareOperation(options.subscriptions().apiSchema, payload, connection.identity, options.operationLimits);
-        if ('refused' in prepared) return [...prepared.errors];
+        const prepared = prepareOperation(
+          options.subscriptions().apiSchema,
+          payload,
+          connection.identity,
+          options.operationLimits,
+          undefined,
+          {
+            clientIp: connection.clientIp,
+            transport: 'graphql-ws',
+          },
+        );
+        if ('refused' in prepared) return refuse(prepared.errors, prepared.refused);
         connection.operations.add(id);
         return prepared;
       },

@@ -5,6 +5,8 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { DEMO_ROSTER, demoRosterMembers } from '@care-graph/demo-data';
 import { buildFederatedSchema, entityReference, ownedByPartner, type SubgraphDefinition, writeStamp } from '@care-graph/service-kit';
+import { AuditEventResolver } from './audit-event';
+import { pruneAuditEventsPeriodically } from './audit-retention';
 import { BackfillResolver, RosterBackfillsResolver } from './backfill';
 import { startBackfillLifecycleFromEnv } from './backfill-lifecycle/driver';
 import { createContext, type PopHealthContext } from './context';
@@ -57,6 +59,7 @@ export function buildPopHealthSchema() {
         PatientMatchingResolver,
         PatientMatchResolver,
         MatchRunnerUpResolver,
+        AuditEventResolver,
       ],
     },
     // The rules of roster(id) and backfill(id): a partner token sees its own partner's records only.
@@ -83,17 +86,19 @@ export const popHealthSubgraph: SubgraphDefinition<PrismaClient, PopHealthContex
   name: 'pop-health',
   // RosterPatient is listed only per roster (Roster.patients); keeping its high-water mark would cost an
   // index on (lastUpdated) that slows every roster ingestion, for a fast path that list rarely needs.
-  tables: ['Roster', 'Backfill'],
+  tables: ['Roster', 'Backfill', 'AuditEvent'],
   buildSchema: buildPopHealthSchema,
   openDatabase: openPopHealthDatabase,
   createContext: (prisma, base, database) => createContext(prisma, rosterIndexFor(prisma), base, database),
-  // Two kinds of background work: the sweep of abandoned roster ingestions and the backfill lifecycle driver.
+  // Three kinds of background work: the sweep of abandoned roster ingestions, the backfill lifecycle driver and
+  // the audit log's retention.
   background(services) {
+    const stopPruning = pruneAuditEventsPeriodically(services);
     const index = rosterIndexFor(services.client);
     const lifecycle = startBackfillLifecycleFromEnv({ ...services, prepareRoster: (rosterId) => index.prepare?.(rosterId) });
     const stopSweeping = sweepAbandonedIngestions(services);
     return async () => {
-      await Promise.all([lifecycle.stop(), stopSweeping()]);
+      await Promise.all([lifecycle.stop(), stopSweeping(), stopPruning()]);
     };
   },
   close: closeRosterIndex,
