@@ -5,9 +5,12 @@
  * progress event after the first (the state now, read by the instance each gateway calls) crossed the event bus:
  * each subscriber, on either gateway, sees the run start, go forward and complete, then `complete`. Then the
  * partners instance behind the second gateway is SIGKILLed under a live subscription: its subscriber gets an
- * error event (SERVICE_UNAVAILABLE) and the end, never a silent hang, and the first gateway's goes on.
+ * error event (SERVICE_UNAVAILABLE) and the end, never a silent hang, and the first gateway's goes on. With Redis the
+ * two gateways also share each identity's rate-limit bucket.
  */
+import { randomUUID } from 'node:crypto';
 import type { ClientOptions } from '@care-graph/operations';
+import { signDevToken } from '@care-graph/service-kit';
 import type { FormattedExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -88,7 +91,13 @@ if (POSTGRES) {
       const noRunner = { ...busEnv, BACKFILL_RUNNER: 'off' };
       graph = await createProcessGraph({
         databaseUrls: databases,
-        env: { partners: noRunner, 'care-requests': busEnv, 'pop-health': busEnv },
+        env: {
+          partners: noRunner,
+          'care-requests': busEnv,
+          'pop-health': busEnv,
+          // A partner's bucket of 6 that barely refills; with Redis the gateways share it (rate-limits/).
+          gateway: { RATE_LIMIT_GRAPHQL_PARTNER: '6,0.01', ...(busEnv.REDIS_URL ? { REDIS_URL: busEnv.REDIS_URL } : {}) },
+        },
       });
       await graph.start();
       const second = await graph.addPartners();
@@ -110,6 +119,25 @@ if (POSTGRES) {
       expect(gateways[0].port).not.toBe(gateways[1].port);
       expect(gateways.map((g) => g.env.PARTNERS_URL)).toEqual([graph.partners[0].url, graph.partners[1].url]);
       for (const instance of graph.partners.slice(0, 2)) expect(instance.output()).toContain('backfill runner off');
+    });
+
+    it(`holds a partner token to one rate-limit bucket ${busEnv.REDIS_URL ? 'shared by both gateways (Redis)' : 'per gateway (no Redis)'}`, async () => {
+      // A subject of its own: Redis keeps buckets across runs (a drained one refills only after 10 minutes here).
+      const gateway = graph.services.gateway;
+      const identity = { subject: `rate-${randomUUID()}`, role: 'partner' as const, partnerId: 'rate-limited-partner' };
+      const token = await signDevToken(gateway.dataDir, identity, { env: gateway.env });
+      const pull = async (gateway: ServiceProcess) =>
+        (
+          await fetch(gateway.url, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ query: '{ partners(first: 1) { transactionTime } }' }),
+          })
+        ).status;
+      const statuses = [];
+      for (let i = 0; i < 8; i += 1) statuses.push(await pull(gateways[i % 2]));
+      // Alternating gateways: a shared bucket of 6 refuses the 7th and 8th; one bucket per gateway refuses none.
+      expect(statuses).toEqual(busEnv.REDIS_URL ? [200, 200, 200, 200, 200, 200, 429, 429] : Array(8).fill(200));
     });
 
     it('every subscriber, on either gateway, gets the run that a third partners instance does, to the terminal event', async () => {

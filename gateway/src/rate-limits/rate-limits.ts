@@ -8,7 +8,7 @@
  * `RATE_LIMIT_GRAPHQL_PARTNER=200,50` (WHO: ADMIN, PARTNER, SERVICE, ANONYMOUS); `RATE_LIMIT_STORE=memory|redis`
  * (default redis when `REDIS_URL` is set, shared by every gateway instance; else this process's memory).
  */
-import type { Identity, Logger, Role } from '@care-graph/service-kit';
+import { careGraphMode, type Identity, type Logger, type Role } from '@care-graph/service-kit';
 import { type BucketRate, type BucketStore, memoryBuckets, redisBuckets } from './token-bucket';
 
 type RateKind = 'graphql' | 'rosters' | 'connect';
@@ -95,6 +95,11 @@ export async function rateLimitsFromEnv(env: NodeJS.ProcessEnv, logger: Logger):
     store = await redisBuckets(env.REDIS_URL, logger);
   } else if (storeName === 'memory') {
     store = memoryBuckets();
+    if (careGraphMode(env).mode === 'production') {
+      logger.warn(
+        'rate limits are kept per gateway instance (no REDIS_URL): with several instances a client gets the limit once per instance',
+      );
+    }
   } else {
     throw new Error(`RATE_LIMIT_STORE must be "memory" or "redis"; it is ${JSON.stringify(storeName)}.`);
   }

@@ -35,10 +35,15 @@ export function BackfillPage({ id }: { id: string }) {
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: version asks for a fresh read
   useEffect(() => {
+    // A read superseded by a newer one (another backfill opened, or a fresher read asked) is dropped.
+    let current = true;
     api.query(AdminBackfillDocument, { id }).then(
-      (data) => setBackfill(data.backfill),
-      (e) => setError(describeError(e).message),
+      (data) => current && setBackfill(data.backfill),
+      (e) => current && setError(describeError(e).message),
     );
+    return () => {
+      current = false;
+    };
   }, [api, id, version]);
 
   // The run's terminal event comes from partners; pop-health records the outcome a moment later. Read again

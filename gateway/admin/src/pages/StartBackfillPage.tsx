@@ -36,16 +36,23 @@ export function StartBackfillPage() {
 
   useEffect(() => {
     if (!partnerId) return;
+    // The answer for a partner no longer selected is dropped: a slow answer for the partner chosen first must
+    // not replace the list of the one chosen after it.
+    let current = true;
     setRosters(null);
     api.query(RostersDocument, { partnerId, kind: 'BACKFILL', first: 1000 }).then(
       (data) => {
+        if (!current) return;
         // Newest first: the roster just uploaded is the likely one.
         const list = data.rosters.edges.map((edge) => edge.node).reverse();
         setRosters(list);
-        setRosterId((current) => (list.some((r) => r.id === current) ? current : (list.find((r) => r.status !== 'FAILED')?.id ?? '')));
+        setRosterId((selected) => (list.some((r) => r.id === selected) ? selected : (list.find((r) => r.status !== 'FAILED')?.id ?? '')));
       },
-      (e) => setErrors({ rosterId: describeError(e).message }),
+      (e) => current && setErrors({ rosterId: describeError(e).message }),
     );
+    return () => {
+      current = false;
+    };
   }, [api, partnerId]);
 
   const submit = async (event: FormEvent) => {
