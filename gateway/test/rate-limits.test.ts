@@ -190,10 +190,21 @@ describe('rate and body limits at the gateway', () => {
     });
     expect(declared.status).toBe(413);
     expect(await declared.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('BODY_LIMIT_ROSTERS') } });
-    // Chunked, without a length: cut once the limit is passed.
+    // Chunked, without a length: the first 40 KB go through, and once pop-health is ingesting them, the rest
+    // passes the limit and the gateway cuts the upload.
+    const rosters = graph.subgraphs['pop-health'].database.client.roster;
+    const bytes = new TextEncoder().encode(file);
+    const ingesting = () => rosters.count({ where: { fileName, status: 'INGESTING' } });
+    let sentFirst = false;
     const chunks = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let i = 0; i < 20; i += 1) controller.enqueue(new TextEncoder().encode(file.slice(i * 5_000, (i + 1) * 5_000)));
+      async pull(controller) {
+        if (!sentFirst) {
+          sentFirst = true;
+          controller.enqueue(bytes.slice(0, 40 * 1024));
+          return;
+        }
+        await waitFor('pop-health to be ingesting the first part', async () => (await ingesting()) === 1);
+        controller.enqueue(bytes.slice(40 * 1024));
         controller.close();
       },
     });
@@ -207,7 +218,7 @@ describe('rate and body limits at the gateway', () => {
     // pop-health saw the upload begin, then end short: its data load ends FAILED, and no roster is kept.
     const loads = graph.subgraphs['care-requests'].database.client.dataLoad;
     await waitFor('the cut upload to end FAILED', async () => (await loads.count({ where: { source: fileName, status: 'FAILED' } })) === 1);
-    const rosters = graph.subgraphs['pop-health'].database.client.roster;
-    expect(await rosters.count({ where: { fileName, status: { in: ['INGESTING', 'READY'] } } })).toBe(0);
+    await waitFor('the roster being ingested to be discarded', async () => (await ingesting()) === 0);
+    expect(await rosters.count({ where: { fileName } })).toBe(0);
   });
 });
