@@ -1,6 +1,6 @@
 /** Partners (list, create one) and roster upload with its ingestion result. */
 import { AdminPartnersDocument, CreatePartnerDocument } from '@care-graph/operations';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { describeError, type UploadedRoster, uploadRoster } from '../api';
 import { ErrorAlert, ErrorText, Pager, PartnerOptions, ProgressBar, StatusBadge, TableRegion } from '../components';
 import { formatCount, formatInstant } from '../format';
@@ -125,7 +125,9 @@ function CreatePartner({ onCreated }: { onCreated: () => void }) {
 
 function RosterUpload({ partners }: { partners: PartnerOption[] | null }) {
   const { session } = useSession();
-  const [partnerId, setPartnerId] = useState('');
+  const [chosenPartnerId, setPartnerId] = useState('');
+  // Until someone chooses, the first partner is the choice (derived: an effect would undo a choice made before it ran).
+  const partnerId = chosenPartnerId || partners?.[0]?.id || '';
   const [kind, setKind] = useState('BACKFILL');
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
@@ -133,10 +135,6 @@ function RosterUpload({ partners }: { partners: PartnerOption[] | null }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    if (!partnerId && partners?.length) setPartnerId(partners[0].id);
-  }, [partners, partnerId]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

@@ -19,7 +19,10 @@ export function StartBackfillPage() {
   const api = useApi();
   const { query } = useLocation();
   const { partners, error: partnersError } = usePartnerOptions();
-  const [partnerId, setPartnerId] = useState(query.get('partnerId') ?? '');
+  const [chosenPartnerId, setPartnerId] = useState(query.get('partnerId') ?? '');
+  // Until someone chooses, the first partner is the choice. Derived, not set by an effect: an effect runs after
+  // the options are painted, and would undo a choice made in between.
+  const partnerId = chosenPartnerId || partners?.[0]?.id || '';
   const [rosters, setRosters] = useState<Roster[] | null>(null);
   const [rosterId, setRosterId] = useState(query.get('rosterId') ?? '');
   const [startDate, setStartDate] = useState('');
@@ -29,10 +32,6 @@ export function StartBackfillPage() {
   const [dryRun, setDryRun] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (!partnerId && partners?.length) setPartnerId(partners[0].id);
-  }, [partners, partnerId]);
 
   useEffect(() => {
     if (!partnerId) return;
