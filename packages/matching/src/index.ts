@@ -1,3 +1,5 @@
+export * from './estimate';
+export * from './frequencies';
 export * from './match';
 export * from './memory-index';
 export * from './nicknames';

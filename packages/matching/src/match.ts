@@ -4,14 +4,19 @@
  * with its explanation.
  */
 
+import type { RosterModel } from './frequencies';
 import type { BlockingKeyKind, NormalizedPerson } from './normalize';
 import { compare, type FieldComparison, totalWeight } from './score';
 
 export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
 
-/** Total weight needed for each grade. CERTAIN and PROBABLE are accepted as matches; POSSIBLE is for review. */
-export const THRESHOLDS = { CERTAIN: 22, PROBABLE: 15, POSSIBLE: 9 } as const;
-/** A runner-up this close to an accepted best makes the decision ambiguous. */
+/**
+ * The score each grade needs: the log2 odds that the candidate is the patient (the prior plus the field
+ * weights). CERTAIN: odds of at least 1,000 to 1; PROBABLE: 16 to 1; POSSIBLE (for review): 1 to 4.
+ * CERTAIN and PROBABLE are accepted as matches.
+ */
+export const THRESHOLDS = { CERTAIN: 10, PROBABLE: 4, POSSIBLE: -2 } as const;
+/** A runner-up this close (in log2 odds) to an accepted best makes the decision ambiguous. */
 export const AMBIGUITY_MARGIN = 4;
 
 export interface Candidate {
@@ -25,6 +30,9 @@ export interface MatchExplanation {
   /** Kinds of the blocking keys that found the candidate (never their values: they hold PHI). */
   blockingKeys: string[];
   fields: FieldComparison[];
+  /** log2 of the prior odds that a given roster member is the patient: −log2 of the roster's size. */
+  prior: number;
+  /** The prior plus the field weights: the log2 odds that the candidate is the patient. */
   total: number;
   runnerUp: { candidateId: string; total: number } | null;
   /** Best total minus the runner-up's (null without a runner-up). */
@@ -61,20 +69,30 @@ const LABELS: Record<string, string> = {
   sex: 'sex',
   address: 'address',
 };
+const round2 = (n: number) => Math.round(n * 100) / 100;
 export const keyKind = (key: string) => key.slice(0, key.indexOf(':')) as BlockingKeyKind;
 
-/** `given name nickname +5.5, family name exact +7, …`: the fields that carried weight. */
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+
+/**
+ * `given name nickname +5.5, family name exact +4.1 (frequency -3.6), …`: the fields that carried weight,
+ * each with what its value's frequency in the roster changed.
+ */
 function weighedFields(fields: FieldComparison[]): string {
   let text = '';
   for (const f of fields) {
-    if (f.weight === 0) continue;
-    text += `${text ? ', ' : ''}${LABELS[f.field]} ${f.level} ${f.weight >= 0 ? '+' : ''}${f.weight}`;
+    if (f.weight === 0 && f.frequencyAdjustment === 0) continue;
+    const adjusted = f.frequencyAdjustment === 0 ? '' : ` (frequency ${signed(f.frequencyAdjustment)})`;
+    text += `${text ? ', ' : ''}${LABELS[f.field]} ${f.level} ${signed(f.weight)}${adjusted}`;
   }
   return text;
 }
 
-/** Scores every candidate against the query and decides. */
-export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchDecision {
+/**
+ * Scores every candidate against the query and decides. `model` is the roster's (its prior; the candidates
+ * carry its frequency adjustments, `RosterModel.annotate`).
+ */
+export function decide(query: NormalizedPerson, candidates: Candidate[], model: Pick<RosterModel, 'prior'>): MatchDecision {
   if (candidates.length === 0) return { candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null };
   // Rank by total weight alone (the first of equals wins); only the chosen candidate is compared field by
   // field, for its explanation.
@@ -94,8 +112,12 @@ export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchD
       runnerUpTotal = total;
     }
   }
+  const { prior } = model;
+  runnerUpTotal = round2(runnerUpTotal + prior);
   const chosen = candidates[best];
-  const { fields, total } = compare(query, chosen.person);
+  const comparison = compare(query, chosen.person);
+  const { fields } = comparison;
+  const total = round2(comparison.total + prior);
   let grade = gradeOf(total);
   const guards: string[] = [];
   const level = (field: string) => fields.find((f) => f.field === field)!.level;
@@ -110,7 +132,7 @@ export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchD
     grade = 'NONE';
   }
   const second = runnerUp < 0 ? null : { candidateId: candidates[runnerUp].person.id, total: runnerUpTotal };
-  const margin = second ? Math.round((total - second.total) * 100) / 100 : null;
+  const margin = second ? round2(total - second.total) : null;
   if (margin !== null && margin < AMBIGUITY_MARGIN && (grade === 'CERTAIN' || grade === 'PROBABLE') && gradeOf(runnerUpTotal) !== 'NONE') {
     guards.push('ambiguous');
     grade = 'POSSIBLE';
@@ -120,7 +142,7 @@ export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchD
   const weighed = weighedFields(fields);
   // Plain ASCII throughout: a summary with one wider character is stored, copied and encoded at twice the size.
   const summary =
-    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.person.id} scores ${total}${weighed ? ` from ${weighed}` : ''}` +
+    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.person.id} scores ${total} from prior ${prior}${weighed ? `, ${weighed}` : ''}` +
     (second ? `; runner-up ${second.candidateId} scores ${second.total} (margin ${margin})` : '; no runner-up') +
     `; found by ${blockingKeys.join(', ')}` +
     (guards.length ? `; guards: ${guards.join(', ')}` : '');
@@ -129,6 +151,6 @@ export function decide(query: NormalizedPerson, candidates: Candidate[]): MatchD
     grade,
     score: total,
     accepted,
-    explanation: { candidateId: chosen.person.id, blockingKeys, fields, total, runnerUp: second, margin, guards, summary },
+    explanation: { candidateId: chosen.person.id, blockingKeys, fields, prior, total, runnerUp: second, margin, guards, summary },
   };
 }

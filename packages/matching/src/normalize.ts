@@ -48,6 +48,15 @@ export interface NormalizedPerson {
   street: string | null;
   zip5: string | null;
   city: string | null;
+  /**
+   * A roster member's frequency adjustments (log2 u / u(value), see frequencies.ts) for its given name,
+   * family name, birth date, street and postal code; 0 until `RosterModel.annotate` sets them, and on queries.
+   */
+  givenFrequency: number;
+  familyFrequency: number;
+  dobFrequency: number;
+  streetFrequency: number;
+  zipFrequency: number;
 }
 
 const SPECIAL_LETTERS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', ł: 'l', đ: 'd', þ: 'th', ı: 'i' };
@@ -233,6 +242,11 @@ export function normalize(person: PersonInput): NormalizedPerson {
     street: normaliseStreet(person.addressLine1),
     zip5: zip5Of(person.postalCode),
     city: foldText(person.city) || null,
+    givenFrequency: 0,
+    familyFrequency: 0,
+    dobFrequency: 0,
+    streetFrequency: 0,
+    zipFrequency: 0,
   };
 }
 

@@ -2,10 +2,16 @@
 /**
  * Field-by-field comparison in the Fellegi–Sunter style: each field is compared to an agreement level, and
  * each level carries a weight, log2(m/u) — how much more often that level occurs between records of the
- * same person (m) than between records of different people (u). The total weight is the evidence for a
- * match. The m/u values behind the weights are estimates for US claims/roster data (names drawn from a
- * census-like distribution, SSNs present ~70%, birth dates with rare keying errors); they are kept here,
- * in one table, so that tuning is a one-line change that the quality benchmark then checks.
+ * same person (m) than between records of two different people (u). With the prior (frequencies.ts: 1 to
+ * the roster's size), the sum is the log2 odds that the candidate is the patient.
+ *
+ * The m/u values are estimates for US claims/roster data, kept in one table (`ESTIMATES`): m from the
+ * error rates such feeds show (nicknames ~15 %, typos ~5 %, moves ~10 %, keying slips in birth dates ~2 %),
+ * u from how often two different people agree by chance (two birth dates in ~70 years of births, names
+ * from a census-like distribution, SSNs and member ids unique but for keying errors). Where a roster can
+ * tell better — how common *this* name, birth date, street or ZIP code is — the weight of agreement is
+ * adjusted by the roster's own term frequencies (frequencies.ts). `npm run bench:matching` re-estimates
+ * m and u by expectation–maximisation on generated data and prints both tables side by side.
  */
 import jaroWinkler from 'talisman/metrics/jaro-winkler';
 import { areNicknames } from './nicknames';
@@ -13,24 +19,105 @@ import type { NormalizedPerson } from './normalize';
 
 export type Field = 'givenName' | 'middleName' | 'familyName' | 'dateOfBirth' | 'ssn' | 'memberId' | 'sex' | 'address';
 
-/** Agreement levels per field, with their weights (log2 m/u, rounded). */
-export const WEIGHTS = {
-  givenName: { exact: 6.5, nickname: 5.5, similar: 4.5, phonetic: 3, close: 2, initial: 1, missing: 0, disagree: -5 },
-  middleName: { exact: 1, initial: 0.5, missing: 0, disagree: -0.5 },
-  familyName: { exact: 7, 'multi-part': 5.5, similar: 5, phonetic: 3.5, close: 2.5, missing: 0, disagree: -4 },
-  dateOfBirth: { exact: 9, 'day-month-swap': 5.5, 'one-digit': 5, 'same-year': -2, missing: 0, disagree: -8 },
-  ssn: { full: 11, 'last-four': 4, 'one-digit': 6, missing: 0, mismatch: -9 },
-  memberId: { exact: 9, missing: 0, mismatch: -1 },
-  sex: { agree: 0.5, unknown: 0, disagree: -3 },
-  address: { street: 3, 'postal-code': 1.5, city: 0.5, missing: 0, different: 0 },
-} as const;
+/** One level's probabilities: among pairs of records of the same person (m), of two different people (u). */
+export interface Estimate {
+  m: number;
+  u: number;
+}
 
-export type Level<F extends Field> = keyof (typeof WEIGHTS)[F];
+/**
+ * Agreement levels per field with their m and u, each among the pairs where the field is present on both
+ * sides (so a field's m add up to 1, and its u). "missing" (absent on either side) is as likely either way
+ * and weighs 0 (written m = u = 1).
+ */
+export const ESTIMATES = {
+  givenName: {
+    exact: { m: 0.78, u: 0.01 },
+    nickname: { m: 0.12, u: 0.002 },
+    similar: { m: 0.05, u: 0.003 },
+    phonetic: { m: 0.01, u: 0.004 },
+    close: { m: 0.01, u: 0.01 },
+    initial: { m: 0.005, u: 0.0005 },
+    missing: { m: 1, u: 1 },
+    disagree: { m: 0.015, u: 0.97 },
+  },
+  middleName: {
+    exact: { m: 0.85, u: 0.02 },
+    initial: { m: 0.08, u: 0.05 },
+    missing: { m: 1, u: 1 },
+    disagree: { m: 0.07, u: 0.93 },
+  },
+  familyName: {
+    exact: { m: 0.86, u: 0.004 },
+    'multi-part': { m: 0.03, u: 0.0005 },
+    similar: { m: 0.04, u: 0.001 },
+    phonetic: { m: 0.01, u: 0.003 },
+    close: { m: 0.01, u: 0.008 },
+    missing: { m: 1, u: 1 },
+    disagree: { m: 0.05, u: 0.98 },
+  },
+  dateOfBirth: {
+    exact: { m: 0.955, u: 0.00006 },
+    'day-month-swap': { m: 0.015, u: 0.00002 },
+    'one-digit': { m: 0.02, u: 0.001 },
+    'same-year': { m: 0.005, u: 0.014 },
+    missing: { m: 1, u: 1 },
+    disagree: { m: 0.005, u: 0.985 },
+  },
+  ssn: {
+    full: { m: 0.95, u: 0.0000001 },
+    'one-digit': { m: 0.01, u: 0.000001 },
+    'last-four': { m: 0.005, u: 0.0001 },
+    missing: { m: 1, u: 1 },
+    mismatch: { m: 0.035, u: 0.9999 },
+  },
+  memberId: {
+    exact: { m: 0.7, u: 0.0000001 },
+    missing: { m: 1, u: 1 },
+    // A care request often carries the member id of another plan: a mismatch proves little.
+    mismatch: { m: 0.3, u: 0.9999 },
+  },
+  sex: {
+    agree: { m: 0.98, u: 0.5 },
+    unknown: { m: 1, u: 1 },
+    disagree: { m: 0.02, u: 0.5 },
+  },
+  address: {
+    street: { m: 0.8, u: 0.0002 },
+    'postal-code': { m: 0.05, u: 0.01 },
+    city: { m: 0.03, u: 0.1 },
+    missing: { m: 1, u: 1 },
+    different: { m: 0.12, u: 0.89 },
+  },
+} as const satisfies Record<Field, Record<string, Estimate>>;
+
+type Levels = typeof ESTIMATES;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** log2(m/u) of every level of a table of estimates, rounded to hundredths. */
+export function weightsOf<T extends Record<string, Record<string, Estimate>>>(
+  estimates: T,
+): { [F in keyof T]: Record<keyof T[F], number> } {
+  return Object.fromEntries(
+    Object.entries(estimates).map(([field, levels]) => [
+      field,
+      Object.fromEntries(Object.entries(levels).map(([level, { m, u }]) => [level, round2(Math.log2(m / u))])),
+    ]),
+  ) as never;
+}
+
+/** Agreement levels per field, with their weights (log2 m/u) before any frequency adjustment. */
+export const WEIGHTS: { [F in Field]: Record<keyof Levels[F], number> } = weightsOf(ESTIMATES);
+
+export type Level<F extends Field> = keyof Levels[F] & string;
 
 export interface FieldComparison {
   field: Field;
   level: string;
+  /** The level's weight with the frequency adjustment included. */
   weight: number;
+  /** What the value's frequency in the roster added to (or took from) the level's weight; 0 for most fields. */
+  frequencyAdjustment: number;
 }
 
 const jw = (a: string, b: string) => jaroWinkler(a, b) as number;
@@ -144,10 +231,34 @@ function compareAddress(a: NormalizedPerson, b: NormalizedPerson): Level<'addres
 
 export interface Comparison {
   fields: FieldComparison[];
+  /** The sum of the field weights (the prior is added by the decision). */
   total: number;
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
+/** A frequency adjustment as a near miss takes it: only when it lowers the weight. */
+const lowering = (adjustment: number) => Math.min(adjustment, 0);
+
+// The frequency adjustment of each level: the member's (b's) own, in full for exact agreement, lowering
+// only for near misses (see frequencies.ts).
+function givenAdjustment(level: Level<'givenName'>, b: NormalizedPerson): number {
+  if (level === 'exact') return b.givenFrequency;
+  return level === 'missing' || level === 'disagree' ? 0 : lowering(b.givenFrequency);
+}
+
+function familyAdjustment(level: Level<'familyName'>, b: NormalizedPerson): number {
+  if (level === 'exact') return b.familyFrequency;
+  return level === 'missing' || level === 'disagree' ? 0 : lowering(b.familyFrequency);
+}
+
+function dobAdjustment(level: Level<'dateOfBirth'>, b: NormalizedPerson): number {
+  if (level === 'exact') return b.dobFrequency;
+  return level === 'day-month-swap' || level === 'one-digit' ? lowering(b.dobFrequency) : 0;
+}
+
+function addressAdjustment(level: Level<'address'>, b: NormalizedPerson): number {
+  if (level === 'street') return b.streetFrequency;
+  return level === 'postal-code' ? b.zipFrequency : 0;
+}
 
 /**
  * The total weight alone, without the per-field list: what ranking the candidates needs (the decision
@@ -155,35 +266,60 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
  * to the last bit.
  */
 export function totalWeight(a: NormalizedPerson, b: NormalizedPerson): number {
+  const given = compareGiven(a, b);
+  const family = compareFamily(a, b);
+  const dob = compareDob(a, b);
+  const address = compareAddress(a, b);
   let total = 0;
-  total += WEIGHTS.givenName[compareGiven(a, b)];
+  total += WEIGHTS.givenName[given] + givenAdjustment(given, b);
   total += WEIGHTS.middleName[compareMiddle(a, b)];
-  total += WEIGHTS.familyName[compareFamily(a, b)];
-  total += WEIGHTS.dateOfBirth[compareDob(a, b)];
+  total += WEIGHTS.familyName[family] + familyAdjustment(family, b);
+  total += WEIGHTS.dateOfBirth[dob] + dobAdjustment(dob, b);
   total += WEIGHTS.ssn[compareSsn(a, b)];
   total += WEIGHTS.memberId[compareMember(a, b)];
   total += WEIGHTS.sex[compareSex(a, b)];
-  total += WEIGHTS.address[compareAddress(a, b)];
+  total += WEIGHTS.address[address] + addressAdjustment(address, b);
   return round2(total);
 }
 
-/** Compares two normalised people field by field. */
+/** The fields in the order they are compared (and listed in explanations). */
+export const FIELDS: readonly Field[] = ['givenName', 'middleName', 'familyName', 'dateOfBirth', 'ssn', 'memberId', 'sex', 'address'];
+
+/** Each field's agreement level between a query (a) and a roster member (b), in `FIELDS` order. */
+export function levelsOf(a: NormalizedPerson, b: NormalizedPerson): string[] {
+  return [
+    compareGiven(a, b),
+    compareMiddle(a, b),
+    compareFamily(a, b),
+    compareDob(a, b),
+    compareSsn(a, b),
+    compareMember(a, b),
+    compareSex(a, b),
+    compareAddress(a, b),
+  ];
+}
+
+/** Compares a query (a) with a roster member (b) field by field. */
 export function compare(a: NormalizedPerson, b: NormalizedPerson): Comparison {
-  const levels: [Field, string][] = [
-    ['givenName', compareGiven(a, b)],
-    ['middleName', compareMiddle(a, b)],
-    ['familyName', compareFamily(a, b)],
-    ['dateOfBirth', compareDob(a, b)],
-    ['ssn', compareSsn(a, b)],
-    ['memberId', compareMember(a, b)],
-    ['sex', compareSex(a, b)],
-    ['address', compareAddress(a, b)],
+  const given = compareGiven(a, b);
+  const family = compareFamily(a, b);
+  const dob = compareDob(a, b);
+  const address = compareAddress(a, b);
+  const levels: [Field, string, number][] = [
+    ['givenName', given, givenAdjustment(given, b)],
+    ['middleName', compareMiddle(a, b), 0],
+    ['familyName', family, familyAdjustment(family, b)],
+    ['dateOfBirth', dob, dobAdjustment(dob, b)],
+    ['ssn', compareSsn(a, b), 0],
+    ['memberId', compareMember(a, b), 0],
+    ['sex', compareSex(a, b), 0],
+    ['address', address, addressAdjustment(address, b)],
   ];
   let total = 0;
-  const fields = levels.map(([field, level]) => {
-    const weight = (WEIGHTS[field] as Record<string, number>)[level];
-    total += weight;
-    return { field, level, weight };
+  const fields = levels.map(([field, level, frequencyAdjustment]) => {
+    const base = (WEIGHTS[field] as Record<string, number>)[level];
+    total += base + frequencyAdjustment;
+    return { field, level, weight: round2(base + frequencyAdjustment), frequencyAdjustment };
   });
   return { fields, total: round2(total) };
 }

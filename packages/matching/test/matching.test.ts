@@ -2,7 +2,10 @@ import {
   areNicknames,
   blockingKeys,
   compare,
+  countTermFrequencies,
   decide,
+  ESTIMATES,
+  estimateWeights,
   foldText,
   generateSynthetic,
   keyKind,
@@ -11,10 +14,14 @@ import {
   type NormalizedPerson,
   normalize,
   type PersonInput,
+  RosterModel,
+  SMOOTHING,
+  type TermFrequencies,
   THRESHOLDS,
   WEIGHTS,
 } from '../src';
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
 /** A weight as explanations write it: `+6.5`, `-5`. */
 const signed = (weight: number) => `${weight >= 0 ? '+' : ''}${weight}`;
 /** Seeds of the generated samples; TEST_SEED overrides them (each test's name shows the seed it ran with). */
@@ -36,11 +43,18 @@ const ann: PersonInput = {
 };
 const levelOf = (a: PersonInput, b: PersonInput, field: string) =>
   compare(normalize(a), normalize(b)).fields.find((f) => f.field === field)!.level;
-const decideAgainst = (query: PersonInput, roster: PersonInput[]) => {
+/** An index of `roster` with the model its own term frequencies give (as a roster is loaded for matching). */
+const indexOf = (roster: PersonInput[]) => {
+  const members = roster.map(normalize);
+  const model = RosterModel.of(members);
   const index = new MemoryIndex();
-  for (const p of roster) index.add(normalize(p));
+  for (const member of members) index.add(model.annotate(member));
+  return { index, model };
+};
+const decideAgainst = (query: PersonInput, roster: PersonInput[]) => {
+  const { index, model } = indexOf(roster);
   const q = normalize(query);
-  return decide(q, index.candidates(q));
+  return decide(q, index.candidates(q), model);
 };
 
 describe('normalisation', () => {
@@ -157,16 +171,30 @@ describe('decisions', () => {
     expect(decision).toMatchObject({ candidateId: 'rp-bill', accepted: true });
     expect(['CERTAIN', 'PROBABLE']).toContain(decision.grade);
     const explanation = decision.explanation!;
+    const { model } = indexOf(roster);
+    // Near misses take a frequency adjustment only when it lowers the weight; exact agreement takes it whole.
+    const adjusted = (weight: number, adjustment: number) => ({ weight: round2(weight + adjustment), frequencyAdjustment: adjustment });
+    const nearMiss = (adjustment: number) => Math.min(0, adjustment);
     expect(explanation.fields).toEqual(
       expect.arrayContaining([
-        { field: 'givenName', level: 'nickname', weight: WEIGHTS.givenName.nickname },
-        { field: 'familyName', level: 'multi-part', weight: WEIGHTS.familyName['multi-part'] },
-        { field: 'dateOfBirth', level: 'exact', weight: WEIGHTS.dateOfBirth.exact },
+        {
+          field: 'givenName',
+          level: 'nickname',
+          ...adjusted(WEIGHTS.givenName.nickname, nearMiss(model.adjustment('givenName', 'william'))),
+        },
+        {
+          field: 'familyName',
+          level: 'multi-part',
+          ...adjusted(WEIGHTS.familyName['multi-part'], nearMiss(model.adjustment('familyName', 'garcialopez'))),
+        },
+        { field: 'dateOfBirth', level: 'exact', ...adjusted(WEIGHTS.dateOfBirth.exact, model.adjustment('dateOfBirth', '1948-11-30')) },
       ]),
     );
-    expect(explanation.total).toBe(explanation.fields.reduce((sum, f) => sum + f.weight, 0));
+    expect(explanation.prior).toBe(-round2(Math.log2(roster.length)));
+    expect(explanation.total).toBeCloseTo(explanation.prior + explanation.fields.reduce((sum, f) => sum + f.weight, 0), 1);
     expect(explanation.blockingKeys.length).toBeGreaterThan(0);
-    expect(explanation.summary).toContain(`given name nickname ${signed(WEIGHTS.givenName.nickname)}`);
+    const nickname = explanation.fields.find((f) => f.field === 'givenName')!;
+    expect(explanation.summary).toContain(`given name nickname ${signed(nickname.weight)}`);
   });
 
   it('does not match a twin: same surname, birth date and address, another first name', () => {
@@ -182,21 +210,32 @@ describe('decisions', () => {
     expect(decision.explanation!.runnerUp?.candidateId).toBe('rp-twin');
     expect(decision.explanation!.margin).toBeGreaterThan(10);
     // The query has no SSN and no member id: those fields weigh 0 and the sentence leaves them out.
+    const { model } = indexOf(roster);
+    const member = normalize(ann);
     const agreeing = [
-      ['given name', 'exact', WEIGHTS.givenName.exact],
-      ['middle name', 'exact', WEIGHTS.middleName.exact],
-      ['family name', 'exact', WEIGHTS.familyName.exact],
-      ['date of birth', 'exact', WEIGHTS.dateOfBirth.exact],
-      ['sex', 'agree', WEIGHTS.sex.agree],
-      ['address', 'street', WEIGHTS.address.street],
+      ['given name', 'exact', WEIGHTS.givenName.exact, model.adjustment('givenName', member.given[0])],
+      ['middle name', 'exact', WEIGHTS.middleName.exact, 0],
+      ['family name', 'exact', WEIGHTS.familyName.exact, model.adjustment('familyName', member.family)],
+      ['date of birth', 'exact', WEIGHTS.dateOfBirth.exact, model.adjustment('dateOfBirth', member.dob)],
+      ['sex', 'agree', WEIGHTS.sex.agree, 0],
+      ['address', 'street', WEIGHTS.address.street, model.adjustment('street', member.street)],
     ] as const;
-    const score = agreeing.reduce((sum, [, , weight]) => sum + weight, 0);
-    // The twin differs in the given name and has no middle name.
-    const twinScore = score - WEIGHTS.givenName.exact + WEIGHTS.givenName.disagree - WEIGHTS.middleName.exact + WEIGHTS.middleName.missing;
+    const fieldSum = agreeing.reduce((sum, [, , weight, adjustment]) => sum + weight + adjustment, 0);
+    const score = round2(model.prior + fieldSum);
+    // The twin differs in the given name (no frequency adjustment on a disagreement) and has no middle name.
+    const twinScore = round2(
+      model.prior + fieldSum - WEIGHTS.givenName.exact - agreeing[0][3] + WEIGHTS.givenName.disagree - WEIGHTS.middleName.exact,
+    );
     expect(score).toBeGreaterThanOrEqual(THRESHOLDS.CERTAIN);
+    const sentence = agreeing
+      .map(
+        ([label, level, weight, adjustment]) =>
+          `${label} ${level} ${signed(round2(weight + adjustment))}${adjustment ? ` (frequency ${signed(adjustment)})` : ''}`,
+      )
+      .join(', ');
     expect(decision.explanation!.summary).toBe(
-      `CERTAIN: rp-ann scores ${score} from ${agreeing.map(([label, level, weight]) => `${label} ${level} ${signed(weight)}`).join(', ')}; ` +
-        `runner-up rp-twin scores ${twinScore} (margin ${score - twinScore}); found by dob-fam, dob-giv, names-yob, names, dob-zip`,
+      `CERTAIN: rp-ann scores ${score} from prior ${model.prior}, ${sentence}; ` +
+        `runner-up rp-twin scores ${twinScore} (margin ${round2(score - twinScore)}); found by dob-fam, dob-giv, names-yob, names, dob-zip`,
     );
   });
 
@@ -280,14 +319,13 @@ describe('on synthetic data with known truth', () => {
   const qualitySeed = seedOr(11);
   it(`keeps precision ≥ 0.999 and recall ≥ 0.98 on a small seeded sample (seed ${qualitySeed})`, () => {
     const { roster, patients } = generateSynthetic({ rosterSize: 3000, patients: 3000, seed: qualitySeed });
-    const index = new MemoryIndex();
-    for (const p of roster) index.add(normalize(p));
+    const { index, model } = indexOf(roster);
     let tp = 0;
     let fp = 0;
     let onRoster = 0;
     for (const patient of patients) {
       const q = normalize(patient);
-      const decision = decide(q, index.candidates(q));
+      const decision = decide(q, index.candidates(q), model);
       if (patient.truth) onRoster += 1;
       if (decision.accepted && decision.candidateId === patient.truth) tp += 1;
       else if (decision.accepted) fp += 1;
@@ -295,5 +333,86 @@ describe('on synthetic data with known truth', () => {
     expect(tp / (tp + fp)).toBeGreaterThanOrEqual(0.999);
     expect(tp / onRoster).toBeGreaterThanOrEqual(0.98);
     expect(patients.some((p) => p.kind === 'twin-of-member')).toBe(true);
+  });
+});
+
+describe('term frequencies and the prior', () => {
+  const member = (i: number, familyName: string): PersonInput => ({
+    id: `rp-${i}`,
+    givenName: i % 2 ? 'John' : 'Oyelaran',
+    familyName,
+    dateOfBirth: '1970-03-04',
+  });
+
+  it('keeps the counts of values held more than once, and the size', () => {
+    const counted = countTermFrequencies([member(1, 'Smith'), member(2, 'Smith'), member(3, 'Okafor')].map(normalize));
+    expect(counted.size).toBe(3);
+    expect(counted.counts.familyName).toEqual({ smith: 2 });
+    expect(counted.counts.dateOfBirth).toEqual({ '1970-03-04': 3 });
+    expect(counted.counts.street).toEqual({});
+  });
+
+  it("weighs agreement on a common value less and on a rare one more, by the value's share of the roster", () => {
+    const frequencies: TermFrequencies = {
+      size: 1_000_000,
+      counts: { givenName: {}, familyName: { smith: 23_000, lee: 8_000 }, dateOfBirth: {}, street: {}, postalCode: {} },
+    };
+    const model = new RosterModel(frequencies);
+    const u = ESTIMATES.familyName.exact.u;
+    const expected = (count: number) => round2(Math.log2(u / ((count - 1 + SMOOTHING) / (frequencies.size - 1 + SMOOTHING / u))));
+    expect(model.adjustment('familyName', 'smith')).toBe(expected(23_000));
+    expect(model.adjustment('familyName', 'oyelaran')).toBe(expected(1));
+    expect(model.adjustment('familyName', 'smith')).toBeLessThan(model.adjustment('familyName', 'lee'));
+    expect(model.adjustment('familyName', 'lee')).toBeLessThan(0);
+    expect(model.adjustment('familyName', 'oyelaran')).toBeGreaterThan(0);
+    expect(model.prior).toBe(-round2(Math.log2(1_000_000)));
+    // A small roster says little about how common a name is: the adjustment stays near the average's.
+    const small = RosterModel.of([member(1, 'Smith'), member(2, 'Okafor')].map(normalize));
+    expect(Math.abs(small.adjustment('familyName', 'smith'))).toBeLessThan(0.5);
+  });
+
+  it('needs more evidence in a bigger roster: a common-name namesake with a one-digit birth-date slip', () => {
+    // The false match the issue found: same common given and family name, birth date one digit off, no SSN
+    // or member id. On a roster of 500 it is a fair match; on a roster of a million, where "John Smith" is
+    // common, it is not accepted.
+    const query = normalize({ id: 'pt', givenName: 'John', familyName: 'Smith', dateOfBirth: '1970-03-05', sex: 'M' });
+    const decideWith = (frequencies: TermFrequencies) => {
+      const model = new RosterModel(frequencies);
+      const candidate = model.annotate(
+        normalize({ id: 'rp-1', givenName: 'John', familyName: 'Smith', dateOfBirth: '1970-03-04', sex: 'M' }),
+      );
+      return decide(query, [{ person: candidate, kinds: ['names'] }], model);
+    };
+    const small = decideWith({ size: 500, counts: { givenName: {}, familyName: {}, dateOfBirth: {}, street: {}, postalCode: {} } });
+    const large = decideWith({
+      size: 1_000_000,
+      counts: { givenName: { john: 20_000 }, familyName: { smith: 23_000 }, dateOfBirth: {}, street: {}, postalCode: {} },
+    });
+    expect(small.accepted).toBe(true);
+    expect(large.accepted).toBe(false);
+    const fields = (d: typeof large) => d.explanation!.fields.filter((f) => f.frequencyAdjustment !== 0).map((f) => f.field);
+    expect(fields(large)).toEqual(expect.arrayContaining(['givenName', 'familyName']));
+    expect(large.explanation!.summary).toContain(`from prior ${large.explanation!.prior}, given name exact`);
+    expect(large.explanation!.summary).toMatch(/given name exact \+[\d.]+ \(frequency -[\d.]+\)/);
+  });
+});
+
+describe('estimating m by expectation–maximisation', () => {
+  it(`recovers the share of patients on the roster and keeps the table's order of levels (seed ${seedOr(3)})`, () => {
+    const { roster, patients } = generateSynthetic({ rosterSize: 3000, patients: 3000, seed: seedOr(3) });
+    const { index, model } = indexOf(roster);
+    const pairs = patients.map(normalize).map((query) => ({ query, candidates: index.candidates(query).map((c) => c.person) }));
+    const estimate = estimateWeights(pairs, model);
+    const onRoster = patients.filter((p) => p.truth).length / patients.length;
+    expect(Math.abs(estimate.onRoster - onRoster)).toBeLessThan(0.05);
+    expect(estimate.pairs).toBeGreaterThan(patients.length / 2);
+    const { dateOfBirth, familyName } = estimate.weights;
+    expect(dateOfBirth.exact).toBeGreaterThan(dateOfBirth['one-digit']);
+    expect(familyName.exact).toBeGreaterThan(familyName.disagree);
+    // Every estimated m is a probability and a field's m add up to 1 (missing levels aside).
+    for (const levels of Object.values(estimate.estimates)) {
+      const present = Object.entries(levels).filter(([level]) => level !== 'missing' && level !== 'unknown');
+      expect(present.reduce((sum, [, { m }]) => sum + m, 0)).toBeCloseTo(1, 3);
+    }
   });
 });

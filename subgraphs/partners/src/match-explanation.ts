@@ -13,7 +13,12 @@ import { RosterPatient } from './references';
 export class MatchFieldComparison {
   @Field() field!: string;
   @Field() level!: string;
-  @Field(() => Float) weight!: number;
+  @Field(() => Float, { description: "The level's weight, log2(m/u), with the frequency adjustment included." }) weight!: number;
+  @Field(() => Float, {
+    description:
+      "What the value's frequency in the roster added to or took from the weight (a common name weighs less); 0 for most fields.",
+  })
+  frequencyAdjustment!: number;
 }
 
 @Directive('@shareable')
@@ -30,7 +35,9 @@ export class MatchExplanation {
   @Field(() => [String], { description: 'Kinds of the blocking keys that found the candidate, e.g. dob-fam, ssn.' })
   blockingKeys!: string[];
   @Field(() => [MatchFieldComparison]) fields!: MatchFieldComparison[];
-  @Field(() => Float, { description: 'The sum of the field weights.' }) total!: number;
+  @Field(() => Float, { description: "log2 of the prior odds that a given roster member is the patient: -log2 of the roster's size." })
+  prior!: number;
+  @Field(() => Float, { description: 'The prior plus the field weights: the log2 odds that the candidate is the patient.' }) total!: number;
   @Field(() => MatchRunnerUp, { nullable: true }) runnerUp!: MatchRunnerUp | null;
   @Field(() => Float, { nullable: true, description: 'Best total minus the runner-up total.' }) margin!: number | null;
   @Field(() => [String], { description: 'Guards that lowered the grade: twin, ambiguous.' }) guards!: string[];
@@ -54,7 +61,9 @@ export function storedExplanation(json: unknown): MatchExplanation | null {
   const stored = json as Partial<Omit<MatchExplanation, 'runnerUp'>> & { runnerUp?: StoredRunnerUp | null };
   return {
     blockingKeys: stored.blockingKeys ?? [],
-    fields: stored.fields ?? [],
+    // Stored before frequency adjustments and the prior were kept: those weights had none, and no prior.
+    fields: (stored.fields ?? []).map((f) => ({ ...f, frequencyAdjustment: f.frequencyAdjustment ?? 0 })),
+    prior: stored.prior ?? 0,
     total: stored.total ?? 0,
     runnerUp: storedRunnerUp(stored.runnerUp),
     margin: stored.margin ?? null,

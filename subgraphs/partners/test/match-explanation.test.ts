@@ -4,7 +4,8 @@ import { storedExplanation } from '../src/match-explanation';
 describe('a stored match explanation', () => {
   const parts = {
     blockingKeys: ['ssn'],
-    fields: [{ field: 'ssn', level: 'full', weight: 11 }],
+    fields: [{ field: 'ssn', level: 'full', weight: 11, frequencyAdjustment: 0 }],
+    prior: -10,
     total: 14.5,
     margin: 3,
     guards: [],
@@ -25,11 +26,17 @@ describe('a stored match explanation', () => {
     });
   });
 
+  it('reads an explanation stored before frequency adjustments and the prior were kept as having neither', () => {
+    const { prior: _prior, ...before } = { ...parts, fields: [{ field: 'ssn', level: 'full', weight: 11 }], runnerUp: null };
+    expect(storedExplanation(before)).toEqual({ ...parts, runnerUp: null, prior: 0 });
+  });
+
   it('has no runner-up when none was stored, and fills the parts of a summary-only explanation', () => {
     expect(storedExplanation({ ...parts, runnerUp: null })?.runnerUp).toBeNull();
     expect(storedExplanation({ summary: 'old' })).toEqual({
       blockingKeys: [],
       fields: [],
+      prior: 0,
       total: 0,
       runnerUp: null,
       margin: null,

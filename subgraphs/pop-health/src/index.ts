@@ -17,6 +17,7 @@ import { ElasticsearchRosterIndex } from './roster-index/elasticsearch-index';
 import { matchHost } from './roster-index/match-threads';
 import { PostgresRosterIndex } from './roster-index/postgres-index';
 import type { RosterIndex } from './roster-index/roster-index';
+import { rosterTermFrequencies } from './roster-index/term-frequencies';
 import { sweepAbandonedIngestions } from './roster-ingestion/abandoned-ingestions';
 import { rosterUploadRoute } from './roster-ingestion/roster-upload';
 
@@ -33,7 +34,7 @@ export function rosterIndexFor(prisma: PrismaClient, env: NodeJS.ProcessEnv = pr
     const kind = env.ROSTER_INDEX ?? 'postgres';
     if (kind === 'elasticsearch') {
       if (!env.ELASTICSEARCH_URL) throw new Error('ROSTER_INDEX=elasticsearch needs ELASTICSEARCH_URL.');
-      index = ElasticsearchRosterIndex.fromUrl(env.ELASTICSEARCH_URL);
+      index = ElasticsearchRosterIndex.fromUrl(env.ELASTICSEARCH_URL, (rosterId) => rosterTermFrequencies(prisma, rosterId));
     } else if (kind === 'postgres') index = new PostgresRosterIndex(prisma, matchHost(env));
     else throw new Error(`ROSTER_INDEX must be postgres or elasticsearch; got "${kind}".`);
     indexes.set(prisma, index);

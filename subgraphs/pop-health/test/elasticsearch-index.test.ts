@@ -4,7 +4,16 @@
  * the integration test below when ELASTICSEARCH_URL is set.
  */
 
-import { blockingKeys, decide, keyKind, normalize, type PersonInput } from '@care-graph/matching';
+import {
+  blockingKeys,
+  countTermFrequencies,
+  decide,
+  keyKind,
+  normalize,
+  type PersonInput,
+  RosterModel,
+  type TermFrequencies,
+} from '@care-graph/matching';
 import { Client, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
 import { ElasticsearchRosterIndex, INDEX_NAMES } from '../src/roster-index/elasticsearch-index';
@@ -26,16 +35,33 @@ const doc = (person: PersonInput, rosterId = 'r-1'): RosterPatientDocument => ({
   blockingKeys: blockingKeys(normalize(person)),
 });
 
+/** Roster r-1's term frequencies as its ingestion would have kept them: "lee" is common on it. */
+const frequencies: TermFrequencies = (() => {
+  const counted = countTermFrequencies([ann, bill].map(normalize));
+  counted.size = 5000;
+  counted.counts.familyName.lee = 400;
+  return counted;
+})();
+
 describe('ElasticsearchRosterIndex (mocked server)', () => {
   let mock: Mock;
   let index: ElasticsearchRosterIndex;
   const requests: { path: string; body: unknown }[] = [];
+  const frequencyReads: string[] = [];
 
   beforeEach(() => {
     mock = new Mock();
     requests.length = 0;
     const client = new Client({ node: 'http://localhost:9200', Connection: mock.getConnection() });
-    index = new ElasticsearchRosterIndex(client, 50);
+    frequencyReads.length = 0;
+    index = new ElasticsearchRosterIndex(
+      client,
+      async (rosterId) => {
+        frequencyReads.push(rosterId);
+        return frequencies;
+      },
+      50,
+    );
     const record = (params: { path: string; body: unknown }) => requests.push({ path: params.path, body: params.body });
     mock.add({ method: 'HEAD', path: '/:index' }, (params) => {
       record(params as never);
@@ -75,10 +101,10 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
     await expect(index.addRosterPatients({ id: 'r-1', kind: 'CURRENT' }, [doc(ann)])).rejects.toThrow('bad field');
   });
 
-  it('looks a whole batch up with one msearch, one search per person, within the roster', async () => {
-    let searches: unknown[] = [];
+  /** Answers every msearch with ann and bill for the first person, nothing for the second. */
+  const answerSearches = (onSearch: (searches: unknown[]) => void = () => undefined) =>
     mock.add({ method: 'POST', path: '/_msearch' }, (params) => {
-      searches = params.body as unknown[];
+      onSearch(params.body as unknown[]);
       return {
         took: 1,
         responses: [
@@ -97,6 +123,12 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
         ],
       };
     });
+
+  it('looks a whole batch up with one msearch, one search per person, within the roster', async () => {
+    let searches: unknown[] = [];
+    answerSearches((sent) => {
+      searches = sent;
+    });
     const queries = [
       normalize({ ...ann, id: 'pt-1', givenName: 'ANNIE', ssn: null }),
       normalize({ id: 'pt-2', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' }),
@@ -109,7 +141,7 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
       query: { bool: { filter: [{ term: { rosterId: 'r-1' } }, { terms: { blockingKeys: blockingKeys(queries[0]) } }] } },
     });
     expect(candidates[1]).toEqual([]);
-    const decision = decide(queries[0], candidates[0]);
+    const decision = decide(queries[0], candidates[0], RosterModel.of([ann, bill].map(normalize)));
     expect(decision).toMatchObject({ candidateId: 'rp-ann', accepted: true });
     // A candidate was found by the kinds of the keys it shares with the query (not the SSN: the query has none).
     const shared = blockingKeys(normalize(ann)).filter((key) => blockingKeys(queries[0]).includes(key));
@@ -118,17 +150,34 @@ describe('ElasticsearchRosterIndex (mocked server)', () => {
     expect(kinds).toEqual(shared.map(keyKind));
     expect(kinds).not.toContain('ssn');
   });
+
+  it("weighs agreement by the roster's kept term frequencies, read once per roster", async () => {
+    answerSearches();
+    const query = { ...ann, id: 'pt-1', ssn: null };
+    const [first] = await index.match({ id: 'r-1', kind: 'CURRENT' }, [query, { ...bill, id: 'pt-2', givenName: 'Zed' }]);
+    await index.match({ id: 'r-1', kind: 'CURRENT' }, [query, query]);
+    expect(frequencyReads).toEqual(['r-1']);
+    const model = new RosterModel(frequencies);
+    const family = first.explanation!.fields.find((f) => f.field === 'familyName')!;
+    expect(family.frequencyAdjustment).toBe(model.adjustment('familyName', 'lee'));
+    expect(family.frequencyAdjustment).toBeLessThan(0); // 400 of 5,000 members are Lees
+    expect(first.explanation!.prior).toBe(model.prior);
+  });
 });
 
 // Runs only against a real server: ELASTICSEARCH_URL=http://localhost:9200 npm test
 if (process.env.ELASTICSEARCH_URL) {
   describe('ElasticsearchRosterIndex (real server at ELASTICSEARCH_URL)', () => {
     it('indexes a roster and finds its roster patients by blocking key', async () => {
-      const index = ElasticsearchRosterIndex.fromUrl(process.env.ELASTICSEARCH_URL!);
+      const index = ElasticsearchRosterIndex.fromUrl(process.env.ELASTICSEARCH_URL!, async () => frequencies);
       const rosterId = `it-${Date.now()}`;
       await index.addRosterPatients({ id: rosterId, kind: 'BACKFILL' }, [doc(ann, rosterId), doc(bill, rosterId)]);
       const [found] = await index.candidates({ id: rosterId, kind: 'BACKFILL' }, [normalize({ ...bill, id: 'pt', givenName: 'Bill' })]);
-      expect(decide(normalize({ ...bill, id: 'pt', givenName: 'Bill' }), found)).toMatchObject({ candidateId: 'rp-bill', accepted: true });
+      const model = new RosterModel(frequencies);
+      expect(decide(normalize({ ...bill, id: 'pt', givenName: 'Bill' }), found, model)).toMatchObject({
+        candidateId: 'rp-bill',
+        accepted: true,
+      });
     });
   });
 }

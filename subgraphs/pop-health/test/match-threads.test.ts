@@ -3,7 +3,7 @@
  * leave explanation details out when only summaries are read, and the roster index recovers when a
  * thread dies or a roster was evicted (it reloads the roster from the database).
  */
-import { generateSynthetic, type MatchDecision, type PersonInput } from '@care-graph/matching';
+import { countTermFrequencies, generateSynthetic, type MatchDecision, normalize, type PersonInput } from '@care-graph/matching';
 import type { PrismaClient } from '../src/db';
 import { type MatchHost, matchHost, matchThreadCount } from '../src/roster-index/match-threads';
 import { PostgresRosterIndex } from '../src/roster-index/postgres-index';
@@ -17,6 +17,7 @@ const plain = (d: MatchDecision) => ({
     candidateId: d.explanation.candidateId,
     blockingKeys: d.explanation.blockingKeys,
     fields: d.explanation.fields,
+    prior: d.explanation.prior,
     total: d.explanation.total,
     runnerUp: d.explanation.runnerUp,
     margin: d.explanation.margin,
@@ -33,6 +34,8 @@ function fakeDatabase(rosters: Record<string, PersonInput[]>) {
       reads.push(rosterId);
       return (rosters[rosterId] ?? []).map((p) => ({ ...p, dateOfBirth: new Date(`${p.dateOfBirth}T00:00:00Z`) }));
     },
+    // No term frequencies kept (a roster made READY before they were): the threads count them.
+    rosterTermFrequencies: { findUnique: async () => null },
   } as unknown as PrismaClient;
   return { prisma, reads };
 }
@@ -49,17 +52,36 @@ describe('matching threads', () => {
   it('decide exactly as matching on the service thread does, split across threads', async () => {
     const inline = host('0');
     const threaded = host('2');
-    await inline.load('r', roster);
-    await threaded.load('r', roster);
+    await inline.load('r', roster, null);
+    await threaded.load('r', roster, null);
     const expected = (await inline.match('r', patients, true))!.map(plain);
     const actual = (await threaded.match('r', patients, true))!.map(plain);
     expect(actual).toEqual(expected);
     expect(expected.filter((d) => d.accepted).length).toBeGreaterThan(300);
   });
 
+  it("weigh by the roster's kept term frequencies, and count the same ones when none were kept", async () => {
+    const threaded = host('2');
+    const kept = countTermFrequencies(roster.map(normalize));
+    await threaded.load('counted', roster, null);
+    await threaded.load('kept', roster, kept);
+    const counted = (await threaded.match('counted', patients, true))!.map(plain);
+    expect((await threaded.match('kept', patients, true))!.map(plain)).toEqual(counted);
+    expect(counted.some((d) => d.explanation?.fields.some((f) => f.frequencyAdjustment !== 0))).toBe(true);
+    // Kept frequencies that make every family name common lower every exact family-name weight.
+    const common = { ...kept, counts: { ...kept.counts, familyName: Object.fromEntries(roster.map((p) => [normalize(p).family, 500])) } };
+    await threaded.load('common', roster, common);
+    const lowered = (await threaded.match('common', patients, true))!.map(plain);
+    const familyWeight = (d: ReturnType<typeof plain>) =>
+      d.explanation?.fields.find((f) => f.field === 'familyName' && f.level === 'exact')?.weight;
+    const pairs = counted.map((d, i) => [familyWeight(d), familyWeight(lowered[i])]).filter(([a, b]) => a !== undefined && b !== undefined);
+    expect(pairs.length).toBeGreaterThan(100);
+    for (const [before, after] of pairs) expect(after!).toBeLessThan(before!);
+  });
+
   it('hand over summaries only when the details are not asked for', async () => {
     const threaded = host('1');
-    await threaded.load('r', roster);
+    await threaded.load('r', roster, null);
     const decisions = (await threaded.match('r', patients.slice(0, 50), false))!;
     const explained = decisions.find((d) => d.explanation)!;
     expect(explained.explanation!.summary).toMatch(/^(CERTAIN|PROBABLE|POSSIBLE|NONE)/);

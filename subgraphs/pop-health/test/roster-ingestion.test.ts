@@ -34,6 +34,22 @@ describe.each(DATABASE_KINDS)('roster ingestion on %s', (kind) => {
     expect(stored!.patients.edges.map((e) => e.node.memberId).sort()).toEqual(['M1', 'M2', 'M3', 'M8']);
     const peggy = stored!.patients.edges.find((e) => e.node.memberId === 'M8')!.node;
     expect(peggy.ssnLast4).toBeNull();
+    // READY with its term frequencies, of the accepted rows only: Ann and her twin Clara share a surname,
+    // a birth date, a street and a ZIP code; the rejected duplicate M1 is not counted.
+    const frequencies = await graph.subgraphs['pop-health'].database.client.rosterTermFrequencies.findUniqueOrThrow({
+      where: { rosterId: roster.id },
+    });
+    expect(frequencies).toEqual({
+      rosterId: roster.id,
+      size: 4,
+      counts: {
+        givenName: {},
+        familyName: { lee: 2 },
+        dateOfBirth: { '1950-06-05': 2 },
+        street: { '1 main st': 2 },
+        postalCode: { '80201': 2 },
+      },
+    });
   });
 
   it('records each ingestion in the data-load feed, failed ones as FAILED', async () => {

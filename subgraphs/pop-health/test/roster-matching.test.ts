@@ -2,10 +2,13 @@
  * Batch matching against a roster through the public contract: grades and explanations, one roster lookup
  * a batch, summary-only answers, and refusals.
  */
+import { WEIGHTS } from '@care-graph/matching';
 import { MatchPatientsDocument } from '@care-graph/operations';
 import { InternalAuth, internalSigner } from '@care-graph/service-kit';
 import { DATABASE_KINDS, type Graph } from '../../../scripts/in-process-graph';
 import { HEADER, ROWS, type RosterGraph, startGraphWithPartner } from './roster-fixtures';
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
   let graph: Graph;
@@ -42,12 +45,18 @@ describe.each(DATABASE_KINDS)('roster matching on %s', (kind) => {
         { id: 'p-stranger', givenName: 'Zed', familyName: 'Quill', dateOfBirth: '2001-01-01' },
       ],
     });
-    // One roster-index lookup for the whole batch, plus the roster itself and the matched roster patients
-    // (DataLoader) — not one per patient.
-    expect(graph.subgraphs['pop-health'].database.queryCount() - before).toBeLessThanOrEqual(4);
+    // One roster-index load for the whole batch (its roster patients and its term frequencies), plus the roster
+    // itself and the matched roster patients (DataLoader) — not one per patient.
+    expect(graph.subgraphs['pop-health'].database.queryCount() - before).toBeLessThanOrEqual(5);
     const byId = Object.fromEntries(matchPatients.map((m) => [m.patientId, m]));
     expect(byId['p-bill']).toMatchObject({ accepted: true, rosterPatient: { memberId: 'M3' } });
-    expect(byId['p-bill'].explanation!.fields).toContainEqual({ field: 'givenName', level: 'nickname', weight: 5.5 });
+    const bill = byId['p-bill'].explanation!;
+    const nickname = bill.fields.find((f) => f.field === 'givenName')!;
+    expect(nickname).toMatchObject({ level: 'nickname', weight: round2(WEIGHTS.givenName.nickname + nickname.frequencyAdjustment) });
+    expect(nickname.frequencyAdjustment).toBeLessThanOrEqual(0); // a near miss is only ever lowered by its frequency
+    // The prior is one in the roster's size; the total adds the field weights to it.
+    expect(bill.prior).toBe(-round2(Math.log2(roster.acceptedCount)));
+    expect(bill.total).toBeCloseTo(bill.prior + bill.fields.reduce((sum, f) => sum + f.weight, 0), 1);
     expect(byId['p-ann']).toMatchObject({ accepted: true, grade: 'CERTAIN', rosterPatient: { memberId: 'M1' } });
     // The runner-up's id without a roster lookup is the id of the member `rosterPatient` loads.
     const runnerUp = byId['p-ann'].explanation!.runnerUp!;

@@ -19,6 +19,8 @@ import {
   type NormalizedPerson,
   normalize,
   type PersonInput,
+  RosterModel,
+  type TermFrequencies,
 } from '@care-graph/matching';
 import { Client } from '@elastic/elasticsearch';
 import { ROSTER_PATIENT_FIELD_NAMES } from '../roster-patient-fields';
@@ -40,18 +42,37 @@ export const MAPPINGS = {
   },
 } as const;
 
+/** Where the index reads a roster's term frequencies from (the pop-health database, where ingestion keeps them). */
+export type TermFrequencySource = (rosterId: string) => Promise<TermFrequencies>;
+
 export class ElasticsearchRosterIndex implements RosterIndex {
   private readonly ready = new Map<string, Promise<void>>();
+  /** The models of the rosters matched lately (READY rosters never change), least recently used first. */
+  private readonly models = new Map<string, Promise<RosterModel>>();
   readonly wantsRosterPatients = true;
 
   constructor(
     private readonly client: Client,
+    private readonly termFrequencies: TermFrequencySource,
     /** Candidates read per person: a person with more than this is ambiguous anyway. */
     private readonly maxCandidates = 50,
+    private readonly modelCapacity = 16,
   ) {}
 
-  static fromUrl(url: string): ElasticsearchRosterIndex {
-    return new ElasticsearchRosterIndex(new Client({ node: url }));
+  static fromUrl(url: string, termFrequencies: TermFrequencySource): ElasticsearchRosterIndex {
+    return new ElasticsearchRosterIndex(new Client({ node: url }), termFrequencies);
+  }
+
+  private model(rosterId: string): Promise<RosterModel> {
+    let model = this.models.get(rosterId);
+    if (model) this.models.delete(rosterId);
+    else {
+      model = this.termFrequencies(rosterId).then((frequencies) => new RosterModel(frequencies));
+      model.catch(() => this.models.delete(rosterId));
+    }
+    this.models.set(rosterId, model);
+    while (this.models.size > this.modelCapacity) this.models.delete(this.models.keys().next().value!);
+    return model;
   }
 
   /** Creates the index with its mappings the first time a roster of that kind is written. */
@@ -84,8 +105,9 @@ export class ElasticsearchRosterIndex implements RosterIndex {
   /** One msearch for the batch, then the decisions (on the service's thread: the search is the slow part). */
   async match(roster: RosterRef, people: PersonInput[]): Promise<MatchDecision[]> {
     const queries = people.map(normalize);
-    const candidates = await this.candidates(roster, queries);
-    return queries.map((query, i) => decide(query, candidates[i]));
+    const [model, candidates] = await Promise.all([this.model(roster.id), this.candidates(roster, queries)]);
+    for (const found of candidates) for (const candidate of found) model.annotate(candidate.person);
+    return queries.map((query, i) => decide(query, candidates[i], model));
   }
 
   close(): Promise<void> {

@@ -9,14 +9,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { MatchDecision, PersonInput } from '@care-graph/matching';
+import type { MatchDecision, PersonInput, TermFrequencies } from '@care-graph/matching';
 import { tsWorker } from '@care-graph/service-kit';
 import { packPeople } from '../roster-patient-fields';
 import { decisionsOf, type MatchAnswer, type MatchRequest, RosterMatcher } from './match-worker';
 
 export interface MatchHost {
-  /** Gives the host a roster's patients (it normalises and indexes them). */
-  load(rosterId: string, rosterPatients: PersonInput[]): Promise<void>;
+  /** Gives the host a roster's patients and term frequencies (null: count them); it normalises and indexes them. */
+  load(rosterId: string, rosterPatients: PersonInput[], termFrequencies: TermFrequencies | null): Promise<void>;
   /** Forgets a roster. */
   drop(rosterId: string): void;
   /**
@@ -47,8 +47,8 @@ export function matchHost(env: NodeJS.ProcessEnv = process.env): MatchHost {
 class InlineMatchHost implements MatchHost {
   private readonly matcher = new RosterMatcher();
 
-  async load(rosterId: string, rosterPatients: PersonInput[]): Promise<void> {
-    this.matcher.load(rosterId, rosterPatients);
+  async load(rosterId: string, rosterPatients: PersonInput[], termFrequencies: TermFrequencies | null): Promise<void> {
+    this.matcher.load(rosterId, rosterPatients, termFrequencies);
   }
 
   drop(rosterId: string): void {
@@ -118,9 +118,9 @@ class ThreadMatchHost implements MatchHost {
     });
   }
 
-  async load(rosterId: string, rosterPatients: PersonInput[]): Promise<void> {
+  async load(rosterId: string, rosterPatients: PersonInput[], termFrequencies: TermFrequencies | null): Promise<void> {
     const packed = packPeople(rosterPatients);
-    await Promise.all(this.start().map((thread) => this.call(thread, { load: { rosterId, rosterPatients: packed } })));
+    await Promise.all(this.start().map((thread) => this.call(thread, { load: { rosterId, rosterPatients: packed, termFrequencies } })));
   }
 
   drop(rosterId: string): void {

@@ -2,7 +2,7 @@
  * A matching thread: holds the rosters it is given, each as an in-memory blocking index, and answers batches
  * of people with their match decisions (normalise, find candidates, decide). See match-threads.ts.
  *
- * Messages: `{ id, load: { rosterId, rosterPatients } }`, `{ id, match: { rosterId, people, details } }`,
+ * Messages: `{ id, load: { rosterId, rosterPatients, termFrequencies } }` (null frequencies: counted here), `{ id, match: { rosterId, people, details } }`,
  * `{ drop: rosterId }`, people and roster patients packed as columns (`packPeople`). Answers: `{ id }`
  * (loaded), `{ id, decisions }` (a `DecisionBatch`), `{ id, missing: true }` (roster not held), `{ id, error }`.
  *
@@ -11,11 +11,20 @@
  * decisions", matching threads).
  */
 import { parentPort } from 'node:worker_threads';
-import { decide, type MatchDecision, type MatchExplanation, MemoryIndex, normalize, type PersonInput } from '@care-graph/matching';
+import {
+  decide,
+  type MatchDecision,
+  type MatchExplanation,
+  MemoryIndex,
+  normalize,
+  type PersonInput,
+  RosterModel,
+  type TermFrequencies,
+} from '@care-graph/matching';
 import { type PackedPeople, personAt, unpackPeople } from '../roster-patient-fields';
 
 export type MatchRequest =
-  | { id: number; load: { rosterId: string; rosterPatients: PackedPeople } }
+  | { id: number; load: { rosterId: string; rosterPatients: PackedPeople; termFrequencies: TermFrequencies | null } }
   | { id: number; match: { rosterId: string; people: PackedPeople; details: boolean } }
   | { id?: undefined; drop: string };
 
@@ -66,6 +75,9 @@ class PackedExplanation implements MatchExplanation {
   get fields() {
     return this.details.fields;
   }
+  get prior() {
+    return this.details.prior;
+  }
   get total() {
     return this.details.total;
   }
@@ -93,19 +105,28 @@ export function decisionsOf(batch: DecisionBatch): MatchDecision[] {
   });
 }
 
-function decideFor(index: MemoryIndex, person: PersonInput): MatchDecision {
+/** A roster as a thread holds it: its members filed under their blocking keys, and how it weighs agreement. */
+interface HeldRoster {
+  index: MemoryIndex;
+  model: RosterModel;
+}
+
+function decideFor({ index, model }: HeldRoster, person: PersonInput): MatchDecision {
   const query = normalize(person);
-  return decide(query, index.candidates(query));
+  return decide(query, index.candidates(query), model);
 }
 
 /** The rosters one thread holds, each as a blocking index. */
 export class RosterMatcher {
-  private readonly rosters = new Map<string, MemoryIndex>();
+  private readonly rosters = new Map<string, HeldRoster>();
 
-  load(rosterId: string, rosterPatients: PersonInput[]): void {
+  /** `termFrequencies` as stored with the roster; null (a roster made READY before they were kept): counted from its members. */
+  load(rosterId: string, rosterPatients: PersonInput[], termFrequencies: TermFrequencies | null): void {
+    const members = rosterPatients.map(normalize);
+    const model = termFrequencies ? new RosterModel(termFrequencies) : RosterModel.of(members);
     const index = new MemoryIndex();
-    for (const rosterPatient of rosterPatients) index.add(normalize(rosterPatient));
-    this.rosters.set(rosterId, index);
+    for (const member of members) index.add(model.annotate(member));
+    this.rosters.set(rosterId, { index, model });
   }
 
   drop(rosterId: string): void {
@@ -114,9 +135,9 @@ export class RosterMatcher {
 
   /** Decisions for `people`, in order; null when the roster is not held. */
   match(rosterId: string, people: PersonInput[]): MatchDecision[] | null {
-    const index = this.rosters.get(rosterId);
-    if (!index) return null;
-    return people.map((person) => decideFor(index, person));
+    const roster = this.rosters.get(rosterId);
+    if (!roster) return null;
+    return people.map((person) => decideFor(roster, person));
   }
 
   /**
@@ -124,10 +145,10 @@ export class RosterMatcher {
    * nothing of a batch but its answer outlives the next young-generation collection.
    */
   matchPacked(rosterId: string, people: PackedPeople, details: boolean): DecisionBatch | null {
-    const index = this.rosters.get(rosterId);
-    if (!index) return null;
+    const roster = this.rosters.get(rosterId);
+    if (!roster) return null;
     const batch: DecisionBatch = { candidateIds: [], grades: [], scores: [], summaries: [], details: details ? [] : null };
-    for (let i = 0; i < people[0].length; i += 1) addDecision(batch, decideFor(index, personAt(people, i)));
+    for (let i = 0; i < people[0].length; i += 1) addDecision(batch, decideFor(roster, personAt(people, i)));
     return batch;
   }
 }
@@ -138,7 +159,7 @@ function answer(matcher: RosterMatcher, message: MatchRequest): MatchAnswer | un
     return undefined;
   }
   if ('load' in message) {
-    matcher.load(message.load.rosterId, unpackPeople(message.load.rosterPatients));
+    matcher.load(message.load.rosterId, unpackPeople(message.load.rosterPatients), message.load.termFrequencies);
     return { id: message.id };
   }
   const { rosterId, people, details } = message.match;

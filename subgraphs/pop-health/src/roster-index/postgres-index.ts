@@ -3,17 +3,10 @@
  * and whole READY rosters are held by the match host (match-threads.ts) once matched against.
  */
 import type { MatchDecision, PersonInput } from '@care-graph/matching';
-import { formatCalendarDate } from '@care-graph/service-kit';
 import type { PrismaClient } from '../db';
-import type { RosterPatient as RosterPatientRow } from '../generated/prisma/client';
-import { ROSTER_PATIENT_COLUMNS, type RosterPatientField } from '../roster-patient-fields';
 import type { MatchHost } from './match-threads';
 import type { RosterIndex, RosterRef } from './roster-index';
-
-/** A roster patient, as read from its database row, as the matcher sees it. */
-function personOf(row: Pick<RosterPatientRow, RosterPatientField>): PersonInput {
-  return { ...row, dateOfBirth: formatCalendarDate(new Date(row.dateOfBirth)) };
-}
+import { personOf, readRosterPatients, storedTermFrequencies } from './term-frequencies';
 
 /**
  * A READY roster never changes, so the first batch matched against it reads the whole roster once (by
@@ -21,8 +14,9 @@ function personOf(row: Pick<RosterPatientRow, RosterPatientField>): PersonInput 
  * later batch of the backfill is answered from there. Keys are computed at that load, not stored: storing
  * them doubled each row and slowed the ingestion, and a change to the matching rules would have left stored
  * keys stale. Looking each batch up in the database instead (a GIN-indexed `&&` over the batch's keys) was
- * measured far too slow (see bench/RESULTS.md, "Figures behind design decisions", roster index). Bounded
- * to the most recently used `capacity` rosters.
+ * measured far too slow (see bench/RESULTS.md, "Figures behind design decisions", roster index). The
+ * roster's term frequencies, counted at its ingestion, come with it. Bounded to the most recently used
+ * `capacity` rosters.
  */
 export class PostgresRosterIndex implements RosterIndex {
   readonly wantsRosterPatients = false;
@@ -54,11 +48,12 @@ export class PostgresRosterIndex implements RosterIndex {
       return loading;
     }
     loading = (async () => {
-      const rows = await this.prisma.$queryRawUnsafe<Parameters<typeof personOf>[0][]>(
-        `SELECT ${ROSTER_PATIENT_COLUMNS} FROM "RosterPatient" WHERE "rosterId" = $1`,
-        rosterId,
-      );
-      await this.host.load(rosterId, rows.map(personOf));
+      const [rows, termFrequencies] = await Promise.all([
+        readRosterPatients(this.prisma, rosterId),
+        storedTermFrequencies(this.prisma, rosterId),
+      ]);
+      // Without stored frequencies (a roster made READY before they were kept) the host counts them.
+      await this.host.load(rosterId, rows.map(personOf), termFrequencies);
     })();
     loading.catch(() => this.loaded.delete(rosterId));
     this.loaded.set(rosterId, loading);

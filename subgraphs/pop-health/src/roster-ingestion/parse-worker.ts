@@ -3,6 +3,8 @@
  * the database inserts instead of before them, on the machine's second core. The ingesting thread then
  * only hands each batch to the database. Blocking keys are computed here only for an index that keeps its
  * own copy of the roster patients (Elasticsearch); the database index computes them when it loads a roster.
+ * The roster's term frequencies (how common each name, birth date, street and ZIP code is) are counted
+ * here for every index, and come with the summary.
  *
  * Protocol (messages from the ingesting thread, see parse-thread.ts): `{ options: { rosterPatients } }`
  * first, then `{ chunk }` bytes of the file and `{ end: true }`. Answers: `{ ack }` once a chunk is parsed,
@@ -12,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { blockingKeys, normalize, type PersonInput } from '@care-graph/matching';
+import { blockingKeys, normalize, type PersonInput, type TermFrequencies, TermFrequencyCounter } from '@care-graph/matching';
 import { formatCalendarDate } from '@care-graph/time';
 import { CsvError, parse } from 'csv-parse';
 import { ROSTER_HEADER, ROSTER_PATIENT_FIELD_NAMES, type RosterPatientText } from '../roster-patient-fields';
@@ -34,6 +36,8 @@ export interface ParseSummary {
   acceptedCount: number;
   rejectedCount: number;
   rejections: RowRejection[];
+  /** Of the accepted rows. */
+  termFrequencies: TermFrequencies;
 }
 
 /** What the parse worker answers (see the protocol above). */
@@ -63,15 +67,15 @@ class BatchBuilder {
    * Adds an accepted row with its new id and its date of birth as text. Values are read field by field
    * rather than from a copy of the row with those two replaced: copying every row cost more than the rest.
    */
-  add(patient: ParsedRosterPatient, id: string, dateOfBirth: string) {
+  add(patient: ParsedRosterPatient, id: string, dateOfBirth: string, frequencies: TermFrequencyCounter) {
     for (let f = 0; f < ROSTER_PATIENT_FIELD_NAMES.length; f += 1) {
       const field = ROSTER_PATIENT_FIELD_NAMES[f];
       this.columns[f].push(element(field === 'id' ? id : field === 'dateOfBirth' ? dateOfBirth : patient[field]));
     }
-    if (this.rosterPatients) {
-      const text: RosterPatientText = { ...patient, id, dateOfBirth };
-      this.rosterPatients.push({ ...text, blockingKeys: blockingKeys(normalize(text as PersonInput)) });
-    }
+    const text: RosterPatientText = { ...patient, id, dateOfBirth };
+    const normalized = normalize(text as PersonInput);
+    frequencies.add(normalized);
+    if (this.rosterPatients) this.rosterPatients.push({ ...text, blockingKeys: blockingKeys(normalized) });
     this.count += 1;
   }
 
@@ -88,7 +92,8 @@ async function run(port: NonNullable<typeof parentPort>) {
     if (message.chunk) input.write(Buffer.from(message.chunk), () => port.postMessage({ ack: true }));
     if (message.end) input.end();
   });
-  const summary: ParseSummary = { rowCount: 0, acceptedCount: 0, rejectedCount: 0, rejections: [] };
+  const summary: Omit<ParseSummary, 'termFrequencies'> = { rowCount: 0, acceptedCount: 0, rejectedCount: 0, rejections: [] };
+  const frequencies = new TermFrequencyCounter();
   try {
     const seen = new Set<string>();
     let batch: BatchBuilder | undefined;
@@ -110,7 +115,7 @@ async function run(port: NonNullable<typeof parentPort>) {
       summary.acceptedCount += 1;
       const { patient } = result;
       batch ??= new BatchBuilder(withRosterPatients);
-      batch.add(patient, randomUUID(), formatCalendarDate(patient.dateOfBirth));
+      batch.add(patient, randomUUID(), formatCalendarDate(patient.dateOfBirth), frequencies);
       if (batch.count >= BATCH) {
         port.postMessage({ batch: batch.build() } satisfies ParseMessage);
         batch = undefined;
@@ -118,7 +123,7 @@ async function run(port: NonNullable<typeof parentPort>) {
     }
     if (header) throw new RosterFileError(`The roster is empty; its first line must be the header "${ROSTER_HEADER.join(',')}".`);
     if (batch) port.postMessage({ batch: batch.build() } satisfies ParseMessage);
-    port.postMessage({ done: summary } satisfies ParseMessage);
+    port.postMessage({ done: { ...summary, termFrequencies: frequencies.result() } } satisfies ParseMessage);
   } catch (error) {
     const kind = error instanceof RosterFileError ? 'file' : error instanceof CsvError ? 'csv' : 'other';
     const message = error instanceof CsvError ? csvFault(error) : (error as Error).message;

@@ -142,7 +142,7 @@ async function ingest(
     await deleteRoster(prisma, roster.id, failure.message);
     throw failure;
   }
-  const { rowCount, acceptedCount, rejectedCount, rejections } = summary;
+  const { rowCount, acceptedCount, rejectedCount, rejections, termFrequencies } = summary;
 
   const contentHash = hash.digest('hex');
   const existing = await prisma.roster.findUnique({
@@ -166,7 +166,12 @@ async function ingest(
         lastUpdated: await writeStamp(tx),
       },
     });
-    return count ? tx.roster.findUniqueOrThrow({ where: { id: roster.id } }) : null;
+    if (!count) return null;
+    // Kept with the roster, for the matching: see @care-graph/matching's frequencies.ts.
+    await tx.rosterTermFrequencies.create({
+      data: { rosterId: roster.id, size: termFrequencies.size, counts: termFrequencies.counts as never },
+    });
+    return tx.roster.findUniqueOrThrow({ where: { id: roster.id } });
   });
   if (!finished) {
     // Swept as abandoned while it ran (it outlived ROSTER_INGEST_ABANDON_MINUTES): drop what it wrote since.
