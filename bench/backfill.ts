@@ -176,7 +176,7 @@ async function measureFloor(dataDir: string, window: Window, batchSize: number, 
   const host = matchHost(process.env);
   try {
     const indexStart = process.hrtime.bigint();
-    await host.load('floor', roster);
+    await host.load('floor', roster, null);
     const indexSeconds = secondsSince(indexStart);
     type Row = PersonInput & { createdAt: Date };
     const read = (after: { at: Date; id: string } | null) =>

@@ -5,7 +5,7 @@
  * truth, the misses and false matches by cause, and the in-memory matching rate.
  * Targets: precision ≥ 0.999, recall ≥ 0.98.
  */
-import { decide, generateSynthetic, MemoryIndex, normalize, type SyntheticPatient } from '@care-graph/matching';
+import { decide, generateSynthetic, MemoryIndex, normalize, RosterModel, type SyntheticPatient } from '@care-graph/matching';
 
 export interface MatchingQuality {
   rosterSize: number;
@@ -29,13 +29,15 @@ export function runMatchingQuality(options: { rosterSize: number; patients: numb
   const { roster, patients } = generateSynthetic(options);
   const indexStart = process.hrtime.bigint();
   const index = new MemoryIndex();
-  for (const member of roster) index.add(normalize(member));
+  const members = roster.map(normalize);
+  const model = RosterModel.of(members);
+  for (const member of members) index.add(model.annotate(member));
   const indexSeconds = Number(process.hrtime.bigint() - indexStart) / 1e9;
 
   const matchStart = process.hrtime.bigint();
   const decisions = patients.map((patient) => {
     const query = normalize(patient);
-    return decide(query, index.candidates(query));
+    return decide(query, index.candidates(query), model);
   });
   const matchSeconds = Number(process.hrtime.bigint() - matchStart) / 1e9;
 
