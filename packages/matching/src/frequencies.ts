@@ -23,7 +23,7 @@
  * ranking a candidate then costs no lookups.
  */
 import type { NormalizedPerson } from './normalize';
-import { ESTIMATES } from './score';
+import { ESTIMATES, round2 } from './score';
 
 /** The fields whose weights depend on how common the value is. */
 export const FREQUENCY_FIELDS = ['givenName', 'familyName', 'dateOfBirth', 'street', 'postalCode'] as const;
@@ -98,8 +98,6 @@ const AVERAGE_U: Record<FrequencyField, number> = {
   postalCode: ESTIMATES.address['postal-code'].u,
 };
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
-
 /** How a roster weighs agreement: its prior and its members' frequency adjustments. */
 export class RosterModel {
   /** log2 of the prior odds that a given member is the patient: 1 to `size`. */
@@ -107,7 +105,7 @@ export class RosterModel {
   private readonly counts: Map<string, number>[];
 
   constructor(readonly frequencies: TermFrequencies) {
-    this.prior = -round2(Math.log2(Math.max(1, frequencies.size)));
+    this.prior = round2(-Math.log2(Math.max(1, frequencies.size)));
     this.counts = FREQUENCY_FIELDS.map((field) => new Map(Object.entries(frequencies.counts[field] ?? {})));
   }
 

@@ -6,7 +6,7 @@
 
 import type { RosterModel } from './frequencies';
 import type { BlockingKeyKind, NormalizedPerson } from './normalize';
-import { compare, type FieldComparison, totalWeight } from './score';
+import { compare, type FieldComparison, round2, totalWeight } from './score';
 
 export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
 
@@ -69,7 +69,6 @@ const LABELS: Record<string, string> = {
   sex: 'sex',
   address: 'address',
 };
-const round2 = (n: number) => Math.round(n * 100) / 100;
 export const keyKind = (key: string) => key.slice(0, key.indexOf(':')) as BlockingKeyKind;
 
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${n}`;

@@ -92,7 +92,8 @@ export const ESTIMATES = {
 } as const satisfies Record<Field, Record<string, Estimate>>;
 
 type Levels = typeof ESTIMATES;
-const round2 = (n: number) => Math.round(n * 100) / 100;
+/** Rounded to hundredths, never -0 (a weight that rounds to nothing reads the same on every thread). */
+export const round2 = (n: number) => Math.round(n * 100) / 100 || 0;
 
 /** log2(m/u) of every level of a table of estimates, rounded to hundredths. */
 export function weightsOf<T extends Record<string, Record<string, Estimate>>>(

@@ -67,15 +67,33 @@ async function withEngine<T>(
   log: (message: string) => void = () => {},
 ): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
+  // The engine takes PostgreSQL's migration advisory lock on a connection it opened and never unlocks:
+  // the lock goes when that connection closes. Freeing the engine does not close it, so a pooled
+  // connection kept the lock until the pool's idle timeout (10 s), and the next migration of the same
+  // database (a service starting right after `db migrate`) waited that long or timed out. Close them.
+  const opened: { dispose(): Promise<void> }[] = [];
+  const tracked: SqlMigrationAwareDriverAdapterFactory = Object.assign(Object.create(adapterFactory), {
+    connect: async () => {
+      const adapter = await adapterFactory.connect();
+      opened.push(adapter);
+      return adapter;
+    },
+    connectToShadowDb: async () => {
+      const adapter = await adapterFactory.connectToShadowDb();
+      opened.push(adapter);
+      return adapter;
+    },
+  });
   const engine = await SchemaEngine.new(
     { datamodels: undefined },
     (line: string) => log(line),
-    bindMigrationAwareSqlAdapterFactory(adapterFactory),
+    bindMigrationAwareSqlAdapterFactory(tracked),
   );
   try {
     return await run(engine);
   } finally {
     engine.free();
+    await Promise.all(opened.map((adapter) => adapter.dispose()));
   }
 }
 

@@ -7,7 +7,10 @@ import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Client as PgClient } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { freshPostgresDatabase } from '../../../scripts/in-process-graph';
 import { applyMigrations, createMigration, type MigrationTarget, migrationStatus } from '../src';
 
 const SCHEMA_V1 = `datasource db {\n  provider = "postgresql"\n}\n\nmodel Note {\n  id   String @id\n  text String\n}\n`;
@@ -84,3 +87,34 @@ describe('migrations with the WASM schema engine', () => {
     await expect(createMigration(target, '../escape')).rejects.toThrow('lower-case letters, digits and underscores');
   });
 });
+
+// The engine takes PostgreSQL's migration advisory lock and lets it go only with its connection: a pooled
+// connection left open kept it for the pool's idle timeout, and the next start on that database waited
+// (or, past Prisma's 10 s lock timeout, failed).
+// On PostgreSQL only when TEST_POSTGRES_URL is set (CI sets it).
+const POSTGRES = process.env.TEST_POSTGRES_URL;
+if (POSTGRES) {
+  describe('migrations on PostgreSQL', () => {
+    it('close every connection they opened, so the migration lock is free as soon as they return', async () => {
+      const { url, drop } = await freshPostgresDatabase(POSTGRES, 'migrate_lock');
+      const probe = new PgClient({ connectionString: url });
+      try {
+        const target = await project(SCHEMA_V1);
+        await createMigration(target, 'init', new Date('2026-11-23T10:00:00Z'));
+        expect(await applyMigrations(target, new PrismaPg({ connectionString: url }))).toEqual(['20261123100000_init']);
+        await probe.connect();
+        const others = await probe.query(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+        );
+        expect(others.rows[0].n).toBe(0);
+        const locks = await probe.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+        expect(locks.rows[0].n).toBe(0);
+        // A second start on the same database takes the lock at once and finds nothing to apply.
+        expect(await applyMigrations(target, new PrismaPg({ connectionString: url }))).toEqual([]);
+      } finally {
+        await probe.end();
+        await drop();
+      }
+    });
+  });
+}
