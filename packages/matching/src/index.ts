@@ -4,5 +4,6 @@ export * from './match';
 export * from './memory-index';
 export * from './nicknames';
 export * from './normalize';
+export * from './population';
 export * from './score';
 export * from './synthetic';

@@ -602,6 +602,77 @@ function typo(rand: () => number, value: string): string {
   }
 }
 
+/** Where a noisy copy's new values come from when it changes them (a married name, a move). */
+export interface NoiseDraws {
+  familyName(): string;
+  address(): Pick<PersonInput, 'addressLine1' | 'city' | 'state' | 'postalCode'>;
+}
+
+/**
+ * A roster member as a care request records them: the noise real feeds carry, each with its probability,
+ * applied to `p` in place (and listed in `p.noise`). Shared by both generators so that they carry the same noise.
+ */
+export function withNoise<P extends PersonInput & { noise: NoiseKind[] }>(rand: () => number, p: P, draw: NoiseDraws): P {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
+  const apply = (kind: NoiseKind, probability: number, change: () => unknown) => {
+    if (rand() < probability && change() !== false) p.noise.push(kind);
+  };
+  apply('nickname', 0.15, () => {
+    const first = p.givenName.split(' ')[0];
+    const options = NICKNAMES[first];
+    if (!options) return false;
+    p.givenName = pick(options);
+  });
+  apply('given-typo', 0.05, () => void (p.givenName = typo(rand, p.givenName)));
+  apply('family-typo', 0.05, () => void (p.familyName = typo(rand, p.familyName)));
+  apply('married-name', p.sex === 'F' ? 0.05 : 0, () => void (p.familyName = draw.familyName()));
+  apply('hyphen-part', 0.5, () => {
+    if (!/[- ]/.test(p.familyName)) return false;
+    p.familyName = p.familyName.split(/[- ]/).filter((part) => part.length > 3)[0] ?? p.familyName;
+  });
+  apply('dob-swap', 0.02, () => {
+    const [y, m, d] = p.dateOfBirth.split('-');
+    if (Number(d) > 12 || d === m) return false;
+    p.dateOfBirth = `${y}-${d}-${m}`;
+  });
+  apply('dob-slip', 0.02, () => {
+    const chars = p.dateOfBirth.split('');
+    const positions = [2, 3, 6, 9]; // decade, year, month digit, day digit
+    const at = pick(positions);
+    const replacement = String((Number(chars[at]) + 1 + Math.floor(rand() * 8)) % 10);
+    chars[at] = replacement;
+    const candidate = chars.join('');
+    const [y, m, d] = candidate.split('-').map(Number);
+    const date = new Date(Date.UTC(y, m - 1, d));
+    if (m < 1 || m > 12 || date.getUTCDate() !== d) return false;
+    p.dateOfBirth = candidate;
+  });
+  apply('ssn-missing', 0.3, () => (p.ssn ? void (p.ssn = null) : false));
+  apply('ssn-placeholder', 0.03, () => void (p.ssn = pick(['000000000', '999999999', '123456789'])));
+  apply('ssn-typo', 0.01, () => {
+    if (!p.ssn) return false;
+    const at = Math.floor(rand() * 9);
+    p.ssn = p.ssn.slice(0, at) + String((Number(p.ssn[at]) + 1) % 10) + p.ssn.slice(at + 1);
+  });
+  apply('member-missing', 0.4, () => void (p.memberId = null));
+  apply('moved', 0.1, () => void Object.assign(p, draw.address()));
+  apply('middle-dropped', 0.3, () => (p.middleName ? void (p.middleName = null) : false));
+  apply('upper-case', 0.2, () => {
+    p.givenName = p.givenName.toUpperCase();
+    p.familyName = p.familyName.toUpperCase();
+  });
+  apply('extra-spaces', 0.1, () => {
+    p.givenName = `  ${p.givenName} `;
+    p.familyName = `${p.familyName.replace(/ /g, '   ')}  `;
+  });
+  apply('diacritics', 0.05, () => {
+    const folded = p.familyName.normalize('NFKD').replace(/\p{M}/gu, '');
+    if (folded === p.familyName) return false;
+    p.familyName = folded;
+  });
+  return p;
+}
+
 export function generateSynthetic(options: { rosterSize: number; patients: number; seed?: number }): SyntheticData {
   const rand = seededRandom(options.seed ?? 7);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
@@ -691,64 +762,9 @@ export function generateSynthetic(options: { rosterSize: number; patients: numbe
       });
       continue;
     }
-    const p: SyntheticPatient = { ...member, id, truth: member.id, kind: 'on-roster', noise: [] };
-    const apply = (kind: NoiseKind, probability: number, change: () => unknown) => {
-      if (rand() < probability && change() !== false) p.noise.push(kind);
-    };
-    apply('nickname', 0.15, () => {
-      const first = p.givenName.split(' ')[0];
-      const options = NICKNAMES[first];
-      if (!options) return false;
-      p.givenName = pick(options);
-    });
-    apply('given-typo', 0.05, () => void (p.givenName = typo(rand, p.givenName)));
-    apply('family-typo', 0.05, () => void (p.familyName = typo(rand, p.familyName)));
-    apply('married-name', p.sex === 'F' ? 0.05 : 0, () => void (p.familyName = pick(FAMILY)));
-    apply('hyphen-part', 0.5, () => {
-      if (!/[- ]/.test(p.familyName)) return false;
-      p.familyName = p.familyName.split(/[- ]/).filter((part) => part.length > 3)[0] ?? p.familyName;
-    });
-    apply('dob-swap', 0.02, () => {
-      const [y, m, d] = p.dateOfBirth.split('-');
-      if (Number(d) > 12 || d === m) return false;
-      p.dateOfBirth = `${y}-${d}-${m}`;
-    });
-    apply('dob-slip', 0.02, () => {
-      const chars = p.dateOfBirth.split('');
-      const positions = [2, 3, 6, 9]; // decade, year, month digit, day digit
-      const at = pick(positions);
-      const replacement = String((Number(chars[at]) + 1 + Math.floor(rand() * 8)) % 10);
-      chars[at] = replacement;
-      const candidate = chars.join('');
-      const [y, m, d] = candidate.split('-').map(Number);
-      const date = new Date(Date.UTC(y, m - 1, d));
-      if (m < 1 || m > 12 || date.getUTCDate() !== d) return false;
-      p.dateOfBirth = candidate;
-    });
-    apply('ssn-missing', 0.3, () => (p.ssn ? void (p.ssn = null) : false));
-    apply('ssn-placeholder', 0.03, () => void (p.ssn = pick(['000000000', '999999999', '123456789'])));
-    apply('ssn-typo', 0.01, () => {
-      if (!p.ssn) return false;
-      const at = Math.floor(rand() * 9);
-      p.ssn = p.ssn.slice(0, at) + String((Number(p.ssn[at]) + 1) % 10) + p.ssn.slice(at + 1);
-    });
-    apply('member-missing', 0.4, () => void (p.memberId = null));
-    apply('moved', 0.1, () => void Object.assign(p, address()));
-    apply('middle-dropped', 0.3, () => (p.middleName ? void (p.middleName = null) : false));
-    apply('upper-case', 0.2, () => {
-      p.givenName = p.givenName.toUpperCase();
-      p.familyName = p.familyName.toUpperCase();
-    });
-    apply('extra-spaces', 0.1, () => {
-      p.givenName = `  ${p.givenName} `;
-      p.familyName = `${p.familyName.replace(/ /g, '   ')}  `;
-    });
-    apply('diacritics', 0.05, () => {
-      const folded = p.familyName.normalize('NFKD').replace(/\p{M}/gu, '');
-      if (folded === p.familyName) return false;
-      p.familyName = folded;
-    });
-    patients.push(p);
+    patients.push(
+      withNoise(rand, { ...member, id, truth: member.id, kind: 'on-roster', noise: [] }, { familyName: () => pick(FAMILY), address }),
+    );
   }
   return { roster, patients };
 }
