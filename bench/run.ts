@@ -8,7 +8,7 @@
 import { backfillReport, runBackfillBenchmark } from './backfill';
 import { machine } from './lib';
 import { limitsReport, runLimitsBenchmark } from './limits';
-import { matchingQualityReport, runMatchingQuality } from './matching';
+import { MATCHING_SIZES, matchingSizeReport, runMatchingSize } from './matching';
 import { rosterSpeedReport, runRosterSpeed } from './roster';
 import { runSinceBenchmark, sinceReport } from './since';
 import { runSubscriptionBenchmark, subscriptionsReport } from './subscriptions';
@@ -42,8 +42,10 @@ async function main() {
     console.log(`\n${sinceReport(result)}\n`);
   }
   if (wanted('matching')) {
-    const size = option('rows', 100_000);
-    console.log(`${matchingQualityReport(runMatchingQuality({ rosterSize: size, patients: size }))}\n`);
+    // `--rows N` runs one size (N members and N patients, at most 200,000); without it, the three sizes of issue 15.
+    const rows = args.includes('--rows') ? option('rows', 100_000) : null;
+    const sizes = rows ? [{ rosterSize: rows, patients: Math.min(rows, 200_000) }] : MATCHING_SIZES;
+    for (const size of sizes) console.log(`${matchingSizeReport(runMatchingSize(size))}\n`);
   }
   if (wanted('roster')) {
     const result = await runRosterSpeed({

@@ -1,12 +1,12 @@
 /**
  * The decision: among the candidates the blocking keys found, the best-scoring one is graded; guards stop
- * the classic false matches (twins, and two candidates too close to tell apart); and every decision comes
+ * the classic false matches (twins, namesakes, and two candidates too close to tell apart); and every decision comes
  * with its explanation.
  */
 
 import type { RosterModel } from './frequencies';
 import type { BlockingKeyKind, NormalizedPerson } from './normalize';
-import { compare, type FieldComparison, round2, totalWeight } from './score';
+import { compare, FIELDS, type Field, type FieldComparison, oneKeyingSlip, round2, totalWeight } from './score';
 
 export type Grade = 'CERTAIN' | 'PROBABLE' | 'POSSIBLE' | 'NONE';
 
@@ -37,7 +37,7 @@ export interface MatchExplanation {
   runnerUp: { candidateId: string; total: number } | null;
   /** Best total minus the runner-up's (null without a runner-up). */
   margin: number | null;
-  /** Guards that lowered the grade: `twin`, `ambiguous`. */
+  /** Guards that lowered the grade: `twin`, `namesake`, `ambiguous`. */
   guards: string[];
   summary: string;
 }
@@ -71,7 +71,18 @@ const LABELS: Record<string, string> = {
 };
 export const keyKind = (key: string) => key.slice(0, key.indexOf(':')) as BlockingKeyKind;
 
-const signed = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+/**
+ * A number rounded to hundredths as `String(n)` writes it (6, 6.1, -6.05), from its integer hundredths:
+ * formatting a double in full is the dearest step of a summary, and one is built for every decision.
+ */
+export function hundredths(n: number): string {
+  const cents = Math.round(Math.abs(n) * 100);
+  const whole = `${n < 0 && cents !== 0 ? '-' : ''}${Math.floor(cents / 100)}`;
+  const rest = cents % 100;
+  if (rest === 0) return whole;
+  return rest % 10 === 0 ? `${whole}.${rest / 10}` : `${whole}.${rest < 10 ? '0' : ''}${rest}`;
+}
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${hundredths(n)}`;
 
 /**
  * `given name nickname +5.5, family name exact +4.1 (frequency -3.6), …`: the fields that carried weight,
@@ -119,16 +130,35 @@ export function decide(query: NormalizedPerson, candidates: Candidate[], model: 
   const total = round2(comparison.total + prior);
   let grade = gradeOf(total);
   const guards: string[] = [];
-  const level = (field: string) => fields.find((f) => f.field === field)!.level;
+  const level = (field: Field) => fields[FIELDS.indexOf(field)].level;
   const strongId = level('ssn') === 'full' || level('memberId') === 'exact';
 
   // Twins share a surname, a birth date and an address; only the given name tells them apart. A given name
   // that is not the same name (exactly, as a nickname, or within a typo) therefore vetoes the match unless
   // an identifier (SSN, member id) vouches for it.
+  // A given name that is only alike is another name too unless one keying slip away, past the first letter
+  // (Ryan and Bryan, Fickyie and Flaickyie are twins' names; keying slips spare the first letter), and any
+  // name short of the same one is when the sex or the SSN disagrees as well (Stephen and Stephanie; Chris
+  // and Christine with SSNs of their own).
   const given = level('givenName');
-  if ((given === 'disagree' || given === 'close' || given === 'phonetic') && !strongId && grade !== 'NONE') {
+  const otherName = given === 'disagree' || given === 'close' || given === 'phonetic';
+  const [queryGiven, memberGiven] = [query.given[0] ?? '', chosen.person.given[0] ?? ''];
+  const otherInitial = given === 'similar' && (queryGiven[0] !== memberGiven[0] || !oneKeyingSlip(queryGiven, memberGiven));
+  const otherSexOrSsn = given !== 'exact' && given !== 'missing' && (level('sex') === 'disagree' || level('ssn') === 'mismatch');
+  if ((otherName || otherInitial || otherSexOrSsn) && !strongId && grade !== 'NONE') {
     guards.push('twin');
     grade = 'NONE';
+  }
+  // A namesake — someone else with the member's names — is told apart by the birth date alone when nothing
+  // else is shared: a birth date that only nearly agrees (a digit, day and month, the year) then is as
+  // likely a second person as a keying slip, more so the bigger the roster. Without an identifier or the
+  // street to vouch for it, such a match goes to review.
+  // A birth date that disagrees outright, even at the same street, is a namesake's (a father and his son).
+  const dob = level('dateOfBirth');
+  const nearDob = dob === 'one-digit' || dob === 'day-month-swap' || dob === 'same-year';
+  if (((nearDob && level('address') !== 'street') || dob === 'disagree') && !strongId && (grade === 'CERTAIN' || grade === 'PROBABLE')) {
+    guards.push('namesake');
+    grade = 'POSSIBLE';
   }
   const second = runnerUp < 0 ? null : { candidateId: candidates[runnerUp].person.id, total: runnerUpTotal };
   const margin = second ? round2(total - second.total) : null;
@@ -141,8 +171,8 @@ export function decide(query: NormalizedPerson, candidates: Candidate[], model: 
   const weighed = weighedFields(fields);
   // Plain ASCII throughout: a summary with one wider character is stored, copied and encoded at twice the size.
   const summary =
-    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.person.id} scores ${total} from prior ${prior}${weighed ? `, ${weighed}` : ''}` +
-    (second ? `; runner-up ${second.candidateId} scores ${second.total} (margin ${margin})` : '; no runner-up') +
+    `${grade}${accepted ? '' : ' (not accepted)'}: ${chosen.person.id} scores ${hundredths(total)} from prior ${hundredths(prior)}${weighed ? `, ${weighed}` : ''}` +
+    (second ? `; runner-up ${second.candidateId} scores ${hundredths(second.total)} (margin ${hundredths(margin!)})` : '; no runner-up') +
     `; found by ${blockingKeys.join(', ')}` +
     (guards.length ? `; guards: ${guards.join(', ')}` : '');
   return {

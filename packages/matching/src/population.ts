@@ -19,11 +19,14 @@
  * - 92 % of members have an SSN, every member a member id; both unique.
  *
  * Care-request patients: 65 % are members, with the noise of `withNoise` (shared with generateSynthetic);
- * 24 % are people not on the roster; 6 % are namesakes of a member (same given and family name and sex,
- * a birth date one digit off, no SSN, no member id — the false match that grows with the roster); 5 % are
+ * 24 % are people not on the roster; 6 % are namesakes of a member: someone drawn from the population
+ * whose given and family name (and sex) happen to be a member's — so mostly common names, as in life — with
+ * a birth date one digit off the member's, no SSN, no member id (the false match that grows with the
+ * roster); 5 % are
  * a twin of a member who is not on the roster (same surname, birth date and address, their own given name —
  * a third of the time one starting with the same letter — and the same feed noise). Deterministic for a seed.
  */
+import { areNicknames } from './nicknames';
 import type { PersonInput } from './normalize';
 import { FAMILY_NAMES, GIVEN_NAMES, type NoiseKind, seededRandom, withNoise } from './synthetic';
 
@@ -122,6 +125,8 @@ const CITIES: [string, string][] = [
   ['Durango', '813'],
   ['Grand Junction', '815'],
 ];
+/** The first of a given name's parts, lower case, as matching compares them (Mary Ann: mary). */
+const firstName = (name: string) => name.toLowerCase().split(/[ -]/)[0];
 const capitalised = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /**
@@ -220,7 +225,8 @@ export function generatePopulation(options: { rosterSize: number; patients: numb
   let memberIds = 0;
   const newMemberId = () => `M${String(scrambled(memberIds++, 1_000_000_000, 48_271)).padStart(9, '0')}`;
 
-  const person = (id: string, sex: 'F' | 'M', dateOfBirth: string, family: string, home: ReturnType<typeof address>): PersonInput => ({
+  type Home = Pick<PersonInput, 'addressLine1' | 'city' | 'state' | 'postalCode'>;
+  const person = (id: string, sex: 'F' | 'M', dateOfBirth: string, family: string, home: Home): PersonInput => ({
     id,
     givenName: givenName(sex, dateOfBirth),
     middleName: rand() < 0.5 ? givenName(sex, dateOfBirth) : null,
@@ -232,12 +238,15 @@ export function generatePopulation(options: { rosterSize: number; patients: numb
     ...home,
   });
   const sexOf = () => (rand() < 0.51 ? 'F' : 'M');
-  /** A given name for someone's twin: their own, a third of the time with the same first letter. */
-  const twinName = (of: PersonInput, sex: 'F' | 'M') => {
+  /**
+   * A given name for someone's twin: their own, a third of the time with the same first letter; never the
+   * name (or a form of the name: Anna and Nancy) of a sibling born with them.
+   */
+  const twinName = (of: PersonInput, sex: 'F' | 'M', siblings: readonly string[] = [of.givenName]) => {
     const alike = rand() < 1 / 3;
     for (let tries = 0; ; tries += 1) {
       const name = givenName(sex, of.dateOfBirth);
-      if (name === of.givenName) continue;
+      if (siblings.some((sibling) => areNicknames(firstName(name), firstName(sibling)))) continue;
       if (!alike || tries > 50 || name[0] === of.givenName[0]) return name;
     }
   };
@@ -270,6 +279,39 @@ export function generatePopulation(options: { rosterSize: number; patients: numb
   }
 
   const draws = { familyName, address };
+  const birthKey = (p: PersonInput) => `${p.familyName}|${p.dateOfBirth}|${p.addressLine1}|${p.postalCode}`;
+  let bornTogether: Map<string, string[]> | undefined;
+  /** The given names of the members born with `member` (the member's among them): a twin of theirs has another. */
+  const siblingsOf = (member: PersonInput) => {
+    if (!bornTogether) {
+      bornTogether = new Map();
+      for (const m of roster) {
+        const names = bornTogether.get(birthKey(m));
+        if (names) names.push(m.givenName);
+        else bornTogether.set(birthKey(m), [m.givenName]);
+      }
+    }
+    return bornTogether.get(birthKey(member))!;
+  };
+  let byName: Map<string, PersonInput[]> | undefined;
+  /** A member whose given and family name a person drawn from the population shares (drawn again until one does). */
+  const namesakeOf = (): PersonInput => {
+    if (!byName) {
+      byName = new Map();
+      for (const m of roster) {
+        const key = `${m.sex}|${m.givenName}|${m.familyName}`;
+        const same = byName.get(key);
+        if (same) same.push(m);
+        else byName.set(key, [m]);
+      }
+    }
+    for (;;) {
+      const sex = sexOf();
+      const key = `${sex}|${givenName(sex, birthDate(age()))}|${familyName()}`;
+      const same = byName.get(key);
+      if (same) return pick(same);
+    }
+  };
   const patients: PopulationPatient[] = [];
   const P = M.patients;
   for (let i = 0; i < options.patients; i += 1) {
@@ -282,7 +324,8 @@ export function generatePopulation(options: { rosterSize: number; patients: numb
       const someone = person(id, sexOf(), birthDate(age()), familyName(), address());
       patients.push({ ...someone, memberId: rand() < 0.5 ? newMemberId() : null, truth: null, kind: 'not-on-roster', noise: [] });
     } else if (roll < P.onRoster + P.notOnRoster + P.namesake) {
-      const member = pick(roster);
+      // Someone drawn from the population whose names happen to be a member's: common names make most of them.
+      const member = namesakeOf();
       patients.push({
         ...member,
         ...address(),
@@ -301,7 +344,7 @@ export function generatePopulation(options: { rosterSize: number; patients: numb
       const twin: PopulationPatient = {
         ...member,
         id,
-        givenName: twinName(member, sex),
+        givenName: twinName(member, sex, siblingsOf(member)),
         sex,
         middleName: null,
         ssn: rand() < 0.7 ? newSsn() : null,

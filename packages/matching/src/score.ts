@@ -184,6 +184,19 @@ function oneSlip(x: string, y: string, skip = -1): boolean {
   return secondAt === firstAt + 1 && x[first] === y[second] && x[second] === y[first];
 }
 
+/**
+ * True when one keying slip turns x into y: a letter changed, added or dropped, or two neighbours swapped
+ * (false when they are equal).
+ */
+export function oneKeyingSlip(x: string, y: string): boolean {
+  if (x.length === y.length) return oneSlip(x, y);
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  if (long.length !== short.length + 1) return false;
+  let i = 0;
+  while (i < short.length && short.charCodeAt(i) === long.charCodeAt(i)) i += 1;
+  return sameSpan(short, i, long, i + 1, short.length - i);
+}
+
 /** True when x and y hold the same characters from `from` to `to` (exclusive). */
 function sameSpan(x: string, xFrom: number, y: string, yFrom: number, length: number): boolean {
   for (let i = 0; i < length; i += 1) if (x.charCodeAt(xFrom + i) !== y.charCodeAt(yFrom + i)) return false;

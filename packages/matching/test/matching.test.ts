@@ -13,6 +13,7 @@ import {
   MemoryIndex,
   type NormalizedPerson,
   normalize,
+  oneKeyingSlip,
   type PersonInput,
   RosterModel,
   SMOOTHING,
@@ -100,6 +101,21 @@ describe('nicknames', () => {
   it('does not join unrelated names', () => {
     expect(areNicknames('william', 'robert')).toBe(false);
     expect(areNicknames('christopher', 'christine')).toBe(false);
+  });
+});
+
+describe('keying slips', () => {
+  it.each([
+    ['christine', 'chirstine', true],
+    ['christine', 'christne', true],
+    ['christine', 'christinne', true],
+    ['christine', 'christane', true],
+    ['christine', 'christine', false],
+    ['fickyie', 'flaickyie', false],
+    ['christine', 'chirstien', false],
+  ])('%s and %s: %s', (a, b, expected) => {
+    expect(oneKeyingSlip(a, b)).toBe(expected);
+    expect(oneKeyingSlip(b, a)).toBe(expected);
   });
 });
 
@@ -202,6 +218,48 @@ describe('decisions', () => {
     expect(decision.accepted).toBe(false);
     expect(decision.grade).toBe('NONE');
     expect(decision.explanation!.guards).toContain('twin');
+  });
+
+  const christine: PersonInput = { ...ann, id: 'rp-christine', givenName: 'Christine', middleName: null };
+  it.each([
+    [
+      'a given name alike but starting with another letter',
+      { ...christine, id: 'rp-ryan', givenName: 'Ryan', sex: 'M' },
+      { givenName: 'Bryan' },
+    ],
+    ['a given name alike and the other sex', { ...christine, givenName: 'Stephanie' }, { givenName: 'Stephen', sex: 'M' }],
+    ['a nickname and an SSN of their own', christine, { givenName: 'Chris', ssn: '234-56-7891' }],
+  ])('does not match a twin with %s', (_, member, twin) => {
+    const decision = decideAgainst({ ...member, id: 'pt-twin', ssn: null, memberId: null, ...twin }, [member]);
+    expect(decision.accepted).toBe(false);
+    expect(decision.explanation!.guards).toContain('twin');
+  });
+
+  it('matches a member whose given name has a keying slip or is a nickname, sex and SSN agreeing or absent', () => {
+    for (const givenName of ['Chirstine', 'Chris']) {
+      const decision = decideAgainst({ ...christine, id: 'pt-slip', givenName, memberId: null }, [christine]);
+      expect(decision).toMatchObject({ candidateId: 'rp-christine', accepted: true });
+      expect(decision.explanation!.guards).toEqual([]);
+    }
+  });
+
+  it('sends a namesake to review: same names, a birth date one digit off, nothing else shared', () => {
+    const namesake = { ...ann, id: 'pt-namesake', dateOfBirth: '1950-06-15', middleName: null, ssn: null, memberId: null };
+    const elsewhere = { addressLine1: '9 Elm Road', postalCode: '80903' };
+    const decision = decideAgainst({ ...namesake, ...elsewhere }, [ann]);
+    expect(decision).toMatchObject({ grade: 'POSSIBLE', accepted: false });
+    expect(decision.explanation!.guards).toEqual(['namesake']);
+    // The same slip with the street, or with the SSN, is the member.
+    expect(decideAgainst(namesake, [ann])).toMatchObject({ candidateId: 'rp-ann', accepted: true });
+    expect(decideAgainst({ ...namesake, ...elsewhere, ssn: ann.ssn }, [ann])).toMatchObject({ candidateId: 'rp-ann', accepted: true });
+  });
+
+  it('does not match a father and son of one name at one address: their birth dates disagree', () => {
+    const father = { ...ann, id: 'rp-father', givenName: 'Jason', sex: 'M', dateOfBirth: '1971-02-03', ssn: null, memberId: null };
+    const decision = decideAgainst({ ...father, id: 'pt-son', dateOfBirth: '2001-09-30' }, [father]);
+    expect(decision.score).toBeGreaterThanOrEqual(THRESHOLDS.PROBABLE);
+    expect(decision).toMatchObject({ grade: 'POSSIBLE', accepted: false });
+    expect(decision.explanation!.guards).toEqual(['namesake']);
   });
 
   it('picks the right twin when both are on the roster, with the other as runner-up', () => {
@@ -388,8 +446,13 @@ describe('term frequencies and the prior', () => {
       size: 1_000_000,
       counts: { givenName: { john: 20_000 }, familyName: { smith: 23_000 }, dateOfBirth: {}, street: {}, postalCode: {} },
     });
-    expect(small.accepted).toBe(true);
+    // The evidence alone: enough on the small roster, short of PROBABLE on the big one.
+    expect(small.score).toBeGreaterThanOrEqual(THRESHOLDS.PROBABLE);
+    expect(large.score).toBeLessThan(THRESHOLDS.PROBABLE);
     expect(large.accepted).toBe(false);
+    // Even on the small roster nothing but the names vouches for a birth date that only nearly agrees: review.
+    expect(small).toMatchObject({ grade: 'POSSIBLE', accepted: false });
+    expect(small.explanation!.guards).toEqual(['namesake']);
     const fields = (d: typeof large) => d.explanation!.fields.filter((f) => f.frequencyAdjustment !== 0).map((f) => f.field);
     expect(fields(large)).toEqual(expect.arrayContaining(['givenName', 'familyName']));
     expect(large.explanation!.summary).toContain(`from prior ${large.explanation!.prior}, given name exact`);
