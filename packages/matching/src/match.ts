@@ -106,8 +106,9 @@ export function decide(query: NormalizedPerson, candidates: Candidate[], model: 
   if (candidates.length === 0) return { candidateId: null, grade: 'NONE', score: 0, accepted: false, explanation: null };
   // Rank by total weight alone (the first of equals wins); only the chosen candidate is compared field by
   // field, for its explanation.
+  // A lone candidate needs no ranking (most patients have one, or none).
   let best = 0;
-  let bestTotal = totalWeight(query, candidates[0].person);
+  let bestTotal = candidates.length === 1 ? 0 : totalWeight(query, candidates[0].person);
   let runnerUp = -1;
   let runnerUpTotal = 0;
   for (let i = 1; i < candidates.length; i += 1) {

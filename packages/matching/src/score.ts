@@ -319,21 +319,21 @@ export function compare(a: NormalizedPerson, b: NormalizedPerson): Comparison {
   const family = compareFamily(a, b);
   const dob = compareDob(a, b);
   const address = compareAddress(a, b);
-  const levels: [Field, string, number][] = [
-    ['givenName', given, givenAdjustment(given, b)],
-    ['middleName', compareMiddle(a, b), 0],
-    ['familyName', family, familyAdjustment(family, b)],
-    ['dateOfBirth', dob, dobAdjustment(dob, b)],
-    ['ssn', compareSsn(a, b), 0],
-    ['memberId', compareMember(a, b), 0],
-    ['sex', compareSex(a, b), 0],
-    ['address', address, addressAdjustment(address, b)],
-  ];
   let total = 0;
-  const fields = levels.map(([field, level, frequencyAdjustment]) => {
-    const base = (WEIGHTS[field] as Record<string, number>)[level];
+  const field = (name: Field, level: string, frequencyAdjustment: number): FieldComparison => {
+    const base = (WEIGHTS[name] as Record<string, number>)[level];
     total += base + frequencyAdjustment;
-    return { field, level, weight: round2(base + frequencyAdjustment), frequencyAdjustment };
-  });
+    return { field: name, level, weight: round2(base + frequencyAdjustment), frequencyAdjustment };
+  };
+  const fields = [
+    field('givenName', given, givenAdjustment(given, b)),
+    field('middleName', compareMiddle(a, b), 0),
+    field('familyName', family, familyAdjustment(family, b)),
+    field('dateOfBirth', dob, dobAdjustment(dob, b)),
+    field('ssn', compareSsn(a, b), 0),
+    field('memberId', compareMember(a, b), 0),
+    field('sex', compareSex(a, b), 0),
+    field('address', address, addressAdjustment(address, b)),
+  ];
   return { fields, total: round2(total) };
 }
