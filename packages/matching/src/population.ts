@@ -28,7 +28,7 @@
  */
 import { areNicknames } from './nicknames';
 import type { PersonInput } from './normalize';
-import { FAMILY_NAMES, GIVEN_NAMES, type NoiseKind, seededRandom, withNoise } from './synthetic';
+import { CITIES, FAMILY_NAMES, GIVEN_NAMES, type NoiseKind, seededRandom, withNoise } from './synthetic';
 
 export type PopulationKind = 'on-roster' | 'not-on-roster' | 'namesake' | 'twin-of-member';
 
@@ -113,18 +113,6 @@ const GIVEN_ENDINGS = {
 } as const;
 const STREET_KINDS = ['Street', 'Avenue', 'Road', 'Drive', 'Lane', 'Court', 'Way', 'Place', 'Boulevard', 'Circle'];
 const STREET_HEAD = ['Main', 'Oak', 'Park', 'Pine', 'Maple', 'Cedar', 'Elm', 'Washington', 'Lake', 'Hill', 'Walnut', 'Spring'];
-const CITIES: [string, string][] = [
-  ['Denver', '802'],
-  ['Aurora', '800'],
-  ['Boulder', '803'],
-  ['Pueblo', '810'],
-  ['Greeley', '806'],
-  ['Fort Collins', '805'],
-  ['Colorado Springs', '809'],
-  ['Lakewood', '804'],
-  ['Durango', '813'],
-  ['Grand Junction', '815'],
-];
 /** The first of a given name's parts, lower case, as matching compares them (Mary Ann: mary). */
 const firstName = (name: string) => name.toLowerCase().split(/[ -]/)[0];
 const capitalised = (s: string) => s[0].toUpperCase() + s.slice(1);

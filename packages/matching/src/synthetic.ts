@@ -543,7 +543,8 @@ const STREETS = [
   'Church Street',
   'Mill Road',
 ];
-const CITIES: [string, string][] = [
+/** Colorado cities with their ZIP prefixes (both generators). */
+export const CITIES: readonly [string, string][] = [
   ['Denver', '802'],
   ['Aurora', '800'],
   ['Boulder', '803'],
