@@ -80,47 +80,59 @@ const FALSE_KIND: Record<PopulationPatient['kind'], string> = {
   'not-on-roster': 'other person',
 };
 
-function quality(patients: PopulationPatient[], decisions: Decision[], matchSeconds: number): MatcherQuality {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let twinsAccepted = 0;
-  const byGrade: Record<string, number> = {};
-  const falseMatchesByKind: Record<string, number> = {};
-  const missesByNoise: Record<string, number> = {};
-  const examples: MatcherQuality['examples'] = {};
-  decisions.forEach((decision, i) => {
-    const patient = patients[i];
-    byGrade[decision.grade] = (byGrade[decision.grade] ?? 0) + 1;
+/**
+ * The quality figures, counted decision by decision as the matcher goes: keeping every decision (with its
+ * explanation) until the end would hold hundreds of thousands of them, and V8, seeing the matcher's
+ * objects outlive collections, would then allocate them straight in the old generation for the rest of the
+ * run — the timed rounds included, where it cost the matcher with the richer explanations up to a fifth
+ * of its speed (bench/RESULTS.md).
+ */
+class QualityTally {
+  private tp = 0;
+  private fp = 0;
+  private fn = 0;
+  private twinsAccepted = 0;
+  private readonly byGrade: Record<string, number> = {};
+  private readonly falseMatchesByKind: Record<string, number> = {};
+  private readonly missesByNoise: Record<string, number> = {};
+  private readonly examples: MatcherQuality['examples'] = {};
+
+  add(patient: PopulationPatient, decision: Decision): void {
+    this.byGrade[decision.grade] = (this.byGrade[decision.grade] ?? 0) + 1;
     const right = decision.accepted && decision.candidateId === patient.truth;
-    if (right) tp += 1;
+    if (right) this.tp += 1;
     else if (decision.accepted) {
-      fp += 1;
+      this.fp += 1;
       const kind = FALSE_KIND[patient.kind];
-      falseMatchesByKind[kind] = (falseMatchesByKind[kind] ?? 0) + 1;
-      if (patient.kind === 'twin-of-member') twinsAccepted += 1;
-      examples.falseMatch ??= `${kind} ${patient.id} [${patient.noise.join(', ')}] -> ${decision.explanation?.summary}`;
+      this.falseMatchesByKind[kind] = (this.falseMatchesByKind[kind] ?? 0) + 1;
+      if (patient.kind === 'twin-of-member') this.twinsAccepted += 1;
+      this.examples.falseMatch ??= `${kind} ${patient.id} [${patient.noise.join(', ')}] -> ${decision.explanation?.summary}`;
     }
     if (patient.truth && !right) {
-      fn += 1;
-      for (const noise of patient.noise.length ? patient.noise : ['(none)']) missesByNoise[noise] = (missesByNoise[noise] ?? 0) + 1;
-      examples.miss ??= `${patient.id} [${patient.noise.join(', ')}] -> ${decision.explanation?.summary ?? 'no candidate found'}`;
+      this.fn += 1;
+      for (const noise of patient.noise.length ? patient.noise : ['(none)'])
+        this.missesByNoise[noise] = (this.missesByNoise[noise] ?? 0) + 1;
+      this.examples.miss ??= `${patient.id} [${patient.noise.join(', ')}] -> ${decision.explanation?.summary ?? 'no candidate found'}`;
     }
-  });
-  return {
-    precision: tp / Math.max(1, tp + fp),
-    recall: tp / Math.max(1, tp + fn),
-    truePositives: tp,
-    falsePositives: fp,
-    falseNegatives: fn,
-    byGrade,
-    falseMatchesByKind,
-    missesByNoise,
-    twinsAccepted,
-    matchSeconds,
-    patientsPerSecond: patients.length / matchSeconds,
-    examples,
-  };
+  }
+
+  result(patients: number, matchSeconds: number): MatcherQuality {
+    const { tp, fp, fn } = this;
+    return {
+      precision: tp / Math.max(1, tp + fp),
+      recall: tp / Math.max(1, tp + fn),
+      truePositives: tp,
+      falsePositives: fp,
+      falseNegatives: fn,
+      byGrade: this.byGrade,
+      falseMatchesByKind: this.falseMatchesByKind,
+      missesByNoise: this.missesByNoise,
+      twinsAccepted: this.twinsAccepted,
+      matchSeconds,
+      patientsPerSecond: patients / matchSeconds,
+      examples: this.examples,
+    };
+  }
 }
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -174,15 +186,18 @@ export function runMatchingSize(
   // Both matchers on the same index and queries. Decisions for the quality figures come from an untimed
   // run that also warms both up; the timed rounds alternate which goes first (neither gets the warmer
   // machine) and each matcher keeps its best round.
-  const decideAll = (match: (query: NormalizedPerson, candidates: Candidate[]) => Decision) =>
-    patients.map((patient) => {
+  const tally = (match: (query: NormalizedPerson, candidates: Candidate[]) => Decision) => {
+    const counted = new QualityTally();
+    for (const patient of patients) {
       const query = normalize(patient);
-      return match(query, index.candidates(query));
-    });
+      counted.add(patient, match(query, index.candidates(query)));
+    }
+    return counted;
+  };
   const current = (q: NormalizedPerson, c: Candidate[]) => decide(q, c, model);
   const baseline = (q: NormalizedPerson, c: Candidate[]) => baselineDecide(q, c);
-  const currentDecisions = decideAll(current);
-  const baselineDecisions = decideAll(baseline);
+  const currentTally = tally(current);
+  const baselineTally = tally(baseline);
   // A round matches at least 200,000 patients (the list again as often as needed): shorter rounds measure
   // the machine's hiccups more than the matchers.
   const passes = Math.ceil(200_000 / patients.length);
@@ -208,8 +223,8 @@ export function runMatchingSize(
       else baselineSeconds = Math.min(baselineSeconds, took);
     }
   }
-  const currentQuality = quality(patients, currentDecisions, currentSeconds);
-  const baselineQuality = quality(patients, baselineDecisions, baselineSeconds);
+  const currentQuality = currentTally.result(patients.length, currentSeconds);
+  const baselineQuality = baselineTally.result(patients.length, baselineSeconds);
   return {
     ...size,
     population: describePopulation(population),

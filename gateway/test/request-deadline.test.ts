@@ -155,11 +155,12 @@ describe.each(DATABASE_KINDS)('request deadlines and cancellation (%s)', (kind) 
 
   /**
    * The statements the partners database runs while `whileHeld` runs under the lock and after it (until
-   * `afterRelease` and a quiet 200 ms): the holder's own are counted alike in every measure.
+   * `afterRelease` and until none is running): the holder's own are counted alike in every measure.
    */
   const statementsUnderHold = async (whileHeld: () => Promise<void>, afterRelease: () => Promise<void> = async () => undefined) => {
+    const { database } = graph.subgraphs.partners;
     const hold = await holdPartners(graph);
-    const atStart = graph.subgraphs.partners.database.queryCount();
+    const atStart = database.queryCount();
     try {
       await whileHeld();
     } finally {
@@ -167,11 +168,9 @@ describe.each(DATABASE_KINDS)('request deadlines and cancellation (%s)', (kind) 
       await hold.done;
     }
     await afterRelease();
-    const settled = await waitFor('the partners database to settle', async () => {
-      const first = graph.subgraphs.partners.database.queryCount();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      return graph.subgraphs.partners.database.queryCount() === first ? first : undefined;
-    });
+    const settled = await waitFor('the partners database to finish the statements sent', async () =>
+      database.statementsRunning() === 0 ? database.queryCount() : undefined,
+    );
     return settled - atStart;
   };
 

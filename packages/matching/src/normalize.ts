@@ -218,6 +218,40 @@ function phonetic(token: string): string {
   return code;
 }
 
+/**
+ * A class rather than an object literal, for the garbage collector's sake: V8 watches each object literal
+ * and, once nearly all the objects it makes outlive a young-generation collection, allocates its later
+ * objects straight in the old generation. A roster's members are normalised first and kept, which would
+ * decide that for every care request normalised after them; each query's short-lived parts (tokens,
+ * strings) would then be held by an old object and survive every young collection until a full one.
+ * Objects made with `new` carry no such feedback. Measured on 100,000 members (bench/matching.ts): the
+ * collector's time per 200,000 patients fell from about 300 ms to 30 ms.
+ */
+class Person implements NormalizedPerson {
+  givenFrequency = 0;
+  familyFrequency = 0;
+  dobFrequency = 0;
+  streetFrequency = 0;
+  zipFrequency = 0;
+  constructor(
+    public id: string,
+    public given: string[],
+    public givenAll: string,
+    public middle: string | null,
+    public family: string,
+    public familyTokens: string[],
+    public givenPhonetic: string,
+    public familyPhonetic: string,
+    public dob: string | null,
+    public sex: 'F' | 'M' | null,
+    public ssn: string | null,
+    public memberId: string | null,
+    public street: string | null,
+    public zip5: string | null,
+    public city: string | null,
+  ) {}
+}
+
 export function normalize(person: PersonInput): NormalizedPerson {
   const given = nameTokens(person.givenName);
   const familyAll = nameTokens(person.familyName);
@@ -226,28 +260,23 @@ export function normalize(person: PersonInput): NormalizedPerson {
   const middle = nameTokens(person.middleName)[0] ?? null;
   const dob = isDateShape(person.dateOfBirth) ? person.dateOfBirth : null;
   const sex = person.sex === 'F' || person.sex === 'M' ? person.sex : null;
-  return {
-    id: person.id,
+  return new Person(
+    person.id,
     given,
-    givenAll: given.join(''),
+    given.join(''),
     middle,
-    family: familyAll.join(''),
+    familyAll.join(''),
     familyTokens,
-    givenPhonetic: phonetic(given[0] ?? ''),
-    familyPhonetic: phonetic(familyTokens.join('')),
+    phonetic(given[0] ?? ''),
+    phonetic(familyTokens.join('')),
     dob,
     sex,
-    ssn: usableSsn(person.ssn),
-    memberId: memberIdOf(person.memberId),
-    street: normaliseStreet(person.addressLine1),
-    zip5: zip5Of(person.postalCode),
-    city: foldText(person.city) || null,
-    givenFrequency: 0,
-    familyFrequency: 0,
-    dobFrequency: 0,
-    streetFrequency: 0,
-    zipFrequency: 0,
-  };
+    usableSsn(person.ssn),
+    memberIdOf(person.memberId),
+    normaliseStreet(person.addressLine1),
+    zip5Of(person.postalCode),
+    foldText(person.city) || null,
+  );
 }
 
 /** The kinds of blocking key; a key is written `kind:part:part…`. */

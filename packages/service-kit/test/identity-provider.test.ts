@@ -133,15 +133,22 @@ describe('identity provider tokens (JWKS)', () => {
   });
 
   it('follows a key rotation: an unknown kid fetches the set again, at most once per cooldown; a retired key stops working', async () => {
-    const verify = await verifier({ AUTH_JWKS_COOLDOWN_SECONDS: '1' });
-    expect(await verify.verify(await sign(rsa, { sub: 'u', role: 'admin' }))).toMatchObject({ subject: 'u' });
+    // Every key and token is made first: RSA key generation under a loaded machine can take longer than
+    // the cooldown, and the checks below must each fall inside or outside it for what they claim.
+    const next = await signingKey('RS256');
+    const rotated = await sign(next, { sub: 'v', role: 'admin' });
+    const retired = await sign(rsa, { sub: 'u', role: 'admin' });
+    const forger = await signingKey('RS256');
+    const forged = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => sign({ ...forger, kid: `made-up-${i}` }, { sub: 'x', role: 'admin' })),
+    );
+    const verify = await verifier({ AUTH_JWKS_COOLDOWN_SECONDS: '2' });
+    expect(await verify.verify(retired)).toMatchObject({ subject: 'u' });
     expect(fetches).toBe(1);
 
     // The provider rotates: a new RSA key replaces the old one. Within the cooldown of the last fetch the gateway
     // does not ask again; after it, the new kid's first token fetches the set once.
-    const next = await signingKey('RS256');
     published = [next, ec, ed];
-    const rotated = await sign(next, { sub: 'v', role: 'admin' });
     await expect(verify.verify(rotated)).rejects.toThrow(/no applicable key found/);
     expect(fetches).toBe(1);
     const deadline = Date.now() + 10_000;
@@ -153,13 +160,10 @@ describe('identity provider tokens (JWKS)', () => {
     expect(identity).toMatchObject({ subject: 'v' });
     expect(fetches).toBe(2);
     // The retired key is gone from the set the gateway now holds.
-    await expect(verify.verify(await sign(rsa, { sub: 'u', role: 'admin' }))).rejects.toThrow(/no applicable key found/);
+    await expect(verify.verify(retired)).rejects.toThrow(/no applicable key found/);
 
     // A flood of made-up kids costs the provider no more fetches within the cooldown.
-    const forger = await signingKey('RS256');
-    for (let i = 0; i < 20; i++) {
-      await expect(verify.verify(await sign({ ...forger, kid: `made-up-${i}` }, { sub: 'x', role: 'admin' }))).rejects.toThrow();
-    }
+    for (const token of forged) await expect(verify.verify(token)).rejects.toThrow();
     expect(fetches).toBe(2);
   });
 

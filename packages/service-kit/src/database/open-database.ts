@@ -46,6 +46,8 @@ export interface Database<Client> {
   appliedMigrations: string[];
   /** SQL statements sent so far by requests (the DataLoader tests count them); background work is not counted. */
   queryCount(): number;
+  /** Statements sent by requests that have not answered yet (tests wait for 0 before they count). */
+  statementsRunning(): number;
   /** Runs background work (e.g. the watermark clock's refresh) without counting its statements. */
   uncounted<T>(work: () => Promise<T>): Promise<T>;
   /**
@@ -78,7 +80,7 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   options: DatabaseOptions,
   makeClient: (adapter: SqlMigrationAwareDriverAdapterFactory) => Client,
 ): Promise<Database<Client>> {
-  const counter = { queries: 0 };
+  const counter: StatementCounter = { queries: 0, running: 0 };
   let factory: SqlMigrationAwareDriverAdapterFactory;
   let pglite: PGlite | undefined;
   let kind: Database<Client>['kind'];
@@ -107,10 +109,7 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   const appliedMigrations = await applyMigrations(migrationTarget(options.service), factory);
   // Each request's statements stop once it is cancelled (request-deadline.ts).
   const client = cancellable(makeClient(countingFactory(factory, counter)));
-  const counted = <T>(statement: Promise<T>) => {
-    if (!background.getStore()) counter.queries += 1;
-    return statement;
-  };
+  const counted = <T>(statement: Promise<T>) => track(counter, statement);
   let pool: pg.Pool | undefined;
   const directTransaction = async <T>(work: (query: DirectQuery) => Promise<T>): Promise<T> => {
     if (pglite) {
@@ -156,6 +155,7 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
     kind,
     appliedMigrations,
     queryCount: () => counter.queries,
+    statementsRunning: () => counter.running,
     uncounted: (work) => background.run(true, work),
     directTransaction,
     uncountedQuery: <Row>(sql: string, params?: unknown[]) =>
@@ -200,21 +200,31 @@ async function createDataFolderOnce(dir: string): Promise<void> {
   await rename(staging, dir);
 }
 
+/** Statements sent by requests (background work is not counted): in all, and not answered yet. */
+interface StatementCounter {
+  queries: number;
+  running: number;
+}
+
+/** Counts a statement a request sends, and while it runs. */
+function track<T>(counter: StatementCounter, statement: Promise<T>): Promise<T> {
+  if (background.getStore()) return statement;
+  counter.queries += 1;
+  counter.running += 1;
+  return statement.finally(() => {
+    counter.running -= 1;
+  });
+}
+
 /** Wraps a driver adapter factory so that every statement sent to the database is counted. */
-function countingFactory(
-  inner: SqlMigrationAwareDriverAdapterFactory,
-  counter: { queries: number },
-): SqlMigrationAwareDriverAdapterFactory {
+function countingFactory(inner: SqlMigrationAwareDriverAdapterFactory, counter: StatementCounter): SqlMigrationAwareDriverAdapterFactory {
   const count = <T extends object>(target: T): T =>
     new Proxy(target, {
       get(obj, prop, receiver) {
         const value = Reflect.get(obj, prop, receiver);
         if (typeof value !== 'function') return value;
         if (prop === 'queryRaw' || prop === 'executeRaw') {
-          return (query: SqlQuery) => {
-            if (!background.getStore()) counter.queries += 1;
-            return value.call(obj, query);
-          };
+          return (query: SqlQuery) => track(counter, value.call(obj, query) as Promise<unknown>);
         }
         if (prop === 'startTransaction') {
           return async (...args: unknown[]) => count(await value.apply(obj, args));
