@@ -33,7 +33,7 @@ module.exports = {
   // Every log line of the run, at every level, is captured and scanned for PHI at the end (README, Tests); the
   // admin pages are built once before the suites that load them.
   globalSetup: '<rootDir>/scripts/test-setup.ts',
-  globalTeardown: '<rootDir>/scripts/log-scan-teardown.ts',
+  globalTeardown: '<rootDir>/scripts/test-teardown.ts',
 };
 // PGlite loads Node built-ins with dynamic import(); Jest's sandbox allows that only with
 // --experimental-vm-modules, which is why `npm test` starts Node with it.

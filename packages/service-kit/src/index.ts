@@ -33,6 +33,7 @@ export {
   type TokenVerifier,
 } from './auth/tokens';
 export { type Database, type DatabaseOptions, migrationTarget, openDatabase } from './database/open-database';
+export { writePgliteTemplate } from './database/pglite-template';
 export { computeWatermark, WatermarkClock, writeStamp } from './database/watermark';
 export { type AccessTable, accessTableOf, type EntityAccess, type FieldAccess } from './graphql/access-table';
 export { checkTextParameters } from './graphql/argument-guard';

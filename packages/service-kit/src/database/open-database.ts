@@ -15,6 +15,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { repoRoot } from '../server/paths';
 import { cancellable, throwIfCancelled } from '../server/request-deadline';
+import { readPgliteTemplate } from './pglite-template';
 
 /** Default PostgreSQL `statement_timeout` of a service's statements. */
 const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
@@ -34,6 +35,11 @@ export interface DatabaseOptions {
    * service applies at start too; `npm run db:migrate` has none (run a long migration with it). PGlite ignores it.
    */
   statementTimeoutMs?: number;
+  /**
+   * A PGlite data folder archive (`PGLITE_TEMPLATE`, made by `writePgliteTemplate`) that a new embedded database
+   * is unpacked from instead of running initdb; an existing database folder is opened as it is.
+   */
+  pgliteTemplate?: string;
 }
 
 /** One statement on the direct path: SQL with `$n` parameters; the rows come back as plain objects. */
@@ -92,14 +98,14 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   } else {
     kind = 'pglite';
     if (options.url === 'memory://') {
-      pglite = new PGlite('memory://');
+      pglite = new PGlite('memory://', { loadDataDir: await templateArchive(options.pgliteTemplate) });
     } else if (options.url) {
       throw new Error(
         `Database URL for ${options.service} must start with postgres:// or postgresql:// (or be memory://); got "${options.url.split('@').pop()}".`,
       );
     } else {
       const dir = path.join(options.dataDir, options.service, 'pgdata');
-      await createDataFolderOnce(dir);
+      await createDataFolderOnce(dir, options.pgliteTemplate);
       pglite = new PGlite(dir);
     }
     await pglite.waitReady;
@@ -182,7 +188,7 @@ function ignoreConnectionError(): void {}
  * "PGlite on disk across SIGKILL"). So the folder is built beside `dir` and renamed into place once PGlite has
  * opened and closed it: a rename is atomic, and whatever a killed attempt left beside it is thrown away.
  */
-async function createDataFolderOnce(dir: string): Promise<void> {
+async function createDataFolderOnce(dir: string, template: string | undefined): Promise<void> {
   if (
     await access(path.join(dir, 'PG_VERSION')).then(
       () => true,
@@ -193,11 +199,16 @@ async function createDataFolderOnce(dir: string): Promise<void> {
   const staging = `${dir}.creating`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
-  const creating = new PGlite(staging);
+  const creating = new PGlite(staging, { loadDataDir: await templateArchive(template) });
   await creating.waitReady;
   await creating.close();
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
+}
+
+/** The template archive to unpack a new database from, if one is set. */
+function templateArchive(template: string | undefined): Promise<Blob | undefined> {
+  return template ? readPgliteTemplate(template) : Promise.resolve(undefined);
 }
 
 /** Statements sent by requests (background work is not counted): in all, and not answered yet. */

@@ -84,6 +84,7 @@ export async function startSubgraph<C extends Client, Context extends RequestCon
     url: config.databaseUrl,
     dataDir: config.dataDir,
     statementTimeoutMs: integerSetting(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 60_000, 100, 86_400_000),
+    pgliteTemplate: env.PGLITE_TEMPLATE || undefined,
   });
   let events: EventBus | undefined;
   try {
