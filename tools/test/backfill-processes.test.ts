@@ -45,6 +45,11 @@ const NOTIFY = 'backfill-ops@example.test';
 /** A run of a few thousand care requests, and each restart, takes seconds; these are for a loaded CI machine. */
 const RUN_DEADLINE_MS = 240_000;
 const PROGRESS_DEADLINE_MS = 120_000;
+/**
+ * A killed partners process leaves its partition claimed until the lease runs out (each life is a new lease owner);
+ * the restarted one resumes after that. A 3 s lease instead of the default 30 s: the same path, ~80 s less a run.
+ */
+const RESTART_SETTINGS = { BACKFILL_LEASE_MS: '3000' };
 
 /** Runs `body`; a failure names the seed that replays it. */
 async function seeded(body: (random: () => number) => Promise<void>): Promise<void> {
@@ -109,7 +114,7 @@ describe('partners SIGKILLed at random moments of a run, restarted on the same d
 
   beforeAll(async () => {
     data = backfillData(SEED, { rosterSize: 1200, careRequests: 3000 });
-    graph = await createProcessGraph({ env: { 'pop-health': { BACKFILL_NOTIFY_EMAILS: NOTIFY } } });
+    graph = await createProcessGraph({ env: { partners: RESTART_SETTINGS, 'pop-health': { BACKFILL_NOTIFY_EMAILS: NOTIFY } } });
     await graph.start();
     admin = await graph.as('admin');
     loaded = await loadBackfillData(admin, data, { partnerName: 'Kill Plan', fileName: 'kill-roster.csv' });
@@ -200,6 +205,7 @@ describe('a power cut of npm start (every process of the supervisor SIGKILLed at
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       BACKFILL_NOTIFY_EMAILS: NOTIFY,
+      ...RESTART_SETTINGS,
       ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [`${name}_PORT`, String(port)])),
     });
     lives = [];
