@@ -170,4 +170,21 @@ describe.each(DATABASE_KINDS)('processPartition on %s', (kind) => {
     expect(await interrupted.associations()).toEqual(expected);
     expect(await interrupted.counts()).toEqual({ processed: 40, matched: MEMBERS, created: MEMBERS, alreadyAssociated: 0 });
   });
+  it('two workers of one owner on one partition (its lease ran out and was claimed again): one goes on, the other stops, counts exact', async () => {
+    const uninterrupted = await newRun(5);
+    await processPartition(deps('runner-a'), uninterrupted.settings, (await claimPartition(prisma(), 'runner-a', 60_000))!);
+    const expected = await uninterrupted.associations();
+
+    const twice = await newRun(5);
+    const partition = (await claimPartition(prisma(), 'runner-a', 60_000))!;
+    // The second worker's write finds the partition moved past its page (PageAlreadyWritten), possibly while it
+    // matches its next page: it must end as 'lease-lost', never as a rejection no one awaits.
+    const outcomes = await Promise.all([
+      processPartition(deps('runner-a'), twice.settings, { ...partition }),
+      processPartition(deps('runner-a'), twice.settings, { ...partition }),
+    ]);
+    expect(outcomes.sort()).toEqual(['done', 'lease-lost']);
+    expect(await twice.associations()).toEqual(expected);
+    expect(await twice.counts()).toEqual({ processed: 40, matched: MEMBERS, created: MEMBERS, alreadyAssociated: 0 });
+  });
 });

@@ -13,7 +13,15 @@ import { BackfillWindowPageDocument, type BackfillWindowPageQuery } from '../gen
 import { MatchBackfillPageDocument } from '../generated/calls/pop-health';
 import type { MatchGrade } from '../generated/prisma/enums';
 import { type LeasedPartition, releasePartition, renewLease } from './leases';
-import { type DirectTransaction, LeaseLost, type PageMatch, type RunAfterPage, RunStopped, writePage } from './page-writer';
+import {
+  type DirectTransaction,
+  LeaseLost,
+  PageAlreadyWritten,
+  type PageMatch,
+  type RunAfterPage,
+  RunStopped,
+  writePage,
+} from './page-writer';
 
 /** What the worker needs of the run the partition belongs to. */
 export interface RunSettings {
@@ -63,7 +71,9 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
       });
       deps.onPage?.(written.run);
     } catch (error) {
-      if (error instanceof LeaseLost) return 'lease-lost';
+      // Another worker moved the partition past this page (its lease ran out here and was claimed again): it goes on
+      // from its checkpoint, this one stops without touching the lease.
+      if (error instanceof LeaseLost || error instanceof PageAlreadyWritten) return 'lease-lost';
       // The run was cancelled (or ended) between the stop check and the write: a stop at this page boundary.
       if (error instanceof RunStopped) {
         await releasePartition(deps.prisma, partition.id, deps.owner, false);
@@ -98,7 +108,12 @@ export async function processPartition(deps: WorkerDeps, settings: RunSettings, 
       const matches = page.careRequests.length ? await matchPage(deps.callService, settings, page) : [];
       const ended = await written();
       if (ended) return ended;
-      if (page.careRequests.length) writing = write(page, after, matches);
+      if (page.careRequests.length) {
+        writing = write(page, after, matches);
+        // Awaited by written() before the next write; a failure while the next page is matched must not end the
+        // process as an unhandled rejection in between (seen after a power cut with a 3 s lease).
+        writing.catch(() => undefined);
+      }
       after = page.endCursor;
     }
     const ended = await written();
