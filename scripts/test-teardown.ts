@@ -1,4 +1,4 @@
-/** Jest globalTeardown: the log scan (log-scan-teardown.ts), then the PGlite template test-setup.ts made is removed. */
+/** Jest globalTeardown: removes the PGlite template test-setup.ts made, then runs the log scan (log-scan-teardown.ts). */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import scanCapturedLogs from './log-scan-teardown';
